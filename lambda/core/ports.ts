@@ -70,3 +70,19 @@ export class ClusterApiError extends Error {
     super(message, options);
   }
 }
+
+/** One alert, already rendered by the core, ready for any transport. */
+export interface OutboundAlert {
+  /** Single line, under 100 characters (SNS limit). */
+  subject: string;
+  /** Plain text for e-mail subscribers. */
+  email: string;
+  /** AWS Chatbot custom-notification JSON (a string), sent as SNS `default`. */
+  chatbot: string;
+  /** SNS message attributes for subscription filters: severity, class, cluster. */
+  attributes: Record<string, string>;
+}
+
+export interface Notifier {
+  publish(alert: OutboundAlert): Promise<void>;
+}
