@@ -1,0 +1,224 @@
+/**
+ * Every way audit events reach the guardian, decoded into one shape:
+ * - the CloudWatch Logs subscription event `{"awslogs":{"data": base64(gzip(payload))}}`;
+ * - its decoded payload `{"messageType","owner","logGroup","logEvents":[…]}`;
+ * - `aws logs filter-log-events` output `{"events":[{"message":…}]}`;
+ * - raw audit events, one per line (or a single pretty-printed one, or an `EventList`);
+ * - gzip of any of these.
+ * A line that cannot be used is reported with where it came from; it never stops the rest.
+ */
+import { gunzipSync } from "node:zlib";
+import {
+  type AwsAuthWrite,
+  isTruncatedMessage,
+  triageAuditEvent,
+  triageTruncatedMessage,
+} from "./audit-event.js";
+
+export interface InputProblem {
+  /** Where: `file:line`, `logEvent <id>`, … */
+  source: string;
+  reason: string;
+  auditID?: string;
+}
+
+export interface DecodedWrite {
+  source: string;
+  write: AwsAuthWrite;
+  /** The cluster's account, from the CloudWatch payload's `owner`. */
+  owner?: string;
+  /** The cluster, from the log group `/aws/eks/<cluster>/cluster`. */
+  cluster?: string;
+}
+
+export interface DecodedInput {
+  writes: DecodedWrite[];
+  problems: InputProblem[];
+  /** Events read that are not writes to aws-auth. */
+  irrelevant: number;
+  /** CloudWatch control messages skipped. */
+  controlMessages: number;
+}
+
+interface Context {
+  source: string;
+  owner?: string;
+  cluster?: string;
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+export function clusterFromLogGroup(logGroup: unknown): string | undefined {
+  return typeof logGroup === "string" ? logGroup.match(/^\/aws\/eks\/(.+)\/cluster$/)?.[1] : undefined;
+}
+
+function emptyResult(): DecodedInput {
+  return { writes: [], problems: [], irrelevant: 0, controlMessages: 0 };
+}
+
+function merge(into: DecodedInput, from: DecodedInput): DecodedInput {
+  into.writes.push(...from.writes);
+  into.problems.push(...from.problems);
+  into.irrelevant += from.irrelevant;
+  into.controlMessages += from.controlMessages;
+  return into;
+}
+
+/** One log message: an audit event's JSON text, or what CloudWatch left of it. */
+function decodeMessage(message: string, context: Context): DecodedInput {
+  const result = emptyResult();
+  let triage: ReturnType<typeof triageAuditEvent>;
+  try {
+    triage = triageAuditEvent(JSON.parse(message));
+  } catch {
+    triage = isTruncatedMessage(message)
+      ? triageTruncatedMessage(message)
+      : { kind: "malformed", reason: `not JSON: ${JSON.stringify(message.slice(0, 80))}` };
+  }
+  if (triage.kind === "write") {
+    result.writes.push({
+      source: context.source,
+      write: triage.write,
+      ...(context.owner ? { owner: context.owner } : {}),
+      ...(context.cluster ? { cluster: context.cluster } : {}),
+    });
+  } else if (triage.kind === "irrelevant") {
+    result.irrelevant++;
+  } else {
+    result.problems.push({
+      source: context.source,
+      reason: triage.reason,
+      ...(triage.auditID ? { auditID: triage.auditID } : {}),
+    });
+  }
+  return result;
+}
+
+function decodeLogEvents(events: unknown[], context: Context, idField: string): DecodedInput {
+  const result = emptyResult();
+  events.forEach((logEvent, index) => {
+    const source =
+      isRecord(logEvent) && typeof logEvent[idField] === "string"
+        ? `${context.source} logEvent ${logEvent[idField]}`
+        : `${context.source} logEvent #${index + 1}`;
+    if (!isRecord(logEvent) || typeof logEvent.message !== "string") {
+      result.problems.push({ source, reason: "log event has no message string" });
+      return;
+    }
+    merge(result, decodeMessage(logEvent.message, { ...context, source }));
+  });
+  return result;
+}
+
+/** A decoded CloudWatch Logs subscription payload. */
+export function decodeSubscriptionPayload(payload: unknown, source: string): DecodedInput {
+  if (!isRecord(payload))
+    return { ...emptyResult(), problems: [{ source, reason: "payload is not a JSON object" }] };
+  if (payload.messageType !== "DATA_MESSAGE") {
+    return { ...emptyResult(), controlMessages: payload.messageType === "CONTROL_MESSAGE" ? 1 : 0 };
+  }
+  if (!Array.isArray(payload.logEvents)) {
+    return { ...emptyResult(), problems: [{ source, reason: "DATA_MESSAGE without logEvents" }] };
+  }
+  const owner = typeof payload.owner === "string" ? payload.owner : undefined;
+  const cluster = clusterFromLogGroup(payload.logGroup);
+  return decodeLogEvents(
+    payload.logEvents,
+    { source, ...(owner ? { owner } : {}), ...(cluster ? { cluster } : {}) },
+    "id",
+  );
+}
+
+/** The Lambda event CloudWatch Logs sends: `{"awslogs":{"data": base64(gzip(JSON))}}`. */
+export function decodeAwsLogsEvent(event: unknown, source = "awslogs"): DecodedInput {
+  const data = isRecord(event) && isRecord(event.awslogs) ? event.awslogs.data : undefined;
+  if (typeof data !== "string")
+    return { ...emptyResult(), problems: [{ source, reason: "no awslogs.data string" }] };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(gunzipSync(Buffer.from(data, "base64")).toString("utf8"));
+  } catch (error) {
+    return {
+      ...emptyResult(),
+      problems: [{ source, reason: `awslogs.data is not base64 gzip JSON: ${(error as Error).message}` }],
+    };
+  }
+  return decodeSubscriptionPayload(payload, source);
+}
+
+/** A JSON document of any supported shape. */
+function decodeJsonDocument(value: unknown, source: string): DecodedInput | undefined {
+  if (!isRecord(value)) {
+    if (Array.isArray(value)) {
+      return value.reduce<DecodedInput>(
+        (acc, item, index) => merge(acc, decodeJsonDocument(item, `${source}[${index}]`) ?? emptyResult()),
+        emptyResult(),
+      );
+    }
+    return undefined;
+  }
+  if (isRecord(value.awslogs)) return decodeAwsLogsEvent(value, source);
+  if (typeof value.messageType === "string") return decodeSubscriptionPayload(value, source);
+  if (Array.isArray(value.events)) return decodeLogEvents(value.events, { source }, "eventId");
+  if (value.kind === "EventList" && Array.isArray(value.items)) {
+    return value.items.reduce<DecodedInput>(
+      (acc, item, index) =>
+        merge(acc, decodeMessage(JSON.stringify(item), { source: `${source} item ${index + 1}` })),
+      emptyResult(),
+    );
+  }
+  if (typeof value.auditID === "string" || value.kind === "Event")
+    return decodeMessage(JSON.stringify(value), { source });
+  return undefined;
+}
+
+/**
+ * Decode a whole input (a file or stdin). `name` labels problems. Auto-detects the format; a gzip
+ * input is inflated first.
+ */
+export function decodeAuditInput(input: Buffer | string, name: string): DecodedInput {
+  let buffer = typeof input === "string" ? Buffer.from(input, "utf8") : input;
+  if (buffer[0] === GZIP_MAGIC[0] && buffer[1] === GZIP_MAGIC[1]) {
+    try {
+      buffer = gunzipSync(buffer);
+    } catch (error) {
+      return {
+        ...emptyResult(),
+        problems: [{ source: name, reason: `bad gzip: ${(error as Error).message}` }],
+      };
+    }
+  }
+  const text = buffer.toString("utf8");
+  const trimmed = text.trim();
+  if (trimmed === "") return emptyResult();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      const whole = decodeJsonDocument(JSON.parse(trimmed), name);
+      if (whole) return whole;
+    } catch {
+      // Not one JSON document: read it line by line below.
+    }
+  }
+  const result = emptyResult();
+  text.split("\n").forEach((line, index) => {
+    if (line.trim() === "") return;
+    const source = `${name}:${index + 1}`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      merge(result, decodeMessage(line, { source }));
+      return;
+    }
+    const decoded = decodeJsonDocument(parsed, source);
+    if (decoded) merge(result, decoded);
+    else result.problems.push({ source, reason: "JSON line is neither an audit event nor a log export" });
+  });
+  return result;
+}

@@ -1,0 +1,102 @@
+/**
+ * What the guardian keeps about each write: one record per version of aws-auth (or per deletion,
+ * or per write whose content is not known yet), and separately the writes that changed nothing.
+ */
+import type { AuditActor, AwsAuthWrite, PatchKind, WriteVerb } from "./audit-event.js";
+import type { Severity, WriteClass } from "./policy.js";
+import type { ConfigMapObject } from "./ports.js";
+
+export interface Finding {
+  /** Stable rule id, shown in alerts and metrics. */
+  id: string;
+  severity: Severity;
+  /** One sentence a human understands at 3 a.m. */
+  message: string;
+  /** The ARNs, accounts or sections concerned. */
+  entries?: string[];
+}
+
+export interface AuditSummary {
+  auditID: string;
+  verb: WriteVerb;
+  time: string;
+  code?: number;
+  requestURI: string;
+  actor: AuditActor;
+  dryRun: boolean;
+  truncated: boolean;
+  patchKind?: PatchKind;
+  fieldManager?: string;
+}
+
+export type RecordKind = "version" | "tombstone" | "unverified";
+
+export interface VersionRecord {
+  kind: RecordKind;
+  /** Sortable id: zero-padded resourceVersion, then the auditID (see `versionId`). */
+  id: string;
+  cluster: string;
+  /** resourceVersion of the stored object (versions), or of the last version seen before (others). */
+  resourceVersion?: string;
+  time: string;
+  /** The ConfigMap exactly as stored (kind "version"). */
+  configMap?: ConfigMapObject;
+  /** The write that produced this record; absent for a capture from the live cluster. */
+  audit?: AuditSummary;
+  /** Set when the content was read from the cluster instead of an audit event. */
+  capture?: { reason: string; at: string };
+  class: WriteClass;
+  findings: Finding[];
+  /** The record this one was compared with. */
+  predecessorId?: string;
+}
+
+const RV_WIDTH = 20;
+
+export function padResourceVersion(resourceVersion: string | undefined): string {
+  const digits = /^\d+$/.test(resourceVersion ?? "") ? (resourceVersion as string) : "0";
+  return digits.padStart(RV_WIDTH, "0");
+}
+
+/**
+ * Version ids sort by resourceVersion. A deletion or a content-less write has no resourceVersion
+ * of its own: it takes the one of the version it follows and a `~` (after `-` in byte order), so it
+ * sorts after every version with that resourceVersion.
+ */
+export function versionId(kind: RecordKind, resourceVersion: string | undefined, ref: string): string {
+  const separator = kind === "version" ? "-" : "~";
+  const tag = kind === "tombstone" ? "deleted-" : kind === "unverified" ? "unverified-" : "";
+  return `${padResourceVersion(resourceVersion)}${separator}${tag}${ref}`;
+}
+
+export function summarizeWrite(write: AwsAuthWrite): AuditSummary {
+  return {
+    auditID: write.auditID,
+    verb: write.verb,
+    time: write.time,
+    ...(write.code !== undefined ? { code: write.code } : {}),
+    requestURI: write.requestURI,
+    actor: write.actor,
+    dryRun: write.dryRun,
+    truncated: write.truncated,
+    ...(write.patchKind ? { patchKind: write.patchKind } : {}),
+    ...(write.fieldManager ? { fieldManager: write.fieldManager } : {}),
+  };
+}
+
+/** The ConfigMap as the guardian keeps it: identity, labels, annotations, data; no managedFields. */
+export function keepConfigMap(object: ConfigMapObject): ConfigMapObject {
+  const m = object.metadata;
+  const metadata: ConfigMapObject["metadata"] = {};
+  for (const key of ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] as const) {
+    if (m[key] !== undefined) metadata[key] = m[key];
+  }
+  if (m.labels) metadata.labels = m.labels;
+  if (m.annotations) metadata.annotations = m.annotations;
+  return {
+    apiVersion: object.apiVersion ?? "v1",
+    kind: object.kind ?? "ConfigMap",
+    metadata,
+    ...(object.data ? { data: object.data } : {}),
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The history of one cluster's aws-auth, ordered by resourceVersion (never by arrival), and the
+ * one place that decides a write's predecessor, its comparison base and the last good version.
+ * The analyze command and the demo hold it in memory; the classifier Lambda rebuilds the same
+ * context from the snapshot store.
+ */
+import type { AwsAuthWrite } from "./audit-event.js";
+import { type Classification, classifyContent, classifyWrite, type HistoryContext } from "./classify.js";
+import type { GuardianPolicy } from "./policy.js";
+import type { ConfigMapObject } from "./ports.js";
+import { keepConfigMap, type RecordKind, summarizeWrite, type VersionRecord, versionId } from "./records.js";
+
+/** The context of a record with id `id` among `records` sorted by id. */
+export function historyBefore(
+  records: readonly VersionRecord[],
+  id: string,
+  resourceVersion?: string,
+): HistoryContext {
+  // A write that leaves the resourceVersion unchanged (an identical PUT) is compared with the
+  // version that already has it.
+  const sameVersion =
+    resourceVersion !== undefined
+      ? records.find((r) => r.kind === "version" && r.resourceVersion === resourceVersion && r.id !== id)
+      : undefined;
+  const earlier = records.filter((r) => r.id < id);
+  const previous = sameVersion ?? earlier.at(-1);
+  const base = sameVersion ?? earlier.findLast((r) => r.kind === "version" && r.configMap !== undefined);
+  const lastGood = earlier.findLast(
+    (r) => r.kind === "version" && r.configMap !== undefined && r.class !== "dangerous",
+  );
+  return {
+    ...(previous ? { previous } : {}),
+    ...(base ? { base } : {}),
+    ...(lastGood ? { lastGood } : {}),
+  };
+}
+
+/** Where a new record goes: its id and the resourceVersion it is filed under. */
+export function placeRecord(
+  kind: RecordKind,
+  records: readonly VersionRecord[],
+  resourceVersion: string | undefined,
+  ref: string,
+): { id: string; resourceVersion?: string } {
+  if (kind === "version" && resourceVersion)
+    return { id: versionId(kind, resourceVersion, ref), resourceVersion };
+  const latest = records.findLast((r) => r.resourceVersion !== undefined)?.resourceVersion;
+  return { id: versionId(kind, latest, ref), ...(latest ? { resourceVersion: latest } : {}) };
+}
+
+export interface ProcessedWrite {
+  write: AwsAuthWrite;
+  classification: Classification;
+  /** The record the write left, when it changed what is stored. */
+  record?: VersionRecord;
+  history: HistoryContext;
+  /** True when this auditID was seen before: nothing was done. */
+  duplicate: boolean;
+}
+
+export class Timeline {
+  private readonly records: VersionRecord[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly cluster: string,
+    private readonly policy: GuardianPolicy,
+  ) {}
+
+  all(): readonly VersionRecord[] {
+    return this.records;
+  }
+
+  lastGood(): VersionRecord | undefined {
+    return this.records.findLast(
+      (r) => r.kind === "version" && r.configMap !== undefined && r.class !== "dangerous",
+    );
+  }
+
+  private insert(record: VersionRecord): void {
+    const at = this.records.findIndex((r) => r.id > record.id);
+    if (at === -1) this.records.push(record);
+    else this.records.splice(at, 0, record);
+  }
+
+  /** Classifies and files one write; a repeated auditID is recognised and skipped. */
+  process(write: AwsAuthWrite): ProcessedWrite {
+    if (this.seen.has(write.auditID)) {
+      return {
+        write,
+        classification: { class: "cosmetic", findings: [], recordKind: "none" },
+        history: {},
+        duplicate: true,
+      };
+    }
+    this.seen.add(write.auditID);
+    const probeKind: RecordKind =
+      write.verb === "delete" || write.verb === "deletecollection"
+        ? "tombstone"
+        : write.stored && !write.truncated
+          ? "version"
+          : "unverified";
+    const placed = placeRecord(probeKind, this.records, write.resourceVersion, write.auditID);
+    const history = historyBefore(
+      this.records,
+      placed.id,
+      probeKind === "version" ? write.resourceVersion : undefined,
+    );
+    const classification = classifyWrite(write, history, this.policy);
+    if (classification.recordKind === "none") return { write, classification, history, duplicate: false };
+    const record: VersionRecord = {
+      kind: classification.recordKind,
+      id: placed.id,
+      cluster: this.cluster,
+      ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
+      time: write.time,
+      ...(classification.recordKind === "version" && write.stored
+        ? { configMap: keepConfigMap(write.stored) }
+        : {}),
+      audit: summarizeWrite(write),
+      class: classification.class,
+      findings: classification.findings,
+      ...(history.previous ? { predecessorId: history.previous.id } : {}),
+    };
+    this.insert(record);
+    return { write, classification, record, history, duplicate: false };
+  }
+
+  /** Files the live ConfigMap read from the cluster (after a content-less write, or as a baseline). */
+  capture(
+    configMap: ConfigMapObject,
+    reason: string,
+    at: string,
+  ): { record: VersionRecord; classification: Classification } {
+    const resourceVersion = configMap.metadata.resourceVersion;
+    const existing = this.records.find((r) => r.kind === "version" && r.resourceVersion === resourceVersion);
+    if (existing && resourceVersion) {
+      return {
+        record: existing,
+        classification: { class: existing.class, findings: existing.findings, recordKind: "none" },
+      };
+    }
+    const placed = placeRecord(
+      "version",
+      this.records,
+      resourceVersion,
+      `capture-${at.replace(/[^0-9]/g, "")}`,
+    );
+    const history = historyBefore(this.records, placed.id);
+    const classification = classifyContent(configMap, undefined, history, this.policy);
+    const record: VersionRecord = {
+      kind: "version",
+      id: placed.id,
+      cluster: this.cluster,
+      ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
+      time: at,
+      configMap: keepConfigMap(configMap),
+      capture: { reason, at },
+      class: classification.class,
+      findings: classification.findings,
+      ...(history.previous ? { predecessorId: history.previous.id } : {}),
+    };
+    this.insert(record);
+    return { record, classification };
+  }
+}
