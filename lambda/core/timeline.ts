@@ -35,17 +35,50 @@ export function historyBefore(
   };
 }
 
-/** Where a new record goes: its id and the resourceVersion it is filed under. */
+/**
+ * Where a new record goes: its id and the resourceVersion it is filed under. A record without a
+ * resourceVersion of its own is filed under `latestResourceVersion`, the newest one known.
+ */
 export function placeRecord(
   kind: RecordKind,
-  records: readonly VersionRecord[],
+  latestResourceVersion: string | undefined,
   resourceVersion: string | undefined,
   ref: string,
 ): { id: string; resourceVersion?: string } {
   if (kind === "version" && resourceVersion)
     return { id: versionId(kind, resourceVersion, ref), resourceVersion };
-  const latest = records.findLast((r) => r.resourceVersion !== undefined)?.resourceVersion;
+  const latest = latestResourceVersion;
   return { id: versionId(kind, latest, ref), ...(latest ? { resourceVersion: latest } : {}) };
+}
+
+/** What kind of record a write will leave, before it is classified. */
+export function recordKindOf(write: AwsAuthWrite): RecordKind {
+  if (write.verb === "delete" || write.verb === "deletecollection") return "tombstone";
+  return write.stored && !write.truncated ? "version" : "unverified";
+}
+
+/** The record a classified write leaves. */
+export function recordForWrite(
+  cluster: string,
+  write: AwsAuthWrite,
+  classification: Classification & { recordKind: RecordKind },
+  placed: { id: string; resourceVersion?: string },
+  history: HistoryContext,
+): VersionRecord {
+  return {
+    kind: classification.recordKind,
+    id: placed.id,
+    cluster,
+    ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
+    time: write.time,
+    ...(classification.recordKind === "version" && write.stored
+      ? { configMap: keepConfigMap(write.stored) }
+      : {}),
+    audit: summarizeWrite(write),
+    class: classification.class,
+    findings: classification.findings,
+    ...(history.previous ? { predecessorId: history.previous.id } : {}),
+  };
 }
 
 export interface ProcessedWrite {
@@ -77,6 +110,10 @@ export class Timeline {
     );
   }
 
+  private latestResourceVersion(): string | undefined {
+    return this.records.findLast((r) => r.resourceVersion !== undefined)?.resourceVersion;
+  }
+
   private insert(record: VersionRecord): void {
     const at = this.records.findIndex((r) => r.id > record.id);
     if (at === -1) this.records.push(record);
@@ -94,13 +131,8 @@ export class Timeline {
       };
     }
     this.seen.add(write.auditID);
-    const probeKind: RecordKind =
-      write.verb === "delete" || write.verb === "deletecollection"
-        ? "tombstone"
-        : write.stored && !write.truncated
-          ? "version"
-          : "unverified";
-    const placed = placeRecord(probeKind, this.records, write.resourceVersion, write.auditID);
+    const probeKind = recordKindOf(write);
+    const placed = placeRecord(probeKind, this.latestResourceVersion(), write.resourceVersion, write.auditID);
     const history = historyBefore(
       this.records,
       placed.id,
@@ -108,20 +140,13 @@ export class Timeline {
     );
     const classification = classifyWrite(write, history, this.policy);
     if (classification.recordKind === "none") return { write, classification, history, duplicate: false };
-    const record: VersionRecord = {
-      kind: classification.recordKind,
-      id: placed.id,
-      cluster: this.cluster,
-      ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
-      time: write.time,
-      ...(classification.recordKind === "version" && write.stored
-        ? { configMap: keepConfigMap(write.stored) }
-        : {}),
-      audit: summarizeWrite(write),
-      class: classification.class,
-      findings: classification.findings,
-      ...(history.previous ? { predecessorId: history.previous.id } : {}),
-    };
+    const record = recordForWrite(
+      this.cluster,
+      write,
+      { ...classification, recordKind: classification.recordKind },
+      placed,
+      history,
+    );
     this.insert(record);
     return { write, classification, record, history, duplicate: false };
   }
@@ -142,7 +167,7 @@ export class Timeline {
     }
     const placed = placeRecord(
       "version",
-      this.records,
+      this.latestResourceVersion(),
       resourceVersion,
       `capture-${at.replace(/[^0-9]/g, "")}`,
     );

@@ -1,0 +1,259 @@
+/**
+ * The snapshot store: every version of every cluster's aws-auth, laid out on any `BlobStore`
+ * (S3 in AWS, a folder offline). Layout, documented in the README:
+ *
+ *   clusters/<cluster>/versions/<id>.json       one VersionRecord per version, tombstone or unverified write
+ *   clusters/<cluster>/latest.json              pointer to the newest record
+ *   clusters/<cluster>/last-good.json           pointer to the newest version not classified dangerous
+ *   clusters/<cluster>/attempts/<auditID>.json  writes that changed nothing (rejected, dry run)
+ *   clusters/<cluster>/alerts/<auditID>.json    marker: the alert for this event was published
+ *   clusters/<cluster>/restores/<time>-<id>.json one record per restore
+ *
+ * Version ids sort by resourceVersion (records.ts), so listing a cluster's versions is its history.
+ * Records are written once (`If-None-Match: *`); pointers move only forward, by compare-and-swap.
+ */
+import type { HistoryContext } from "./classify.js";
+import type { BlobStore } from "./ports.js";
+import type { VersionRecord } from "./records.js";
+
+export interface Pointer {
+  id: string;
+  key: string;
+  resourceVersion?: string;
+  class: VersionRecord["class"];
+  time: string;
+}
+
+export interface AttemptRecord {
+  cluster: string;
+  auditID: string;
+  time: string;
+  class: VersionRecord["class"];
+  findings: VersionRecord["findings"];
+  audit: NonNullable<VersionRecord["audit"]>;
+}
+
+export interface RestoreRecord {
+  cluster: string;
+  at: string;
+  target: string;
+  reason?: string;
+  by?: string;
+  dryRun: boolean;
+  forced: boolean;
+  outcome: "restored" | "already-equal" | "refused" | "failed" | "dry-run";
+  resourceVersionWritten?: string;
+  detail?: string;
+  [key: string]: unknown;
+}
+
+export class StoreDataError extends Error {
+  override readonly name = "StoreDataError";
+}
+
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+
+function clusterPrefix(cluster: string): string {
+  // EKS cluster names: 1-100 characters, letters, digits, hyphens, underscores.
+  if (!CLUSTER_NAME.test(cluster))
+    throw new StoreDataError(`invalid cluster name ${JSON.stringify(cluster)}`);
+  return `clusters/${cluster}/`;
+}
+
+export function versionKey(cluster: string, id: string): string {
+  return `${clusterPrefix(cluster)}versions/${id}.json`;
+}
+
+function idFromKey(key: string): string {
+  return key.slice(key.lastIndexOf("/") + 1).replace(/\.json$/, "");
+}
+
+/** The record kind encoded in an id (records.ts `versionId`). */
+export function kindOfId(id: string): VersionRecord["kind"] {
+  if (id.includes("~deleted-")) return "tombstone";
+  if (id.includes("~unverified-")) return "unverified";
+  return "version";
+}
+
+export class SnapshotStore {
+  constructor(readonly blobs: BlobStore) {}
+
+  locate(key = ""): string {
+    return this.blobs.locate(key);
+  }
+
+  /** Every record id of a cluster, oldest first. */
+  async listIds(cluster: string): Promise<string[]> {
+    const prefix = `${clusterPrefix(cluster)}versions/`;
+    const keys = await this.blobs.list(prefix);
+    return keys.filter((k) => k.endsWith(".json")).map(idFromKey);
+  }
+
+  /** The clusters the store holds. */
+  async listClusters(): Promise<string[]> {
+    const keys = await this.blobs.list("clusters/");
+    return [...new Set(keys.map((k) => k.split("/")[1]).filter((c): c is string => Boolean(c)))].sort();
+  }
+
+  async getRecord(cluster: string, id: string): Promise<VersionRecord | undefined> {
+    const blob = await this.blobs.get(versionKey(cluster, id));
+    if (!blob) return undefined;
+    try {
+      return JSON.parse(blob.body) as VersionRecord;
+    } catch (error) {
+      throw new StoreDataError(`${this.blobs.locate(versionKey(cluster, id))} is not valid JSON`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Writes a record once; false when a record with that id already exists (a redelivery). */
+  async putRecord(record: VersionRecord): Promise<boolean> {
+    return this.blobs.putIfAbsent(
+      versionKey(record.cluster, record.id),
+      `${JSON.stringify(record, null, 2)}\n`,
+    );
+  }
+
+  /** The id already filed for this auditID, if the event was processed before. */
+  findIdForAudit(ids: readonly string[], auditID: string): string | undefined {
+    return ids.find((id) => id.endsWith(`-${auditID}`));
+  }
+
+  async getPointer(cluster: string, name: "latest" | "last-good"): Promise<Pointer | undefined> {
+    const blob = await this.blobs.get(`${clusterPrefix(cluster)}${name}.json`);
+    return blob ? (JSON.parse(blob.body) as Pointer) : undefined;
+  }
+
+  /**
+   * Moves a pointer to `record` unless it already points at a later (or the same) record.
+   * Returns false when it did not move. Retries compare-and-swap conflicts with concurrent writers.
+   */
+  async advancePointer(name: "latest" | "last-good", record: VersionRecord): Promise<boolean> {
+    const key = `${clusterPrefix(record.cluster)}${name}.json`;
+    const pointer: Pointer = {
+      id: record.id,
+      key: versionKey(record.cluster, record.id),
+      ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}),
+      class: record.class,
+      time: record.time,
+    };
+    const body = `${JSON.stringify(pointer, null, 2)}\n`;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.blobs.get(key);
+      if (!current) {
+        if (await this.blobs.putIfAbsent(key, body)) return true;
+        continue;
+      }
+      const existing = JSON.parse(current.body) as Pointer;
+      if (existing.id >= record.id) return false;
+      if (await this.blobs.putIfMatch(key, body, current.etag)) return true;
+    }
+    throw new StoreDataError(`could not move ${key}: too many concurrent writers`);
+  }
+
+  async putAttempt(attempt: AttemptRecord): Promise<boolean> {
+    const key = `${clusterPrefix(attempt.cluster)}attempts/${attempt.auditID}.json`;
+    return this.blobs.putIfAbsent(key, `${JSON.stringify(attempt, null, 2)}\n`);
+  }
+
+  async alertSent(cluster: string, auditID: string): Promise<boolean> {
+    return (await this.blobs.get(`${clusterPrefix(cluster)}alerts/${auditID}.json`)) !== undefined;
+  }
+
+  async markAlertSent(cluster: string, auditID: string, at: string): Promise<void> {
+    await this.blobs.putIfAbsent(
+      `${clusterPrefix(cluster)}alerts/${auditID}.json`,
+      `${JSON.stringify({ auditID, at })}\n`,
+    );
+  }
+
+  async putRestore(record: RestoreRecord): Promise<string> {
+    const stamp = record.at.replace(/[^0-9]/g, "");
+    const key = `${clusterPrefix(record.cluster)}restores/${stamp}-${record.target}.json`;
+    await this.blobs.putIfAbsent(key, `${JSON.stringify(record, null, 2)}\n`);
+    return key;
+  }
+
+  async listRestores(cluster: string): Promise<RestoreRecord[]> {
+    const keys = await this.blobs.list(`${clusterPrefix(cluster)}restores/`);
+    const records: RestoreRecord[] = [];
+    for (const key of keys) {
+      const blob = await this.blobs.get(key);
+      if (blob) records.push(JSON.parse(blob.body) as RestoreRecord);
+    }
+    return records;
+  }
+
+  /**
+   * The history before a new record `id`, read lazily: records are loaded newest-first from the
+   * insertion point until the predecessor, the comparison base and the last good version are known.
+   * Same rules as `historyBefore` in timeline.ts.
+   */
+  async historyBefore(
+    cluster: string,
+    ids: readonly string[],
+    id: string,
+    resourceVersion?: string,
+  ): Promise<HistoryContext> {
+    const sameVersionId =
+      resourceVersion !== undefined
+        ? ids.find(
+            (other) =>
+              other !== id &&
+              kindOfId(other) === "version" &&
+              other.startsWith(`${resourceVersion.padStart(20, "0")}-`),
+          )
+        : undefined;
+    if (sameVersionId) {
+      const same = await this.getRecord(cluster, sameVersionId);
+      const lastGood =
+        same && same.class !== "dangerous" ? same : await this.lastGoodBefore(cluster, ids, sameVersionId);
+      return { ...(same ? { previous: same, base: same } : {}), ...(lastGood ? { lastGood } : {}) };
+    }
+    const earlier = ids.filter((other) => other < id);
+    const context: HistoryContext = {};
+    for (let i = earlier.length - 1; i >= 0; i--) {
+      const record = await this.getRecord(cluster, earlier[i] as string);
+      if (!record) continue;
+      context.previous ??= record;
+      if (record.kind === "version" && record.configMap) {
+        context.base ??= record;
+        if (record.class !== "dangerous") {
+          context.lastGood = record;
+          break;
+        }
+      }
+    }
+    return context;
+  }
+
+  private async lastGoodBefore(
+    cluster: string,
+    ids: readonly string[],
+    id: string,
+  ): Promise<VersionRecord | undefined> {
+    const earlier = ids.filter((other) => other < id && kindOfId(other) === "version");
+    for (let i = earlier.length - 1; i >= 0; i--) {
+      const record = await this.getRecord(cluster, earlier[i] as string);
+      if (record?.configMap && record.class !== "dangerous") return record;
+    }
+    return undefined;
+  }
+
+  /** Resolves what a user names: `last-good`, `latest`, `previous` (the one before latest), or an id. */
+  async resolve(cluster: string, name: string): Promise<VersionRecord | undefined> {
+    if (name === "last-good" || name === "latest") {
+      const pointer = await this.getPointer(cluster, name);
+      return pointer ? this.getRecord(cluster, pointer.id) : undefined;
+    }
+    if (name === "previous") {
+      const ids = (await this.listIds(cluster)).filter((i) => kindOfId(i) === "version");
+      const latest = await this.getPointer(cluster, "latest");
+      const before = ids.filter((i) => !latest || i < latest.id);
+      const id = before.at(-1);
+      return id ? this.getRecord(cluster, id) : undefined;
+    }
+    return this.getRecord(cluster, name.replace(/\.json$/, ""));
+  }
+}
