@@ -10,6 +10,7 @@
 import { gunzipSync } from "node:zlib";
 import {
   type AwsAuthWrite,
+  type EventTriage,
   isTruncatedMessage,
   triageAuditEvent,
   triageTruncatedMessage,
@@ -72,15 +73,27 @@ function merge(into: DecodedInput, from: DecodedInput): DecodedInput {
 
 /** One log message: an audit event's JSON text, or what CloudWatch left of it. */
 function decodeMessage(message: string, context: Context): DecodedInput {
-  const result = emptyResult();
-  let triage: ReturnType<typeof triageAuditEvent>;
+  let event: unknown;
   try {
-    triage = triageAuditEvent(JSON.parse(message));
+    event = JSON.parse(message);
   } catch {
-    triage = isTruncatedMessage(message)
-      ? triageTruncatedMessage(message)
-      : { kind: "malformed", reason: `not JSON: ${JSON.stringify(message.slice(0, 80))}` };
+    return fromTriage(
+      isTruncatedMessage(message)
+        ? triageTruncatedMessage(message)
+        : { kind: "malformed", reason: `not JSON: ${JSON.stringify(message.slice(0, 80))}` },
+      context,
+    );
   }
+  return decodeEvent(event, context);
+}
+
+/** One audit event already parsed. */
+function decodeEvent(event: unknown, context: Context): DecodedInput {
+  return fromTriage(triageAuditEvent(event), context);
+}
+
+function fromTriage(triage: EventTriage, context: Context): DecodedInput {
+  const result = emptyResult();
   if (triage.kind === "write") {
     result.writes.push({
       source: context.source,
@@ -169,12 +182,12 @@ function decodeJsonDocument(value: unknown, source: string): DecodedInput | unde
   if (value.kind === "EventList" && Array.isArray(value.items)) {
     return value.items.reduce<DecodedInput>(
       (acc, item, index) =>
-        merge(acc, decodeMessage(JSON.stringify(item), { source: `${source} item ${index + 1}` })),
+        merge(acc, decodeEvent(item, { source: `${source} item ${index + 1}` })),
       emptyResult(),
     );
   }
   if (typeof value.auditID === "string" || value.kind === "Event")
-    return decodeMessage(JSON.stringify(value), { source });
+    return decodeEvent(value, { source });
   return undefined;
 }
 
