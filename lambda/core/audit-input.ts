@@ -181,13 +181,11 @@ function decodeJsonDocument(value: unknown, source: string): DecodedInput | unde
   if (Array.isArray(value.events)) return decodeLogEvents(value.events, { source }, "eventId");
   if (value.kind === "EventList" && Array.isArray(value.items)) {
     return value.items.reduce<DecodedInput>(
-      (acc, item, index) =>
-        merge(acc, decodeEvent(item, { source: `${source} item ${index + 1}` })),
+      (acc, item, index) => merge(acc, decodeEvent(item, { source: `${source} item ${index + 1}` })),
       emptyResult(),
     );
   }
-  if (typeof value.auditID === "string" || value.kind === "Event")
-    return decodeEvent(value, { source });
+  if (typeof value.auditID === "string" || value.kind === "Event") return decodeEvent(value, { source });
   return undefined;
 }
 
