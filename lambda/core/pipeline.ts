@@ -201,9 +201,12 @@ export async function processWrite(
       },
     ];
   }
-  const alerted = shouldAlert(record.class, record.findings, policy)
-    ? await alertOnce(deps, cluster, write.auditID, input)
-    : false;
+  // When another invocation filed the same event a moment earlier, it owns the alert: it either
+  // publishes or fails, and then its retry publishes.
+  const alerted =
+    created && shouldAlert(record.class, record.findings, policy)
+      ? await alertOnce(deps, cluster, write.auditID, input)
+      : false;
   return {
     ...base,
     class: record.class,
