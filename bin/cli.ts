@@ -11,6 +11,13 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   analyze: analyzeCommand,
   demo: demoCommand,
+  // Loaded on use: they pull in the Kubernetes client and the AWS SDK, which analyze and demo never need.
+  restore: async (argv, io) => (await import("./commands/restore.js")).restoreCommand(argv, io),
+  capture: async (argv, io) => (await import("./commands/capture.js")).captureCommand(argv, io),
+  verify: async (argv, io) => (await import("./commands/verify.js")).verifyCommand(argv, io),
+  history: async (argv, io) => (await import("./commands/history.js")).historyCommand(argv, io),
+  show: async (argv, io) => (await import("./commands/history.js")).showCommand(argv, io),
+  diff: async (argv, io) => (await import("./commands/history.js")).diffCommand(argv, io),
 };
 
 const HELP = `aws-auth-guardian: watches, classifies, snapshots and restores the EKS aws-auth ConfigMap.
@@ -18,6 +25,13 @@ const HELP = `aws-auth-guardian: watches, classifies, snapshots and restores the
 Commands:
   analyze [FILE…]   judge every write to aws-auth in exported audit logs
   demo              replay the incident the guardian exists for, from recorded events
+  restore           put a known-good aws-auth back (through the function, or --direct); exit 1
+                    refused or failed, 2 written but not verified
+  capture           store the live aws-auth as a version (baseline, content of unseen writes)
+  verify            compare the live aws-auth with the latest record; exit 2 on a blind spot
+  history           list a cluster's versions in a snapshot store (--store s3://BUCKET|DIR)
+  show VERSION      one stored version and its data
+  diff A B          what changes for the authenticator between two stored versions
 
 Run "aws-auth-guardian COMMAND --help" for a command's options.
 

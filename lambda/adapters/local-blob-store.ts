@@ -77,8 +77,9 @@ export class LocalBlobStore implements BlobStore {
     return keys.filter((key) => key.startsWith(prefix)).sort(compareUtf8);
   }
 
+  /** The file for `key`; the empty key names the store's root folder (used in restore commands). */
   locate(key: string): string {
-    return this.pathOf(key);
+    return key === "" ? this.root : this.pathOf(key);
   }
 
   private pathOf(key: string): string {

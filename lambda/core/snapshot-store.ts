@@ -7,7 +7,7 @@
  *   clusters/<cluster>/last-good.json           pointer to the newest version not classified dangerous
  *   clusters/<cluster>/attempts/<auditID>.json  writes that changed nothing (rejected, dry run)
  *   clusters/<cluster>/alerts/<auditID>.json    marker: the alert for this event was published
- *   clusters/<cluster>/restores/<time>-<id>.json one record per restore
+ *   clusters/<cluster>/restores/<time>-<outcome>-<random>.json one record per restore attempt
  *
  * Version ids sort by resourceVersion (records.ts), so listing a cluster's versions is its history.
  * Records are written once (`If-None-Match: *`); pointers move only forward, by compare-and-swap.
@@ -168,11 +168,15 @@ export class SnapshotStore {
     );
   }
 
+  /** Files a restore record under a fresh key; never overwrites one, never drops one silently. */
   async putRestore(record: RestoreRecord): Promise<string> {
     const stamp = record.at.replace(/[^0-9]/g, "");
-    const key = `${clusterPrefix(record.cluster)}restores/${stamp}-${record.target}.json`;
-    await this.blobs.putIfAbsent(key, `${JSON.stringify(record, null, 2)}\n`);
-    return key;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const key = `${clusterPrefix(record.cluster)}restores/${stamp}-${record.outcome}-${suffix}.json`;
+      if (await this.blobs.putIfAbsent(key, `${JSON.stringify(record, null, 2)}\n`)) return key;
+    }
+    throw new StoreDataError(`could not file the restore record for ${record.cluster}: keys kept colliding`);
   }
 
   async listRestores(cluster: string): Promise<RestoreRecord[]> {

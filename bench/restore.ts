@@ -1,0 +1,166 @@
+/**
+ * Issue 4 benchmark: how long `restore --direct` takes from start to a verified write against the
+ * in-test API server (TLS, own CA), in-process and as a fresh CLI process; and the cluster-access
+ * function's bundle (esbuild, minified, ESM, node22) and cold-init time in a fresh Node process.
+ * Prints figures; asserts nothing.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import { main } from "../bin/cli.js";
+import type { CommandIo } from "../bin/commands/io.js";
+import { awsAuth, ESCALATED_DATA, GOOD_DATA } from "../test/restore/fixtures.js";
+import { FakeApiServer } from "../test/support/fake-apiserver.js";
+import { median, printTable } from "./report.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+const TOKEN = "bench-token";
+const RUNS = 25;
+const PROCESS_RUNS = 5;
+const INIT_RUNS = 7;
+
+const execFileAsync = promisify(execFile);
+
+const quietIo: CommandIo = { out: () => {}, err: () => {}, readStdin: async () => Buffer.alloc(0) };
+
+function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+async function restoreTimings(): Promise<Array<[string, string]>> {
+  const server = await FakeApiServer.start({ tokens: { [TOKEN]: { user: "bench", allowed: true } } });
+  const dir = mkdtempSync(join(tmpdir(), "restore-bench-"));
+  try {
+    const kubeconfig = join(dir, "kubeconfig");
+    const store = join(dir, "store");
+    writeFileSync(kubeconfig, server.kubeconfig(TOKEN));
+    const direct = ["--direct", "--kubeconfig", kubeconfig, "--store", store, "--cluster", "bench"];
+    server.seed(awsAuth(GOOD_DATA));
+    if ((await main(["capture", ...direct], quietIo)) !== 0) throw new Error("baseline capture failed");
+
+    const samples: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      server.seed(awsAuth(ESCALATED_DATA));
+      const start = performance.now();
+      const code = await main(["restore", ...direct, "--yes"], quietIo);
+      const elapsed = performance.now() - start;
+      if (code !== 0) throw new Error(`restore --direct exited ${code}`);
+      samples.push(elapsed);
+    }
+    const [first = 0, ...warm] = samples;
+
+    // A fresh CLI process per restore, as an operator runs it (tsx start-up included). Asynchronous:
+    // the API server lives in this process and must keep answering.
+    const processSamples: number[] = [];
+    for (let i = 0; i < PROCESS_RUNS; i++) {
+      server.seed(awsAuth(ESCALATED_DATA));
+      const start = performance.now();
+      await execFileAsync(process.execPath, [
+        join(ROOT, "bin/aws-auth-guardian.mjs"),
+        "restore",
+        ...direct,
+        "--yes",
+      ]);
+      processSamples.push(performance.now() - start);
+    }
+    return [
+      [
+        "restore --direct, in-process",
+        `${ms(median(warm))} median of ${warm.length} (first run ${ms(first)}); each: kubeconfig load, dry run, write, read-back, 2 restore records`,
+      ],
+      [
+        "restore --direct, fresh process",
+        `${ms(median(processSamples))} median of ${PROCESS_RUNS} (node + tsx start-up included)`,
+      ],
+    ];
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Bundled {
+  size: number;
+  inputs: string[];
+}
+
+async function bundle(entry: string, outfile: string, external: string[] = []): Promise<Bundled> {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    banner: { js: BANNER },
+    external,
+    metafile: true,
+    logLevel: "silent",
+  });
+  return { size: statSync(outfile).size, inputs: Object.keys(result.metafile.inputs) };
+}
+
+function coldInit(bundlePath: string, runs = INIT_RUNS): number {
+  const script = `const t = performance.now(); await import(${JSON.stringify(`file://${bundlePath}`)}); process.stdout.write(String(performance.now() - t));`;
+  const env = {
+    ...process.env,
+    SNAPSHOT_BUCKET: "b",
+    ALERT_TOPIC_ARN: "arn:aws:sns:us-east-1:012345678901:t",
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "bench",
+    AWS_SECRET_ACCESS_KEY: "bench",
+  };
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      env,
+      encoding: "utf8",
+    });
+    if (child.status !== 0) throw new Error(`cold init of ${bundlePath} failed: ${child.stderr}`);
+    samples.push(Number(child.stdout));
+  }
+  return median(samples);
+}
+
+async function bundleFigures(): Promise<Array<[string, string]>> {
+  // Inside node_modules so that a bundle with the SDK left external still resolves it, as in Lambda.
+  const dir = join(ROOT, "node_modules/.cache/aws-auth-guardian-bench");
+  mkdirSync(dir, { recursive: true });
+  const entry = join(ROOT, "lambda/restore/handler.ts");
+  const full = await bundle(entry, join(dir, "cluster-access.mjs"));
+  const slim = await bundle(entry, join(dir, "cluster-access-sdk-external.mjs"), ["@aws-sdk/*", "@smithy/*"]);
+  const classifier = await bundle(join(ROOT, "lambda/classifier/handler.ts"), join(dir, "classifier.mjs"));
+  const kubeIn = (b: Bundled) => b.inputs.some((i) => i.includes("@kubernetes/client-node"));
+  return [
+    [
+      "cluster-access bundle",
+      `${kib(full.size)} (everything bundled, as the classifier's bench does); ${kib(slim.size)} with @aws-sdk/* and @smithy/* left to the Lambda runtime`,
+    ],
+    [
+      "cold init",
+      `${ms(coldInit(join(dir, "cluster-access.mjs")))} median of ${INIT_RUNS} (SDK-external bundle: ${ms(coldInit(join(dir, "cluster-access-sdk-external.mjs")))})`,
+    ],
+    [
+      "Kubernetes client in bundles",
+      `cluster-access: ${kubeIn(full) ? "yes" : "no"}; classifier: ${kubeIn(classifier) ? "YES (should not be)" : "no"} (${kib(classifier.size)})`,
+    ],
+  ];
+}
+
+export async function benchRestore(): Promise<Array<[string, string]>> {
+  return [...(await restoreTimings()), ...(await bundleFigures())];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  printTable("restore and cluster access (issue 4)", await benchRestore());

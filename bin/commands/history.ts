@@ -1,0 +1,204 @@
+/**
+ * Reading the snapshot store: `history` (every version of a cluster's aws-auth, who wrote it and how
+ * it was judged), `show VERSION` (one record and its data, exactly as stored) and `diff A B` (what
+ * changes for the authenticator between two versions).
+ */
+import { parseArgs } from "node:util";
+import { diffLines } from "../../lambda/core/alert.js";
+import { modelOf } from "../../lambda/core/classify.js";
+import { diffModels } from "../../lambda/core/diff.js";
+import type { VersionRecord } from "../../lambda/core/records.js";
+import type { CommandIo } from "./io.js";
+import { UsageError } from "./io.js";
+import { clusterInStore, type OpenedStore, openStore } from "./store-location.js";
+
+const STORE_OPTIONS = {
+  cluster: { type: "string" },
+  store: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export const HISTORY_HELP = `Usage:
+  aws-auth-guardian history [--cluster NAME] --store s3://BUCKET[/prefix]|DIR [--json]
+  aws-auth-guardian show VERSION [--cluster NAME] --store s3://BUCKET[/prefix]|DIR [--json]
+  aws-auth-guardian diff A B [--cluster NAME] --store s3://BUCKET[/prefix]|DIR [--json]
+
+history  every record of the cluster's aws-auth, oldest first: id, time, kind, class and who wrote it
+         (or why it was captured), the latest and last-good pointers, then the restores
+show     one record: how it was judged, then every data string exactly as stored
+diff     what changes for the authenticator from A to B (a deletion counts as "no aws-auth")
+
+VERSION, A and B are record ids as history prints them, or last-good, latest, previous.
+--cluster may be left out when the store holds a single cluster.`;
+
+async function openFor(values: {
+  store?: string;
+  cluster?: string;
+}): Promise<{ opened: OpenedStore; cluster: string }> {
+  if (!values.store) throw new UsageError("--store s3://BUCKET[/prefix] or --store DIR is required");
+  const opened = await openStore(values.store);
+  return { opened, cluster: await clusterInStore(opened, values.cluster) };
+}
+
+export function actorOf(record: VersionRecord): string {
+  if (record.audit) {
+    const actor = record.audit.actor;
+    return `${actor.canonicalArn ?? actor.arn ?? actor.username} (${record.audit.verb})`;
+  }
+  if (record.capture) return `captured: ${record.capture.reason}`;
+  return "?";
+}
+
+async function resolveOrFail(opened: OpenedStore, cluster: string, name: string): Promise<VersionRecord> {
+  const record = await opened.store.resolve(cluster, name);
+  if (!record) {
+    throw new UsageError(
+      `no version "${name}" of cluster ${cluster} in ${opened.location}; see: aws-auth-guardian history --cluster ${cluster} --store ${opened.location}`,
+    );
+  }
+  return record;
+}
+
+export async function historyCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: STORE_OPTIONS });
+  if (values.help) {
+    io.out(`${HISTORY_HELP}\n`);
+    return 0;
+  }
+  const { opened, cluster } = await openFor(values);
+  const { store } = opened;
+  const ids = await store.listIds(cluster);
+  const records: VersionRecord[] = [];
+  for (const id of ids) {
+    const record = await store.getRecord(cluster, id);
+    if (record) records.push(record);
+  }
+  const latest = await store.getPointer(cluster, "latest");
+  const lastGood = await store.getPointer(cluster, "last-good");
+  const restores = await store.listRestores(cluster);
+  if (values.json) {
+    const versions = records.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      time: r.time,
+      ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
+      actor: actorOf(r),
+      class: r.class,
+      findings: r.findings.map((f) => f.id),
+    }));
+    io.out(
+      `${JSON.stringify({ cluster, store: opened.location, versions, latest: latest?.id, lastGood: lastGood?.id, restores }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  io.out(
+    `Cluster ${cluster} in ${opened.location}: ${records.length} record${records.length === 1 ? "" : "s"}\n`,
+  );
+  if (records.length === 0) return 0;
+  const width = Math.max(...records.map((r) => r.id.length));
+  io.out(`${"ID".padEnd(width)}  ${"TIME".padEnd(24)}  ${"KIND".padEnd(10)}  ${"CLASS".padEnd(12)}  ACTOR\n`);
+  for (const r of records) {
+    const marks = [r.id === latest?.id ? "latest" : "", r.id === lastGood?.id ? "last-good" : ""].filter(
+      Boolean,
+    );
+    io.out(
+      `${r.id.padEnd(width)}  ${r.time.padEnd(24)}  ${r.kind.padEnd(10)}  ${r.class.padEnd(12)}  ${actorOf(r)}${marks.length ? `  [${marks.join(", ")}]` : ""}\n`,
+    );
+  }
+  if (restores.length > 0) {
+    io.out("\nRestores:\n");
+    for (const r of restores) {
+      const written = r.resourceVersionWritten ? `, resourceVersion ${r.resourceVersionWritten}` : "";
+      io.out(
+        `  ${r.at}  ${r.outcome.padEnd(13)}  version ${r.target}${written}${r.by ? ` by ${r.by}` : ""}${r.reason ? `: ${r.reason}` : ""}\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+export async function showCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: STORE_OPTIONS });
+  if (values.help) {
+    io.out(`${HISTORY_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError("show takes one VERSION (an id, last-good, latest or previous)");
+  const { opened, cluster } = await openFor(values);
+  const record = await resolveOrFail(opened, cluster, positionals[0] as string);
+  if (values.json) {
+    io.out(`${JSON.stringify(record, null, 2)}\n`);
+    return 0;
+  }
+  io.out(`Version ${record.id} of ${cluster} (${record.kind}, ${record.class})\n`);
+  io.out(`Time:    ${record.time}\n`);
+  if (record.resourceVersion) io.out(`resourceVersion: ${record.resourceVersion}\n`);
+  io.out(`Actor:   ${actorOf(record)}\n`);
+  if (record.audit) io.out(`Audit:   ${record.audit.auditID} (${record.audit.requestURI})\n`);
+  if (record.predecessorId) io.out(`After:   ${record.predecessorId}\n`);
+  if (record.findings.length) {
+    io.out("Findings:\n");
+    for (const f of record.findings) io.out(`  [${f.severity}] ${f.id}: ${f.message}\n`);
+  }
+  const data = record.configMap?.data;
+  if (!record.configMap) {
+    io.out(
+      `No content: this record ${record.kind === "tombstone" ? "is a deletion" : "is a write whose content was never seen"}.\n`,
+    );
+    return 0;
+  }
+  const { labels, annotations } = record.configMap.metadata;
+  if (labels) io.out(`Labels:  ${JSON.stringify(labels)}\n`);
+  if (annotations) io.out(`Annotations: ${Object.keys(annotations).join(", ")}\n`);
+  io.out("Data (exactly as stored):\n");
+  for (const [key, value] of Object.entries(data ?? {})) {
+    io.out(
+      `--- ${key} (${value.length} characters)\n${value}${value.endsWith("\n") || value === "" ? "" : "\n"}`,
+    );
+  }
+  if (!data || Object.keys(data).length === 0) io.out("  (no data)\n");
+  return 0;
+}
+
+export async function diffCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: STORE_OPTIONS });
+  if (values.help) {
+    io.out(`${HISTORY_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 2) throw new UsageError("diff takes two versions: diff A B");
+  const { opened, cluster } = await openFor(values);
+  const [a, b] = await Promise.all(positionals.map((name) => resolveOrFail(opened, cluster, name)));
+  if (!a || !b) throw new UsageError("diff takes two versions: diff A B");
+  for (const record of [a, b]) {
+    if (record.kind === "unverified") {
+      throw new UsageError(
+        `${record.id} is a write whose content the guardian never saw; nothing to compare`,
+      );
+    }
+  }
+  const diff = diffModels(
+    a.configMap ? modelOf(a.configMap) : undefined,
+    b.configMap ? modelOf(b.configMap) : undefined,
+  );
+  const lines = diffLines(diff);
+  if (values.json) {
+    io.out(
+      `${JSON.stringify({ from: a.id, to: b.id, effectiveEqual: diff.effectiveEqual, equivalent: diff.equivalent, lines, diff }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  io.out(`${a.id} → ${b.id}\n`);
+  for (const line of lines) io.out(`  ${line}\n`);
+  if (lines.length === 0)
+    io.out(
+      diff.equivalent
+        ? "  (no change in access)\n"
+        : "  (no change in access; what the authenticator ignores or drops changed)\n",
+    );
+  for (const p of diff.problems.added) io.out(`  ! new problem: ${p.section}: ${p.message}\n`);
+  for (const p of diff.problems.removed) io.out(`  ! fixed: ${p.section}: ${p.message}\n`);
+  return 0;
+}

@@ -1,0 +1,481 @@
+/**
+ * `aws-auth-guardian restore`: one command that puts a known-good aws-auth back. Through the
+ * cluster-access function (default: reaches the cluster with an identity that does not depend on
+ * aws-auth), or `--direct` with the caller's own kubeconfig when the function cannot be used. Both
+ * show the diff first (a dry run), ask, then write exactly that: the real run is refused if aws-auth
+ * changed since the dry run.
+ *
+ * Also exports the plumbing that `capture` and `verify` share: function invocation, direct access.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { InvokeCommand } from "@aws-sdk/client-lambda";
+import yaml from "js-yaml";
+import { createLambdaClient, createSnsClient, type Env } from "../../lambda/adapters/aws-clients.js";
+import { SnsNotifier } from "../../lambda/adapters/sns-notifier.js";
+import { fromKubeconfig, KubeconfigError } from "../../lambda/cluster/kube-aws-auth-client.js";
+import { classifyContent } from "../../lambda/core/classify.js";
+import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
+import { makePolicy } from "../../lambda/core/policy.js";
+import type { AwsAuthClient, Notifier, OutboundAlert } from "../../lambda/core/ports.js";
+import { keepConfigMap, type VersionRecord } from "../../lambda/core/records.js";
+import type { ClusterAccessEvent } from "../../lambda/restore/create-handler.js";
+import { executeRestore, type RestoreRequest, type RestoreResult } from "../../lambda/restore/restore.js";
+import { type CommandIo, processIo, UsageError } from "./io.js";
+import { clusterInStore, type OpenedStore, openStore } from "./store-location.js";
+
+export const RESTORE_HELP = `Usage:
+  aws-auth-guardian restore --cluster NAME [--to last-good|previous|VERSION] [options]
+  aws-auth-guardian restore --direct --kubeconfig FILE [--context NAME]
+                            (--store s3://BUCKET[/prefix] | --store DIR | --snapshot FILE) [options]
+
+Puts a known version of kube-system/aws-auth back. First a dry run prints the change it would make
+(live → version); then, after you confirm (or with --yes), it writes exactly that object, reads it
+back and verifies it. If aws-auth changes between the dry run and the write, nothing is written.
+
+Refused unless --force: a version classified dangerous, a section that does not parse, a version that
+would remove every system:masters mapping or every node mapping the live aws-auth has. Always refused:
+a version without content (a recorded deletion or unverified write), or another ConfigMap.
+
+Through the cluster-access function (default):
+  --cluster NAME        the EKS cluster (required)
+  --function NAME       the function (default: $AWS_AUTH_GUARDIAN_FUNCTION, the stack output
+                        ClusterAccessFunctionName)
+  --region REGION       region of the function (default: the AWS SDK's)
+
+Direct, with your own access (when the function cannot be used):
+  --direct              run here, through --kubeconfig (any cluster, not only EKS)
+  --kubeconfig FILE     kubeconfig to use; --context NAME picks a context (default: current)
+  --store LOCATION      snapshot store to read the version from and record the restore in
+  --snapshot FILE       restore this file instead: a stored version record, or a ConfigMap as
+                        "kubectl get cm aws-auth -n kube-system -o yaml|json" prints it
+  --cluster NAME        cluster name in the store (default: the only one, else from the context)
+  --topic-arn ARN       publish the "restored" notification to this SNS topic
+
+Common:
+  --to VERSION          last-good (default), previous, latest or a version id (see history)
+  --dry-run             only show what would be written, and the exact object
+  --yes, -y             do not ask for confirmation (required without a terminal)
+  --force               go ahead despite the refusals that can be overridden (recorded)
+  --reason TEXT         why, kept in the restore record and the notification
+  --json                print the results as JSON
+
+Exit status: 0 restored (or nothing to do, or a dry run that would go ahead); 1 refused, aborted or
+failed before anything was verified; 2 written but the read-back did not match the version.`;
+
+/** A CommandIo that can ask yes/no questions; tests supply `confirm`, a terminal gets a prompt. */
+export interface ConfirmIo extends CommandIo {
+  confirm?(question: string): Promise<boolean>;
+}
+
+/** Sends one event to the cluster-access function and returns what it answered. */
+export type Invoke = (event: ClusterAccessEvent) => Promise<unknown>;
+
+export interface CommandDeps {
+  /** @default - Lambda Invoke of --function */
+  invoke?: Invoke;
+  /** @default process.env */
+  env?: Env;
+}
+
+/** The function answered with an error (FunctionError) instead of a result. */
+export class FunctionInvokeError extends Error {
+  override readonly name = "FunctionInvokeError";
+}
+
+export function functionName(option: string | undefined, env: Env): string {
+  const name = option ?? env.AWS_AUTH_GUARDIAN_FUNCTION;
+  if (name) return name;
+  throw new UsageError(
+    "no cluster-access function given: pass --function NAME (the stack output ClusterAccessFunctionName) or set AWS_AUTH_GUARDIAN_FUNCTION, or use --direct with your own kubeconfig",
+  );
+}
+
+/** Lambda Invoke, RequestResponse, without SDK retries: a retried restore could run twice. */
+export function lambdaInvoke(name: string, region: string | undefined, env: Env): Invoke {
+  const lambda = createLambdaClient(env, { maxAttempts: 1, ...(region ? { region } : {}) });
+  return async (event) => {
+    const response = await lambda.send(
+      new InvokeCommand({
+        FunctionName: name,
+        InvocationType: "RequestResponse",
+        Payload: new TextEncoder().encode(JSON.stringify(event)),
+      }),
+    );
+    const text = response.Payload ? new TextDecoder().decode(response.Payload) : "";
+    if (response.FunctionError) {
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as { errorType?: string; errorMessage?: string };
+        message = `${parsed.errorType ?? "Error"}: ${parsed.errorMessage ?? text}`;
+      } catch {
+        // Not JSON: show it as it came.
+      }
+      throw new FunctionInvokeError(`the cluster-access function ${name} failed: ${message}`);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new FunctionInvokeError(
+        `the cluster-access function ${name} answered something that is not JSON: ${text.slice(0, 200)}`,
+      );
+    }
+  };
+}
+
+/** Who runs the command, for the record (informational only). */
+export function whoAmI(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+export function kubeconfigClient(file: string, context: string | undefined): AwsAuthClient {
+  try {
+    return fromKubeconfig({ file, ...(context ? { context } : {}) });
+  } catch (error) {
+    if (error instanceof KubeconfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+
+/** A cluster name from a kubeconfig context: the EKS ARN's name, or the context name itself. */
+export async function clusterFromKubeconfig(file: string, context: string | undefined): Promise<string> {
+  let current = context;
+  if (!current) {
+    try {
+      const parsed = yaml.load(await readFile(file, "utf8")) as { "current-context"?: unknown } | null;
+      current = typeof parsed?.["current-context"] === "string" ? parsed["current-context"] : undefined;
+    } catch {
+      current = undefined;
+    }
+  }
+  const eks = current ? /^arn:aws[\w-]*:eks:[^:]*:\d*:cluster\/(.+)$/.exec(current)?.[1] : undefined;
+  const candidate = eks ?? current ?? "";
+  if (CLUSTER_NAME.test(candidate)) return candidate;
+  const cleaned = candidate
+    .replace(/[^A-Za-z0-9_-]/g, "-")
+    .replace(/^[^0-9A-Za-z]+/, "")
+    .slice(0, 100);
+  if (CLUSTER_NAME.test(cleaned)) return cleaned;
+  throw new UsageError("cannot tell the cluster's name from the kubeconfig; pass --cluster NAME");
+}
+
+/** The cluster for a direct command: --cluster, the store's only cluster, or the kubeconfig's. */
+export async function directCluster(
+  cluster: string | undefined,
+  opened: OpenedStore | undefined,
+  kubeconfig: string,
+  context: string | undefined,
+): Promise<string> {
+  if (cluster) {
+    if (!CLUSTER_NAME.test(cluster))
+      throw new UsageError(`--cluster "${cluster}" is not a valid cluster name`);
+    return cluster;
+  }
+  if (opened && (await opened.store.listClusters()).length > 0) return clusterInStore(opened, undefined);
+  return clusterFromKubeconfig(kubeconfig, context);
+}
+
+/** Keeps alerts when no topic is given, so the command can say what it would have sent. */
+export class HeldNotifier implements Notifier {
+  readonly held: OutboundAlert[] = [];
+  async publish(alert: OutboundAlert): Promise<void> {
+    this.held.push(alert);
+  }
+}
+
+export function directNotifier(
+  topicArn: string | undefined,
+  env: Env,
+): { notifier: Notifier; held?: HeldNotifier } {
+  if (topicArn) return { notifier: new SnsNotifier(createSnsClient(env), topicArn) };
+  const held = new HeldNotifier();
+  return { notifier: held, held };
+}
+
+export function reportHeld(io: CommandIo, held: HeldNotifier | undefined): void {
+  for (const alert of held?.held ?? []) {
+    io.err(`notification not published (no --topic-arn): ${alert.subject}\n`);
+  }
+}
+
+/** `--snapshot FILE`: a stored version record, or a ConfigMap manifest judged on its own content. */
+export async function readSnapshotFile(file: string, cluster: string): Promise<VersionRecord> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `cannot read --snapshot ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  try {
+    const value = JSON.parse(text) as Partial<VersionRecord>;
+    if (
+      typeof value === "object" &&
+      value !== null &&
+      typeof value.id === "string" &&
+      (value.kind === "version" || value.kind === "tombstone" || value.kind === "unverified")
+    ) {
+      return value as VersionRecord;
+    }
+  } catch {
+    // Not JSON: YAML, read below.
+  }
+  const parsed = parseConfigMapManifest(text);
+  if (!parsed.ok) throw new UsageError(`--snapshot ${file}: ${parsed.error}`);
+  const configMap = keepConfigMap(parsed.configMap);
+  // A bare manifest has no history: judge what its content alone gets wrong (baseline rules).
+  const judged = classifyContent(configMap, undefined, {}, makePolicy());
+  const modified = await stat(file)
+    .then((s) => s.mtime.toISOString())
+    .catch(() => new Date().toISOString());
+  return {
+    kind: "version",
+    id: `file-${basename(file).replace(/[^A-Za-z0-9_-]/g, "_")}`,
+    cluster,
+    ...(configMap.metadata.resourceVersion ? { resourceVersion: configMap.metadata.resourceVersion } : {}),
+    time: modified,
+    configMap,
+    capture: { reason: `read from ${file}`, at: modified },
+    class: judged.class,
+    findings: judged.findings,
+  };
+}
+
+async function ttyConfirm(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+function confirmer(io: ConfirmIo): ((question: string) => Promise<boolean>) | undefined {
+  if (io.confirm) return (question) => (io.confirm as (q: string) => Promise<boolean>)(question);
+  if (io === processIo && process.stdin.isTTY && process.stderr.isTTY) return ttyConfirm;
+  return undefined;
+}
+
+function asRestoreResult(answer: unknown): RestoreResult {
+  const value = answer as Partial<RestoreResult> & { operation?: string };
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    typeof value.outcome !== "string" ||
+    !value.verification
+  ) {
+    throw new FunctionInvokeError(
+      `unexpected answer from the cluster-access function: ${JSON.stringify(answer).slice(0, 300)}`,
+    );
+  }
+  return value as RestoreResult;
+}
+
+export function printPlan(io: CommandIo, result: RestoreResult, showBody: boolean): void {
+  const target = `version ${result.target}${result.targetTime ? ` (${result.targetTime}, ${result.targetClass})` : ""}`;
+  io.out(`Cluster ${result.cluster}: restore ${target}\n`);
+  if (result.outcome === "refused" || result.outcome === "failed") {
+    if (result.action !== "none") io.out(`  would ${result.action} aws-auth\n`);
+  } else if (result.outcome === "already-equal") {
+    io.out(`  nothing to do: ${result.verification.detail}\n`);
+  } else {
+    const over = result.liveResourceVersion
+      ? `the live aws-auth (resourceVersion ${result.liveResourceVersion})`
+      : "nothing: aws-auth does not exist and will be created";
+    io.out(`  ${result.action} over ${over}\n`);
+  }
+  if (result.action !== "none") {
+    io.out("What changes (live → version):\n");
+    for (const line of result.diffLines) io.out(`  ${line}\n`);
+    if (result.diffLines.length === 0) io.out("  (no change in access)\n");
+    if (result.dataKeysChanged.length)
+      io.out(`  data strings rewritten: ${result.dataKeysChanged.join(", ")}\n`);
+  }
+  if (result.refusal?.length) {
+    io.out("Refused:\n");
+    for (const reason of result.refusal) io.out(`  - ${reason}\n`);
+  }
+  if (result.overridden.length) {
+    io.out("Forced past (--force):\n");
+    for (const reason of result.overridden) io.out(`  - ${reason}\n`);
+  }
+  for (const warning of result.warnings) io.err(`warning: ${warning}\n`);
+  if (showBody && result.body)
+    io.out(`Object that would be written:\n${JSON.stringify(result.body, null, 2)}\n`);
+}
+
+export function printOutcome(io: CommandIo, result: RestoreResult): void {
+  switch (result.outcome) {
+    case "restored":
+      io.out(
+        `Restored version ${result.target}: ${result.action}, resourceVersion ${result.resourceVersionWritten ?? "?"} written${result.attempts > 1 ? ` (after ${result.attempts} attempts: concurrent writes)` : ""}.\n`,
+      );
+      io.out(`Verified: ${result.verification.detail}\n`);
+      break;
+    case "already-equal":
+      io.out(`Nothing written: ${result.verification.detail}\n`);
+      break;
+    case "refused":
+      // After a dry run, printPlan has listed the reasons already.
+      if (result.dryRun) {
+        io.out("Nothing written.\n");
+        break;
+      }
+      io.out("Refused, nothing written:\n");
+      for (const reason of result.refusal ?? []) io.out(`  - ${reason}\n`);
+      break;
+    default:
+      if (result.resourceVersionWritten !== undefined) {
+        io.out(
+          `Written (resourceVersion ${result.resourceVersionWritten}) but NOT verified: ${result.verification.detail}\n`,
+        );
+      } else {
+        io.out(`Failed, nothing written: ${result.error ?? result.verification.detail}\n`);
+        if (/HTTP 40[13]\b/.test(result.error ?? "")) {
+          io.out(
+            "The identity used cannot reach aws-auth. If aws-auth itself is broken, it may be locked out like everyone else: use an identity with an EKS access entry (the cluster-access function, or restore --direct with such a kubeconfig) or the cluster creator's credentials.\n",
+          );
+        }
+      }
+  }
+  if (result.recordLocation) io.out(`Recorded: ${result.recordLocation}\n`);
+}
+
+export function exitCodeOf(result: RestoreResult): number {
+  if (result.outcome === "restored" || result.outcome === "already-equal" || result.outcome === "dry-run")
+    return 0;
+  if (result.outcome === "failed" && result.resourceVersionWritten !== undefined && !result.verification.ok)
+    return 2;
+  return 1;
+}
+
+export async function restoreCommand(argv: string[], io: ConfirmIo, deps: CommandDeps = {}): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cluster: { type: "string" },
+      to: { type: "string" },
+      "dry-run": { type: "boolean" },
+      yes: { type: "boolean", short: "y" },
+      force: { type: "boolean" },
+      reason: { type: "string" },
+      function: { type: "string" },
+      region: { type: "string" },
+      direct: { type: "boolean" },
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
+      store: { type: "string" },
+      snapshot: { type: "string" },
+      "topic-arn": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.out(`${RESTORE_HELP}\n`);
+    return 0;
+  }
+  const env = deps.env ?? process.env;
+  const base = {
+    ...(values.force ? { force: true } : {}),
+    ...(values.reason ? { reason: values.reason } : {}),
+  };
+
+  let run: (request: Omit<RestoreRequest, "cluster">) => Promise<RestoreResult>;
+  let cluster: string;
+  let held: HeldNotifier | undefined;
+  if (values.direct) {
+    if (!values.kubeconfig)
+      throw new UsageError("--direct needs --kubeconfig FILE (your own access to the cluster)");
+    if (!values.store && !values.snapshot) {
+      throw new UsageError(
+        "--direct needs the version to restore: --store s3://BUCKET|DIR, or --snapshot FILE",
+      );
+    }
+    if (values.snapshot && values.to)
+      throw new UsageError("--to picks a version in --store; it cannot be combined with --snapshot");
+    if (values.function || values.region)
+      throw new UsageError("--function and --region are for the function path, not --direct");
+    const client = kubeconfigClient(values.kubeconfig, values.context);
+    const opened = values.store
+      ? await openStore(values.store, { mustExist: !values.snapshot, env })
+      : undefined;
+    cluster = await directCluster(
+      values.cluster,
+      values.snapshot ? undefined : opened,
+      values.kubeconfig,
+      values.context,
+    );
+    const target = values.snapshot ? await readSnapshotFile(values.snapshot, cluster) : undefined;
+    const notify = directNotifier(values["topic-arn"], env);
+    held = notify.held;
+    const requestedBy = `${whoAmI()} (direct, kubeconfig ${values.kubeconfig}${values.context ? ` context ${values.context}` : ""})`;
+    run = (request) =>
+      executeRestore(
+        {
+          client,
+          ...(opened ? { store: opened.store } : {}),
+          notifier: notify.notifier,
+          now: () => new Date(),
+        },
+        { ...request, cluster, requestedBy, ...(target ? { target } : {}) },
+      );
+  } else {
+    for (const flag of ["kubeconfig", "context", "store", "snapshot", "topic-arn"] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for --direct`);
+    }
+    if (!values.cluster) throw new UsageError("--cluster NAME is required (or use --direct)");
+    cluster = values.cluster;
+    const invoke = deps.invoke ?? lambdaInvoke(functionName(values.function, env), values.region, env);
+    const requestedBy = whoAmI();
+    run = async (request) =>
+      asRestoreResult(await invoke({ action: "restore", ...request, cluster, requestedBy }));
+  }
+
+  // 1. Dry run: what would be written, over what.
+  const preview = await run({ ...base, to: values.to ?? "last-good", dryRun: true });
+  if (values.json) io.out(`${JSON.stringify({ dryRun: preview }, null, 2)}\n`);
+  else printPlan(io, preview, values["dry-run"] === true);
+  if (preview.outcome !== "dry-run") {
+    if (!values.json && preview.outcome !== "already-equal") printOutcome(io, preview);
+    reportHeld(io, held);
+    return exitCodeOf(preview);
+  }
+  if (values["dry-run"]) return 0;
+
+  // 2. Confirmation.
+  if (!values.yes) {
+    const confirm = confirmer(io);
+    if (!confirm) {
+      io.err(
+        "error: not restoring without confirmation: there is no terminal to ask on; pass --yes to restore what is shown above\n",
+      );
+      return 1;
+    }
+    if (!(await confirm(`Write this to aws-auth of ${cluster}? [y/N] `))) {
+      io.err("aborted: nothing written\n");
+      return 1;
+    }
+  }
+
+  // 3. The write, only over the live object the dry run saw.
+  const result = await run({
+    ...base,
+    to: preview.target,
+    expectLiveResourceVersion: preview.liveResourceVersion ?? "",
+  });
+  if (values.json) io.out(`${JSON.stringify({ result }, null, 2)}\n`);
+  else printOutcome(io, result);
+  reportHeld(io, held);
+  return exitCodeOf(result);
+}

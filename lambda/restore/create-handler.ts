@@ -1,0 +1,220 @@
+/** Wires the cluster-access function's adapters; tests call this with moto clients and a fake API server. */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { EKSClient } from "@aws-sdk/client-eks";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import { S3BlobStore } from "../adapters/s3-blob-store.js";
+import { SnsNotifier } from "../adapters/sns-notifier.js";
+import { describeCluster as describeEksCluster, type EksClusterAccess } from "../cluster/describe-cluster.js";
+import { type AwsCredentials, createEksToken } from "../cluster/eks-token.js";
+import { type EksClusterClientProps, forEksCluster } from "../cluster/kube-aws-auth-client.js";
+import type { PipelineDeps } from "../core/pipeline.js";
+import type { AwsAuthClient } from "../core/ports.js";
+import { SnapshotStore } from "../core/snapshot-store.js";
+import { type CaptureResult, captureLive, type VerifyResult, verifyLive } from "./capture-verify.js";
+import type { ClusterAccessConfig } from "./config.js";
+import { executeRestore, type RestoreResult } from "./restore.js";
+import { logger as defaultLogger, recordVerifyDrift } from "./telemetry.js";
+
+export type ClusterAccessEvent =
+  | {
+      action: "restore";
+      cluster: string;
+      /** @default "last-good" */
+      to?: string;
+      dryRun?: boolean;
+      force?: boolean;
+      reason?: string;
+      /** Who asked, as the caller says; informational, kept in the restore record. */
+      requestedBy?: string;
+      /** Write only while the live resourceVersion is still this one (`""`: absent), as the confirmed dry run saw it. */
+      expectLiveResourceVersion?: string;
+    }
+  | { action: "capture"; cluster: string; reason?: string }
+  | { action: "verify"; cluster: string };
+
+export interface ClusterAccessInfo {
+  endpoint: string;
+  authenticationMode: string;
+  auditLoggingEnabled: boolean;
+}
+
+export type ClusterAccessResult = (
+  | (RestoreResult & { operation: "restore" })
+  | (CaptureResult & { warnings: string[] })
+  | (VerifyResult & { warnings: string[] })
+) & { access: ClusterAccessInfo };
+
+export interface ClusterAccessClients {
+  s3: S3Client;
+  sns: SNSClient;
+  eks: EKSClient;
+  /** The identity whose token reaches the cluster (in Lambda: the default provider chain). */
+  credentials: () => Promise<AwsCredentials>;
+  /** @default describeCluster from cluster/describe-cluster.ts */
+  describeCluster?: (eks: EKSClient, name: string) => Promise<EksClusterAccess>;
+  /** @default forEksCluster */
+  clusterClient?: (props: EksClusterClientProps) => AwsAuthClient;
+  /** @default - `https://sts.<region>.amazonaws.com` */
+  stsEndpoint?: string;
+  /** @default - the current time */
+  now?: () => Date;
+  /** @default - the module's Powertools logger */
+  logger?: Logger;
+  /** @default - the `VerifyDrift` EMF metric the stack's alarm watches */
+  recordVerify?: (cluster: string, blindSpot: boolean) => void;
+}
+
+export class InvalidEventError extends Error {
+  override readonly name = "InvalidEventError";
+}
+
+const ACTIONS = ["restore", "capture", "verify"] as const;
+
+function optionalString(event: Record<string, unknown>, key: string): string | undefined {
+  const value = event[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new InvalidEventError(`event.${key} must be a string`);
+  return value;
+}
+
+function optionalBoolean(event: Record<string, unknown>, key: string): boolean | undefined {
+  const value = event[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw new InvalidEventError(`event.${key} must be true or false`);
+  return value;
+}
+
+/** Checks an invocation payload; names the first thing wrong with it. */
+export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InvalidEventError("the event must be an object { action, cluster, … }");
+  }
+  const event = value as Record<string, unknown>;
+  const action = event.action;
+  if (typeof action !== "string" || !(ACTIONS as readonly string[]).includes(action)) {
+    throw new InvalidEventError(
+      `event.action must be one of ${ACTIONS.join(", ")}, not ${JSON.stringify(action)}`,
+    );
+  }
+  const cluster = optionalString(event, "cluster");
+  if (!cluster) throw new InvalidEventError("event.cluster (the EKS cluster name) is required");
+  if (action === "verify") return { action, cluster };
+  if (action === "capture") {
+    const reason = optionalString(event, "reason");
+    return { action, cluster, ...(reason ? { reason } : {}) };
+  }
+  const to = optionalString(event, "to");
+  const reason = optionalString(event, "reason");
+  const requestedBy = optionalString(event, "requestedBy");
+  const expectLiveResourceVersion = optionalString(event, "expectLiveResourceVersion");
+  const dryRun = optionalBoolean(event, "dryRun");
+  const force = optionalBoolean(event, "force");
+  return {
+    action: "restore",
+    cluster,
+    ...(to ? { to } : {}),
+    ...(dryRun !== undefined ? { dryRun } : {}),
+    ...(force !== undefined ? { force } : {}),
+    ...(reason ? { reason } : {}),
+    ...(requestedBy ? { requestedBy } : {}),
+    ...(expectLiveResourceVersion !== undefined ? { expectLiveResourceVersion } : {}),
+  };
+}
+
+/** What the operator must know about how this function reaches the cluster. */
+export function accessWarnings(cluster: string, access: EksClusterAccess): string[] {
+  const warnings: string[] = [];
+  if (access.authenticationMode === "CONFIG_MAP") {
+    warnings.push(
+      `Cluster ${cluster} has authenticationMode CONFIG_MAP: this function authenticates through aws-auth itself, so a broken or deleted aws-auth locks it out too (no lockout-proof access). Switch the cluster to API_AND_CONFIG_MAP and give the function's role an access entry.`,
+    );
+  } else if (access.authenticationMode === "API") {
+    warnings.push(
+      `Cluster ${cluster} has authenticationMode API: the cluster ignores aws-auth, so its content grants nobody anything.`,
+    );
+  }
+  if (!access.auditLoggingEnabled) {
+    warnings.push(
+      `Cluster ${cluster} does not send audit logs to CloudWatch: the guardian sees no write to aws-auth; only capture and verify notice changes.`,
+    );
+  }
+  return warnings;
+}
+
+export function createHandler(config: ClusterAccessConfig, clients: ClusterAccessClients) {
+  const store = new SnapshotStore(new S3BlobStore(clients.s3, config.bucket));
+  const notifier = new SnsNotifier(clients.sns, config.topicArn);
+  const describe = clients.describeCluster ?? describeEksCluster;
+  const connect = clients.clusterClient ?? forEksCluster;
+  const now = clients.now ?? (() => new Date());
+  const log = clients.logger ?? defaultLogger;
+  const recordVerify = clients.recordVerify ?? recordVerifyDrift;
+
+  async function reach(
+    cluster: string,
+  ): Promise<{ client: AwsAuthClient; info: ClusterAccessInfo; warnings: string[] }> {
+    const access = await describe(clients.eks, cluster);
+    const token = async () =>
+      createEksToken({
+        clusterName: cluster,
+        region: config.region,
+        credentials: await clients.credentials(),
+        ...(clients.stsEndpoint ? { stsEndpoint: clients.stsEndpoint } : {}),
+      });
+    const client = connect({ endpoint: access.endpoint, caData: access.caData, token, clusterName: cluster });
+    const warnings = accessWarnings(cluster, access);
+    for (const warning of warnings) log.warn(warning);
+    return {
+      client,
+      info: {
+        endpoint: access.endpoint,
+        authenticationMode: access.authenticationMode,
+        auditLoggingEnabled: access.auditLoggingEnabled,
+      },
+      warnings,
+    };
+  }
+
+  return async (payload: unknown): Promise<ClusterAccessResult> => {
+    const event = parseClusterAccessEvent(payload);
+    log.appendKeys({ cluster: event.cluster, action: event.action });
+    try {
+      const { client, info, warnings } = await reach(event.cluster);
+      const pipeline: PipelineDeps = { store, notifier, policy: config.policy, now };
+      if (event.action === "capture") {
+        const result = await captureLive(
+          { client, pipeline },
+          event.cluster,
+          event.reason ?? "capture requested",
+        );
+        log.info(`capture ${result.outcome}`, { detail: result.detail, drift: result.drift });
+        return { ...result, warnings, access: info };
+      }
+      if (event.action === "verify") {
+        const result = await verifyLive({ client, pipeline }, event.cluster);
+        recordVerify(event.cluster, result.blindSpot);
+        log[result.blindSpot ? "warn" : "info"](`verify ${result.outcome}`, { detail: result.detail });
+        return { ...result, warnings, access: info };
+      }
+      const { action: _action, ...request } = event;
+      const result = await executeRestore(
+        {
+          client,
+          store,
+          notifier,
+          now,
+          warnings,
+          log: (level, message, fields) => log[level](message, { ...fields }),
+        },
+        request,
+      );
+      return { ...result, operation: "restore", access: info };
+    } catch (error) {
+      log.error("cluster-access invocation failed", error as Error);
+      throw error;
+    } finally {
+      log.removeKeys(["cluster", "action"]);
+    }
+  };
+}

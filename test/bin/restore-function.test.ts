@@ -1,0 +1,292 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { CreateClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { main } from "../../bin/cli.js";
+import { captureCommand } from "../../bin/commands/capture.js";
+import { FunctionInvokeError, restoreCommand } from "../../bin/commands/restore.js";
+import { verifyCommand } from "../../bin/commands/verify.js";
+import { createEksClient, createS3Client, createSnsClient } from "../../lambda/adapters/aws-clients.js";
+import { describeCluster } from "../../lambda/cluster/describe-cluster.js";
+import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
+import { createHandler } from "../../lambda/restore/create-handler.js";
+import { awsAuth, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "../restore/fixtures.js";
+import { FakeApiServer } from "../support/fake-apiserver.js";
+import {
+  clientConfig,
+  createTopicWithQueue,
+  createVersionedBucket,
+  type MotoServer,
+  startMoto,
+} from "../support/moto.js";
+import { recordingIo } from "./io.js";
+
+const FUNCTION = "aws-auth-guardian-cluster-access";
+
+/**
+ * Lambda's Invoke API (`POST /2015-03-31/functions/NAME/invocations`) in front of the real handler,
+ * so the CLI's LambdaClient, its payload encoding and FunctionError handling run for real.
+ */
+async function startLambdaEmulator(
+  handler: (event: unknown) => Promise<unknown>,
+): Promise<{ url: string; invocations: unknown[]; close(): Promise<void> }> {
+  const invocations: unknown[] = [];
+  const server: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(request.url ?? "");
+    if (request.method !== "POST" || !match || decodeURIComponent(match[1] ?? "") !== FUNCTION) {
+      response.writeHead(404, {
+        "content-type": "application/json",
+        "x-amzn-errortype": "ResourceNotFoundException",
+      });
+      response.end(
+        JSON.stringify({ Type: "User", message: `Function not found: ${match?.[1] ?? request.url}` }),
+      );
+      return;
+    }
+    const event = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+    invocations.push(event);
+    try {
+      const result = await handler(event);
+      response.writeHead(200, { "content-type": "application/json", "x-amz-executed-version": "$LATEST" });
+      response.end(JSON.stringify(result));
+    } catch (error) {
+      response.writeHead(200, { "content-type": "application/json", "x-amz-function-error": "Unhandled" });
+      response.end(
+        JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message }),
+      );
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    invocations,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("restore, capture and verify through the cluster-access function (Lambda Invoke → handler → moto + API server)", () => {
+  let moto: MotoServer;
+  let s3: S3Client;
+  let sns: SNSClient;
+  let sqs: SQSClient;
+  let eks: EKSClient;
+  let apiServer: FakeApiServer;
+  let lambda: Awaited<ReturnType<typeof startLambdaEmulator>>;
+  let env: Record<string, string>;
+  let bucketRun = 0;
+  let topicArn: string;
+  let handler: (event: unknown) => Promise<unknown>;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = createS3Client(moto.env);
+    sns = createSnsClient(moto.env);
+    sqs = new SQSClient(clientConfig(moto.env));
+    eks = createEksClient(moto.env);
+    const topic = await createTopicWithQueue(sns, sqs, "restore-cli-alerts");
+    await eks.send(
+      new CreateClusterCommand({
+        name: "prod",
+        roleArn: "arn:aws:iam::111122223333:role/eks",
+        resourcesVpcConfig: { subnetIds: [] },
+      }),
+    );
+    apiServer = await FakeApiServer.start({
+      authenticate: (token) =>
+        token.startsWith("k8s-aws-v1.") ? { user: "guardian", allowed: true } : undefined,
+    });
+    // The emulator calls whichever handler the current test built (each test has its own bucket).
+    lambda = await startLambdaEmulator((event) => handler(event));
+    env = {
+      AWS_ENDPOINT_URL: lambda.url,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+    };
+    topicArn = topic.topicArn;
+  });
+
+  afterAll(async () => {
+    await lambda?.close();
+    await apiServer?.close();
+    for (const client of [s3, sns, sqs, eks]) client?.destroy();
+    await moto?.stop();
+  });
+
+  beforeEach(async () => {
+    bucketRun += 1;
+    const bucket = `cli-snapshots-${bucketRun}`;
+    await createVersionedBucket(s3, bucket);
+    apiServer.remove();
+    handler = createHandler(
+      loadClusterAccessConfig({
+        SNAPSHOT_BUCKET: bucket,
+        ALERT_TOPIC_ARN: topicArn,
+        AWS_REGION: "us-east-1",
+      }),
+      {
+        s3,
+        sns,
+        eks,
+        credentials: async () => ({ accessKeyId: "AKIDGUARDIAN", secretAccessKey: "secret" }),
+        describeCluster: async (client, name) => ({
+          ...(await describeCluster(client, name)),
+          endpoint: apiServer.url,
+          caData: apiServer.caData,
+        }),
+        logger: new Logger({ logLevel: "SILENT" }),
+      },
+    );
+    lambda.invocations.length = 0;
+  });
+
+  const writes = () => apiServer.requests.filter((r) => r.method === "PUT" || r.method === "POST");
+
+  it("captures, then restores the last good version after confirmation: dry run first, then the write", async () => {
+    // Prepare
+    apiServer.seed(awsAuth(GOOD_DATA));
+    const capture = recordingIo();
+    expect(await captureCommand(["--cluster", "prod", "--function", FUNCTION], capture.io, { env })).toBe(0);
+    const damaged = apiServer.seed(awsAuth(ESCALATED_DATA));
+    const before = writes().length;
+    const recorded = recordingIo(true);
+
+    // Act
+    const code = await restoreCommand(
+      ["--cluster", "prod", "--function", FUNCTION, "--reason", "lockout"],
+      recorded.io,
+      { env },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(recorded.out()).toContain(`- role ${CONTRACTOR_ROLE} (was "contractor" in system:masters)`);
+    expect(recorded.out()).toMatch(
+      /Restored version \d{20}-capture-\d+: replace, resourceVersion \d+ written\./,
+    );
+    expect(recorded.err()).toContain("warning: Cluster prod has authenticationMode CONFIG_MAP");
+    expect(recorded.questions).toHaveLength(1);
+    expect(apiServer.object()?.data).toStrictEqual(GOOD_DATA);
+    expect(
+      writes()
+        .slice(before)
+        .map((w) => w.method),
+    ).toEqual(["PUT"]);
+    const [dry, real] = lambda.invocations.slice(-2) as Array<Record<string, unknown>>;
+    expect(dry).toMatchObject({
+      action: "restore",
+      cluster: "prod",
+      to: "last-good",
+      dryRun: true,
+      reason: "lockout",
+    });
+    expect(real).toMatchObject({
+      action: "restore",
+      cluster: "prod",
+      expectLiveResourceVersion: damaged.metadata.resourceVersion,
+    });
+    expect(real?.to).toMatch(/^\d{20}-capture-\d+$/);
+    expect(real?.dryRun).toBeUndefined();
+  });
+
+  it("refuses to write without --yes when there is no terminal, after showing the diff", async () => {
+    // Prepare
+    apiServer.seed(awsAuth(GOOD_DATA));
+    await captureCommand(["--cluster", "prod", "--function", FUNCTION], recordingIo().io, { env });
+    apiServer.seed(awsAuth(ESCALATED_DATA));
+    const before = writes().length;
+    const recorded = recordingIo();
+
+    // Act
+    const code = await restoreCommand(["--cluster", "prod", "--function", FUNCTION], recorded.io, { env });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(recorded.out()).toContain(`- role ${CONTRACTOR_ROLE}`);
+    expect(recorded.err()).toContain("pass --yes");
+    expect(writes().length).toBe(before);
+  });
+
+  it("verify through the function exits 2 on a blind spot", async () => {
+    // Prepare
+    apiServer.seed(awsAuth(GOOD_DATA));
+    await captureCommand(["--cluster", "prod", "--function", FUNCTION], recordingIo().io, { env });
+    apiServer.seed(awsAuth(ESCALATED_DATA));
+    const recorded = recordingIo();
+
+    // Act
+    const code = await verifyCommand(["--cluster", "prod", "--function", FUNCTION], recorded.io, { env });
+
+    // Assess
+    expect(code).toBe(2);
+    expect(recorded.out()).toMatch(/^Cluster prod: drift: BLIND SPOT/);
+  });
+
+  it("fails with the function's own error message when the function fails", async () => {
+    // Prepare: a cluster moto does not know, so DescribeCluster fails inside the function.
+    const recorded = recordingIo();
+
+    // Act
+    const attempt = restoreCommand(["--cluster", "staging", "--function", FUNCTION, "--yes"], recorded.io, {
+      env,
+    });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(FunctionInvokeError);
+    await expect(attempt).rejects.toThrow(
+      /the cluster-access function aws-auth-guardian-cluster-access failed: ClusterNotFoundError: EKS cluster staging does not exist/,
+    );
+  });
+
+  it("restore --direct reads the version from --store s3://BUCKET/prefix and records the restore there", async () => {
+    // Prepare
+    const bucket = `cli-direct-${bucketRun}`;
+    await createVersionedBucket(s3, bucket);
+    const dir = await mkdtemp(join(tmpdir(), "cli-s3-"));
+    const kubeconfig = join(dir, "kubeconfig");
+    apiServer.addToken("operator", { user: "operator", allowed: true });
+    await writeFile(kubeconfig, apiServer.kubeconfig("operator"));
+    const storeEnv = { ...moto.env };
+    const direct = ["--direct", "--kubeconfig", kubeconfig, "--store", `s3://${bucket}/guardian`];
+    apiServer.seed(awsAuth(GOOD_DATA));
+    expect(await captureCommand([...direct, "--cluster", "prod"], recordingIo().io, { env: storeEnv })).toBe(
+      0,
+    );
+    apiServer.remove();
+    const recorded = recordingIo();
+
+    // Act
+    const code = await restoreCommand([...direct, "--yes"], recorded.io, { env: storeEnv });
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(apiServer.object()?.data).toStrictEqual(GOOD_DATA);
+    expect(recorded.out()).toContain(`Recorded: s3://${bucket}/guardian/clusters/prod/restores/`);
+  });
+
+  it("fails with a usage error naming --function when no function is known", async () => {
+    // Prepare
+    const recorded = recordingIo();
+    const previous = process.env.AWS_AUTH_GUARDIAN_FUNCTION;
+    delete process.env.AWS_AUTH_GUARDIAN_FUNCTION;
+
+    // Act
+    const code = await main(["restore", "--cluster", "prod"], recorded.io);
+    if (previous !== undefined) process.env.AWS_AUTH_GUARDIAN_FUNCTION = previous;
+
+    // Assess
+    expect(code).toBe(1);
+    expect(recorded.err()).toContain("error: no cluster-access function given: pass --function NAME");
+  });
+});
