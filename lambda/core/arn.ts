@@ -3,6 +3,8 @@
 export interface ParsedArn {
   partition: string;
   service: string;
+  /** Empty for IAM and STS identities. */
+  region: string;
   account: string;
   /** Resource type before the first slash: `role`, `user`, `assumed-role`, `federated-user`, `root`. */
   resourceType: string;
@@ -13,12 +15,13 @@ export interface ParsedArn {
 export function parseArn(arn: string): ParsedArn | undefined {
   const parts = arn.split(":");
   if (parts.length < 6 || parts[0] !== "arn") return undefined;
-  const [, partition = "", service = "", , account = "", ...rest] = parts;
+  const [, partition = "", service = "", region = "", account = "", ...rest] = parts;
   const resource = rest.join(":");
   const slash = resource.indexOf("/");
   return {
     partition,
     service,
+    region,
     account,
     resourceType: slash === -1 ? resource : resource.slice(0, slash),
     resourcePath: slash === -1 ? "" : resource.slice(slash + 1),
@@ -46,13 +49,16 @@ export function roleName(arn: string): string | undefined {
 
 /**
  * The identity the authenticator matches against aws-auth: an STS assumed-role ARN becomes
- * `arn:<partition>:iam::<account>:role/<name>` without any path; IAM users and others stay as given.
+ * `arn:<partition>:iam::<account>:role/<name>` without any path (everything between
+ * `assumed-role/` and the session name, `pkg/arn/arn.go` Canonicalize); IAM users and others stay
+ * as given. An assumed-role ARN without a session name is left as it is (Canonicalize rejects it).
  */
 export function canonicalPrincipalArn(arn: string): string {
   const parsed = parseArn(arn);
   if (parsed?.service === "sts" && parsed.resourceType === "assumed-role") {
-    const name = parsed.resourcePath.split("/")[0] ?? "";
-    return `arn:${parsed.partition}:iam::${parsed.account}:role/${name}`;
+    const parts = parsed.resourcePath.split("/");
+    if (parts.length < 2) return arn;
+    return `arn:${parsed.partition}:iam::${parsed.account}:role/${parts.slice(0, -1).join("/")}`;
   }
   return arn;
 }

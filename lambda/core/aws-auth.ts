@@ -3,13 +3,14 @@
  * are in force, and what the authenticator silently dropped or will never match.
  *
  * Sources (kubernetes-sigs/aws-iam-authenticator): `pkg/mapper/configmap/configmap.go` (ParseMap,
- * saveMap), `pkg/config/types.go` and `mapper.go` (Validate, Key, Matches), `pkg/server/server.go`
- * (templates, canonical ARN lookup). Every rule here is pinned by a test in
- * `test/core/aws-auth.test.ts` that names its source.
+ * saveMap), `pkg/config/types.go` and `mapper.go` (Validate, Key, Matches), `pkg/arn/arn.go`
+ * (Canonicalize), `pkg/token/token.go` (session names), `pkg/server/server.go` (templates, lookup).
+ * Decoding follows Go's `encoding/json` into those structs (`decode.go` object/array/literalStore,
+ * `fold.go`). Every rule here is pinned by a test in `test/core/aws-auth.test.ts` that names its
+ * source.
  */
-import yaml from "js-yaml";
-import { accountOf, parseArn, roleArnHasPath } from "./arn.js";
-import { parseGoYaml, type YamlValue } from "./yaml11.js";
+import { accountOf, parseArn } from "./arn.js";
+import { decodeGoStringList, parseGoYaml, type YamlValue } from "./yaml11.js";
 
 export const SECTION_NAMES = ["mapRoles", "mapUsers", "mapAccounts"] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
@@ -56,6 +57,8 @@ export const PROBLEM_KINDS = [
   "ambiguous-user",
   "ignored-key",
   "sso-feature-gate",
+  /** `{{Name}}` the authenticator does not render: it stays in the username or group as written. */
+  "unrendered-template",
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
@@ -103,45 +106,6 @@ function hasNonFiniteNumber(value: YamlValue): boolean {
   return false;
 }
 
-interface FieldReader {
-  problems: string[];
-}
-
-/**
- * Go's `encoding/json` into a struct: keys match field names case-insensitively, in the order
- * `YAMLToJSON` emits them (sorted), so a later spelling of the same field wins.
- */
-function fieldValues(object: JsonObject): Map<string, YamlValue> {
-  const byField = new Map<string, YamlValue>();
-  for (const key of Object.keys(object).sort()) byField.set(key.toLowerCase(), object[key] as YamlValue);
-  return byField;
-}
-
-/** A Go `string` field: null leaves it empty, a non-string is a type error that leaves it empty. */
-function readString(fields: Map<string, YamlValue>, name: string, reader: FieldReader): string {
-  const value = fields.get(name.toLowerCase());
-  if (value === undefined || value === null) return "";
-  if (typeof value === "string") return value;
-  reader.problems.push(`${name}: ${describeYaml(value)} is not a string, so the field is empty`);
-  return "";
-}
-
-/** A Go `[]string` field: a non-list is a type error (empty); non-string items become "". */
-function readStrings(fields: Map<string, YamlValue>, name: string, reader: FieldReader): string[] {
-  const value = fields.get(name.toLowerCase());
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) {
-    reader.problems.push(`${name}: ${describeYaml(value)} is not a list, so the field is empty`);
-    return [];
-  }
-  return value.map((item) => {
-    if (item === null) return "";
-    if (typeof item === "string") return item;
-    reader.problems.push(`${name}: item ${describeYaml(item)} is not a string, so it becomes ""`);
-    return "";
-  });
-}
-
 function describeYaml(value: YamlValue): string {
   if (Array.isArray(value)) return "a list";
   if (isObject(value)) return "a mapping";
@@ -150,23 +114,215 @@ function describeYaml(value: YamlValue): string {
   return JSON.stringify(value);
 }
 
+// ---- Go encoding/json into the authenticator's structs ---------------------------------------
+
+type GoFieldKind = "string" | "strings" | "struct";
+
+interface GoField {
+  name: string;
+  kind: GoFieldKind;
+  fields?: GoFields;
+}
+
+/** The struct's JSON field names (pkg/config/types.go tags), by folded name. */
+type GoFields = Map<string, GoField>;
+
+interface GoStruct {
+  values: Map<string, string | string[] | GoStruct>;
+}
+
+interface DecodeReport {
+  typeErrors: string[];
+  unknownKeys: string[];
+}
+
+/**
+ * Go's case folding for field names (`encoding/json` fold.go: a key matches a field when
+ * `bytes.EqualFold` says so): ASCII letters fold to lower case, and so do the two non-ASCII runes
+ * whose fold set holds an ASCII letter, U+017F (long s) and U+212A (Kelvin sign).
+ */
+function goFold(key: string): string {
+  return key.replace(/[A-Z\u017f\u212a]/g, (c) =>
+    c === "\u017f" ? "s" : c === "\u212a" ? "k" : c.toLowerCase(),
+  );
+}
+
+function fieldsOf(spec: Array<[string, GoFieldKind, GoFields?]>): GoFields {
+  return new Map(
+    spec.map(([name, kind, fields]) => [goFold(name), { name, kind, ...(fields ? { fields } : {}) }]),
+  );
+}
+
+const SSO_FIELDS = fieldsOf([
+  ["permissionSetName", "string"],
+  ["accountID", "string"],
+  ["partition", "string"],
+]);
+const ROLE_FIELDS = fieldsOf([
+  ["rolearn", "string"],
+  ["sso", "struct", SSO_FIELDS],
+  ["username", "string"],
+  ["groups", "strings"],
+]);
+const USER_FIELDS = fieldsOf([
+  ["userarn", "string"],
+  ["username", "string"],
+  ["groups", "strings"],
+]);
+
+/** Go's `sort.Strings` order (bytes of UTF-8, i.e. code points), which `json.Marshal` gives map keys. */
+function compareGoStrings(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * `json.Unmarshal` of one JSON object into a struct. `YAMLToJSON` emits keys sorted, so the
+ * decoder sees them in that order and a later spelling of a field overwrites an earlier one, with
+ * Go's rules: `null` leaves a string as it was and resets a list or a pointer; a value of the wrong
+ * type is a type error that leaves the field as it was; a list decodes into the previous list's
+ * elements, so a `null` or mistyped item keeps the item an earlier spelling had at that position
+ * (`decode.go` array); a mapping for a pointer to a struct decodes into the struct already there.
+ */
+function decodeStruct(
+  object: JsonObject,
+  fields: GoFields,
+  report: DecodeReport,
+  into: GoStruct = { values: new Map() },
+  prefix = "",
+): GoStruct {
+  for (const key of Object.keys(object).sort(compareGoStrings)) {
+    const field = fields.get(goFold(key));
+    if (!field) {
+      report.unknownKeys.push(`${prefix}${key}`);
+      continue;
+    }
+    const value = object[key] as YamlValue;
+    const name = `${prefix}${field.name}`;
+    const previous = into.values.get(field.name);
+    const kept =
+      previous === undefined ? "so the field is empty" : "so the field keeps an earlier spelling's value";
+    if (field.kind === "string") {
+      if (value === null) continue;
+      if (typeof value === "string") into.values.set(field.name, value);
+      else report.typeErrors.push(`${name}: ${describeYaml(value)} is not a string, ${kept}`);
+    } else if (field.kind === "strings") {
+      if (value === null) into.values.delete(field.name);
+      else if (!Array.isArray(value))
+        report.typeErrors.push(`${name}: ${describeYaml(value)} is not a list, ${kept}`);
+      else {
+        const before = Array.isArray(previous) ? previous : [];
+        into.values.set(
+          field.name,
+          value.map((item, i) => {
+            if (typeof item === "string") return item;
+            if (item !== null) {
+              report.typeErrors.push(`${name}: item ${describeYaml(item)} is not a string, so it becomes ""`);
+            }
+            return before[i] ?? "";
+          }),
+        );
+      }
+    } else if (value === null) {
+      into.values.delete(field.name);
+    } else if (!isObject(value)) {
+      report.typeErrors.push(`${name}: ${describeYaml(value)} is not a mapping, ${kept}`);
+    } else {
+      const struct = previous !== undefined && !Array.isArray(previous) && typeof previous !== "string";
+      into.values.set(
+        field.name,
+        decodeStruct(value, field.fields ?? new Map(), report, struct ? previous : undefined, `${name}.`),
+      );
+    }
+  }
+  return into;
+}
+
+function stringField(struct: GoStruct, name: string): string {
+  const value = struct.values.get(name);
+  return typeof value === "string" ? value : "";
+}
+
+function stringsField(struct: GoStruct, name: string): string[] {
+  const value = struct.values.get(name);
+  return Array.isArray(value) ? value : [];
+}
+
+/** One element of `[]RoleMapping`/`[]UserMapping`: anything but a JSON object is a type error. */
+function decodeEntry(entry: YamlValue, fields: GoFields, report: DecodeReport): GoStruct {
+  if (isObject(entry)) return decodeStruct(entry, fields, report);
+  // A null element decodes to the zero struct without error (`literalStore`: null is a no-op).
+  if (entry !== null) report.typeErrors.push(`entry is ${describeYaml(entry)}, not a mapping`);
+  return { values: new Map() };
+}
+
+function entryProblems(
+  report: DecodeReport,
+  section: "mapRoles" | "mapUsers",
+  index: number,
+  subject: string,
+  known: string,
+  problems: EntryProblem[],
+): void {
+  for (const message of report.typeErrors) {
+    problems.push({ kind: "type-mismatch", section, index, ...(subject ? { subject } : {}), message });
+  }
+  for (const key of report.unknownKeys) {
+    problems.push({
+      kind: "ignored-key",
+      section,
+      index,
+      ...(subject ? { subject } : {}),
+      message: `entry #${index + 1}: key "${key}" is not one the authenticator reads (${known}); it is ignored`,
+    });
+  }
+}
+
+// ---- What never matches ---------------------------------------------------------------------
+
 function unknownTemplates(text: string): string[] {
   return [...text.matchAll(TEMPLATE)].map((m) => m[1] ?? "").filter((name) => !KNOWN_TEMPLATES.has(name));
 }
 
-/** Why an entry that the authenticator keeps can still never grant access, or undefined. */
-function deadReason(arn: string, username: string, groups: string[], isRole: boolean): string | undefined {
+/**
+ * Why an entry that the authenticator keeps can never grant access, or undefined. A caller is
+ * looked up by its canonical ARN (`pkg/arn/arn.go` Canonicalize; `server.go` doMapping), compared
+ * case-insensitively (`mapper.go` Matches), which is always one of `arn:P:iam::A:role/NAME` (from
+ * an assumed role: never a path), `arn:P:iam::A:user/PATH/NAME`, `arn:P:iam::A:root` or
+ * `arn:P:sts::A:federated-user/NAME`, with an empty region and a 12-digit account. Roles are
+ * looked up before users with the same canonical ARN, so either section may hold any of them.
+ */
+function deadReason(arn: string, username: string, groups: string[]): string | undefined {
   const parsed = parseArn(arn);
   if (!parsed) return `"${arn}" is not an ARN, so no caller can match it`;
-  if (isRole && roleArnHasPath(arn)) {
+  const service = parsed.service.toLowerCase();
+  const type = parsed.resourceType.toLowerCase();
+  if (service === "iam" && type === "role" && parsed.resourcePath.includes("/")) {
     return "role ARN has a path; the authenticator matches the caller's canonical ARN, which never has one (aws-iam-authenticator#268)";
   }
-  if (parsed.service === "sts") {
+  if (service === "sts" && type === "assumed-role") {
     return "an STS assumed-role ARN never matches: callers are matched by their canonical arn:aws:iam::ACCOUNT:role/NAME";
   }
-  const unknown = [username, ...groups].flatMap(unknownTemplates);
-  if (unknown.length > 0) {
-    return `unknown template ${unknown.map((t) => `{{${t}}}`).join(", ")}: rendering fails at login and access is denied`;
+  const identity =
+    (service === "iam" && ["role", "user", "root"].includes(type)) ||
+    (service === "sts" && type === "federated-user");
+  if (!identity) {
+    return `"${parsed.service}:${parsed.resourceType}" is not an identity the authenticator matches (only IAM roles, IAM users, root and STS federated users)`;
+  }
+  if (parsed.region !== "")
+    return `the ARN names a region ("${parsed.region}"); a caller's canonical ARN never does`;
+  if (!/^[0-9]{12}$/.test(parsed.account)) {
+    return `account "${parsed.account}" is not a 12-digit AWS account ID (a lost leading zero?), so no caller matches`;
+  }
+  // pkg/token/token.go gives users, root and federated users no session name; renderTemplate then
+  // refuses {{EC2PrivateDNSName}} ("SessionName did not contain an instance id") and denies access.
+  if (type !== "role" && [username, ...groups].some((t) => t.includes("{{EC2PrivateDNSName}}"))) {
+    return "{{EC2PrivateDNSName}} needs an EC2 instance's session name, which an IAM user, root or federated user never has: rendering fails and access is denied";
   }
   return undefined;
 }
@@ -176,12 +332,23 @@ interface SectionParse {
   entries: YamlValue[];
 }
 
-function parseListSection(data: Record<string, string>, name: SectionName): SectionParse {
+/**
+ * `configmap.go` isSkippable (in the versions that have it): empty, whitespace, `""` and `''`
+ * mean "no entries". Without it, `""` decodes to a JSON string that does not fit the list: no
+ * entries either.
+ */
+function isSkippable(text: string): boolean {
+  const trimmed = text.trim();
+  return trimmed === "" || trimmed === '""' || trimmed === "''";
+}
+
+function parseListSection(data: Record<string, string>, name: "mapRoles" | "mapUsers"): SectionParse {
   const text = data[name];
   if (text === undefined) return { state: { status: "absent" }, entries: [] };
-  if (text.trim() === "") return { state: { status: "empty" }, entries: [] };
+  if (isSkippable(text)) return { state: { status: "empty" }, entries: [] };
   const parsed = parseGoYaml(text);
   if (!parsed.ok) return { state: { status: "unparseable", error: parsed.error }, entries: [] };
+  // json.Marshal refuses NaN and ±Inf anywhere in the document: YAMLToJSON fails as a whole.
   if (hasNonFiniteNumber(parsed.value)) {
     return { state: { status: "unparseable", error: "json: unsupported value (NaN or Inf)" }, entries: [] };
   }
@@ -199,9 +366,20 @@ function parseListSection(data: Record<string, string>, name: SectionName): Sect
 }
 
 function ssoKey(sso: SsoMatcher): string {
-  // Mirrors RoleMapping.SSOArnLike(), including its handling of the partition.
+  // Mirrors RoleMapping.SSOArnLike(), including its handling of the partition (a non-empty
+  // partition yields "arn::iam::…", mapper.go).
   const partition = sso.partition === "" ? "aws" : "";
   return `sso:arn:${partition}:iam::${sso.accountID}:role/awsreservedsso_${sso.permissionSetName}_*`.toLowerCase();
+}
+
+/**
+ * mapper.go SSOArnLike writes the partition only when none is given ("aws"); any explicit
+ * partition leaves it empty ("arn::iam::…"), and arnlike.go ArnLike matches each section with
+ * ^…$, so the empty partition never matches a caller: the entry is dead even with the gate on.
+ */
+function ssoDeadReason(sso: SsoMatcher): string | undefined {
+  if (sso.partition === "") return undefined;
+  return `sso.partition '${sso.partition}' makes the authenticator build the pattern arn::iam::… (mapper.go SSOArnLike), whose empty partition matches no caller`;
 }
 
 function validateSso(sso: SsoMatcher): string | undefined {
@@ -216,40 +394,26 @@ function validateSso(sso: SsoMatcher): string | undefined {
   return undefined;
 }
 
-function readSso(fields: Map<string, YamlValue>, reader: FieldReader): SsoMatcher | undefined {
-  const value = fields.get("sso");
-  if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) {
-    reader.problems.push(`sso: ${describeYaml(value)} is not a mapping, so the field is empty`);
-    return undefined;
-  }
-  const ssoFields = fieldValues(value);
+function ssoOf(struct: GoStruct): SsoMatcher | undefined {
+  const sso = struct.values.get("sso");
+  if (sso === undefined || typeof sso === "string" || Array.isArray(sso)) return undefined;
   return {
-    permissionSetName: readString(ssoFields, "permissionSetName", reader),
-    accountID: readString(ssoFields, "accountID", reader),
-    partition: readString(ssoFields, "partition", reader),
+    permissionSetName: stringField(sso, "permissionSetName"),
+    accountID: stringField(sso, "accountID"),
+    partition: stringField(sso, "partition"),
   };
 }
 
 function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping[] {
   const byKey = new Map<string, RoleMapping>();
   entries.forEach((entry, index) => {
-    const reader: FieldReader = { problems: [] };
-    if (!isObject(entry)) reader.problems.push(`entry is ${describeYaml(entry)}, not a mapping`);
-    const fields = isObject(entry) ? fieldValues(entry) : new Map<string, YamlValue>();
-    const rolearn = readString(fields, "rolearn", reader);
-    const sso = readSso(fields, reader);
-    const username = readString(fields, "username", reader);
-    const groups = readStrings(fields, "groups", reader);
-    for (const message of reader.problems) {
-      problems.push({
-        kind: "type-mismatch",
-        section: "mapRoles",
-        index,
-        subject: rolearn || undefined,
-        message,
-      });
-    }
+    const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
+    const struct = decodeEntry(entry, ROLE_FIELDS, report);
+    const rolearn = stringField(struct, "rolearn");
+    const sso = ssoOf(struct);
+    const username = stringField(struct, "username");
+    const groups = stringsField(struct, "groups");
+    entryProblems(report, "mapRoles", index, rolearn, "rolearn, sso, username, groups", problems);
     const invalid =
       rolearn === "" && sso === undefined
         ? "needs one of rolearn or sso"
@@ -263,7 +427,7 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
         kind: "invalid-entry",
         section: "mapRoles",
         index,
-        subject: rolearn || undefined,
+        ...(rolearn ? { subject: rolearn } : {}),
         message: `entry #${index + 1} is dropped: ${invalid}`,
       });
       return;
@@ -287,21 +451,12 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
 function parseUsers(entries: YamlValue[], problems: EntryProblem[]): UserMapping[] {
   const byKey = new Map<string, UserMapping>();
   entries.forEach((entry, index) => {
-    const reader: FieldReader = { problems: [] };
-    if (!isObject(entry)) reader.problems.push(`entry is ${describeYaml(entry)}, not a mapping`);
-    const fields = isObject(entry) ? fieldValues(entry) : new Map<string, YamlValue>();
-    const userarn = readString(fields, "userarn", reader);
-    const username = readString(fields, "username", reader);
-    const groups = readStrings(fields, "groups", reader);
-    for (const message of reader.problems) {
-      problems.push({
-        kind: "type-mismatch",
-        section: "mapUsers",
-        index,
-        subject: userarn || undefined,
-        message,
-      });
-    }
+    const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
+    const struct = decodeEntry(entry, USER_FIELDS, report);
+    const userarn = stringField(struct, "userarn");
+    const username = stringField(struct, "username");
+    const groups = stringsField(struct, "groups");
+    entryProblems(report, "mapUsers", index, userarn, "userarn, username, groups", problems);
     if (userarn === "") {
       problems.push({
         kind: "invalid-entry",
@@ -326,42 +481,29 @@ function parseUsers(entries: YamlValue[], problems: EntryProblem[]): UserMapping
   return [...byKey.values()];
 }
 
-/** mapAccounts is decoded by go-yaml v2 straight into []string: scalars keep their text as written. */
-function parseAccounts(
-  data: Record<string, string>,
-  problems: EntryProblem[],
-): SectionParse & { accounts: string[] } {
-  const section = parseListSection(data, "mapAccounts");
-  if (section.state.status !== "parsed") return { ...section, accounts: [] };
-  const texts = accountTexts(data.mapAccounts ?? "");
-  const accounts: string[] = [];
-  section.entries.forEach((entry, index) => {
-    if (Array.isArray(entry) || isObject(entry)) {
-      problems.push({
-        kind: "type-mismatch",
-        section: "mapAccounts",
-        index,
-        message: `item #${index + 1} is ${describeYaml(entry)}, not an account id; it is skipped`,
-      });
-      return;
-    }
-    accounts.push(entry === null ? "" : (texts[index] ?? String(entry)));
-  });
-  return { ...section, accounts };
-}
-
-/** The items' source text: go-yaml sets a string field to the scalar as written (`012…` keeps its zero). */
-function accountTexts(text: string): Array<string | undefined> {
-  const literal = parseGoYamlFailsafe(text);
-  return Array.isArray(literal) ? literal.map((item) => (typeof item === "string" ? item : undefined)) : [];
-}
-
-function parseGoYamlFailsafe(text: string): unknown {
-  try {
-    return yaml.load(text, { schema: yaml.FAILSAFE_SCHEMA, json: true });
-  } catch {
-    return undefined;
+/**
+ * mapAccounts is decoded by go-yaml v2 straight into []string (`configmap.go` ParseMap,
+ * `yaml.Unmarshal`): scalars keep their text as written (`012…` keeps its zero), mapping or list
+ * items are type errors and left out, and it is never converted to JSON (`.nan` is just text).
+ */
+function parseAccounts(data: Record<string, string>, problems: EntryProblem[]) {
+  const text = data.mapAccounts;
+  if (text === undefined) return { state: { status: "absent" } as SectionState, accounts: [] };
+  if (isSkippable(text)) return { state: { status: "empty" } as SectionState, accounts: [] };
+  const decoded = decodeGoStringList(text);
+  if (!decoded.ok) {
+    return { state: { status: "unparseable", error: decoded.error } as SectionState, accounts: [] };
   }
+  for (const { index, kind } of decoded.skipped) {
+    problems.push({
+      kind: "type-mismatch",
+      section: "mapAccounts",
+      index,
+      message: `item #${index + 1} is a ${kind === "mapping" ? "mapping" : "list"}, not an account id; it is skipped`,
+    });
+  }
+  if (decoded.items === null) return { state: { status: "empty" } as SectionState, accounts: [] };
+  return { state: { status: "parsed" } as SectionState, accounts: decoded.items };
 }
 
 function markDeadEntries<T extends { key: string; username: string; groups: string[]; index: number }>(
@@ -371,8 +513,8 @@ function markDeadEntries<T extends { key: string; username: string; groups: stri
   problems: EntryProblem[],
 ): T[] {
   return mappings.filter((mapping) => {
-    if (section === "mapRoles" && (mapping as unknown as RoleMapping).sso) return true;
-    const reason = deadReason(arnOf(mapping), mapping.username, mapping.groups, section === "mapRoles");
+    const sso = section === "mapRoles" ? (mapping as unknown as RoleMapping).sso : undefined;
+    const reason = sso ? ssoDeadReason(sso) : deadReason(arnOf(mapping), mapping.username, mapping.groups);
     if (reason === undefined) return true;
     problems.push({
       kind: "dead-entry",
@@ -383,6 +525,29 @@ function markDeadEntries<T extends { key: string; username: string; groups: stri
     });
     return false;
   });
+}
+
+/**
+ * server.go renderTemplate replaces only the known templates; anything else in `{{…}}` stays in
+ * the username or group as written (no error), so access is granted under that literal name.
+ */
+function flagUnrenderedTemplates(
+  mappings: Array<RoleMapping | UserMapping>,
+  section: "mapRoles" | "mapUsers",
+  problems: EntryProblem[],
+): void {
+  for (const mapping of mappings) {
+    const unknown = [...new Set([mapping.username, ...mapping.groups].flatMap(unknownTemplates))];
+    if (unknown.length === 0) continue;
+    const subject = "rolearn" in mapping ? mapping.rolearn || mapping.key : mapping.userarn;
+    problems.push({
+      kind: "unrendered-template",
+      section,
+      index: mapping.index,
+      subject,
+      message: `entry #${mapping.index + 1}: ${unknown.map((t) => `{{${t}}}`).join(", ")} is not a template the authenticator knows; it stays in the username or group as written`,
+    });
+  }
 }
 
 function flagAmbiguousUsers(users: UserMapping[], problems: EntryProblem[]): void {
@@ -434,8 +599,10 @@ export function parseAwsAuth(data: Record<string, string> | undefined): AwsAuthM
   const allRoles = parseRoles(rolesSection.entries, problems);
   const allUsers = parseUsers(usersSection.entries, problems);
   flagAmbiguousUsers(allUsers, problems);
-  const roles = markDeadEntries(allRoles, (r) => r.rolearn, "mapRoles", problems).sort(byKey);
+  const roles = markDeadEntries(allRoles, (r) => r.rolearn || r.key, "mapRoles", problems).sort(byKey);
   const users = markDeadEntries(allUsers, (u) => u.userarn, "mapUsers", problems).sort(byKey);
+  flagUnrenderedTemplates(roles, "mapRoles", problems);
+  flagUnrenderedTemplates(users, "mapUsers", problems);
   for (const role of roles) {
     if (role.sso) {
       problems.push({
@@ -468,14 +635,14 @@ export type NodeKind = "ec2" | "fargate";
 
 /**
  * Which kind of node an entry serves. Worker nodes use `system:node:{{EC2PrivateDNSName}}`, Fargate
- * pod-execution roles `system:node:{{SessionName}}` and `system:node-proxier` (EKS user guide).
+ * pod-execution roles `system:node:{{SessionName}}` with `system:node-proxier` (EKS user guide).
+ * Only `system:node-proxier` tells Fargate apart: EKS Hybrid Nodes roles also use
+ * `system:node:{{SessionName}}`, with the groups of a worker node, and count as "ec2" (a node role).
  */
 export function nodeKindOf(mapping: { username: string; groups: string[] }): NodeKind | undefined {
   const nodeLike = mapping.username.startsWith("system:node:") || mapping.groups.includes("system:nodes");
   if (!nodeLike) return undefined;
-  return mapping.username.includes("{{SessionName}}") || mapping.groups.includes("system:node-proxier")
-    ? "fargate"
-    : "ec2";
+  return mapping.groups.includes("system:node-proxier") ? "fargate" : "ec2";
 }
 
 /** The account of the principal a mapping grants, when it names one. */
