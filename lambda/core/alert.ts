@@ -32,6 +32,19 @@ export interface AlertInput {
 
 const SUBJECT_LIMIT = 99;
 const DESCRIPTION_LIMIT = 3500;
+/**
+ * The e-mail text travels in the same SNS message as the Chatbot JSON, and SNS refuses a message over
+ * 256 KB: deleting an aws-auth with thousands of mappings must still alert. These caps keep the text
+ * under about 100 KB while the Undo section (the restore command) always stays.
+ */
+const EMAIL_CHANGE_LINES = 200;
+const EMAIL_FINDING_LINES = 50;
+const EMAIL_LINE_CHARS = 400;
+
+function capped(lines: string[], max: number, what: string): string[] {
+  const shown = lines.slice(0, max).map((l) => truncate(l, EMAIL_LINE_CHARS));
+  return lines.length > max ? [...shown, `… and ${lines.length - max} more ${what} not shown`] : shown;
+}
 
 function firstLine(text: string): string {
   return text.split("\n")[0] ?? "";
@@ -68,9 +81,21 @@ function rank(severity: Severity): number {
   return ["info", "low", "medium", "high", "critical"].indexOf(severity);
 }
 
+/**
+ * The first clause of a finding, for headlines. Parenthesised details (parser errors, HTTP reasons)
+ * contain ": " themselves and are left out; a leading section label ("mapRoles: entry #4 …") is kept
+ * with the clause that follows it rather than standing alone.
+ */
 function firstSentence(text: string): string {
-  const end = text.search(/[.:;] /);
-  return end === -1 ? text.replace(/\.$/, "") : text.slice(0, end);
+  let flat = text;
+  for (let previous = ""; previous !== flat; ) {
+    previous = flat;
+    flat = flat.replace(/\s*\([^()]*\)/g, "");
+  }
+  const label = flat.match(/^(?:mapRoles|mapUsers|mapAccounts|data): /)?.[0] ?? "";
+  const rest = flat.slice(label.length);
+  const end = rest.search(/[.:;] /);
+  return label + (end === -1 ? rest.replace(/\.$/, "") : rest.slice(0, end));
 }
 
 /** `arn:aws:iam::123:role/path/name` → `role/name`: headlines must fit a 100-character subject. */
@@ -118,7 +143,9 @@ export function diffLines(diff: SemanticDiff): string[] {
     lines.push(
       s.after === "unparseable"
         ? `! ${s.name} no longer parses: ${s.error ?? "syntax error"}`
-        : `! ${s.name} parses again (${s.after})`,
+        : s.after === "absent"
+          ? `! ${s.name}, unparseable before, is gone`
+          : `! ${s.name} parses again (${s.after})`,
     );
   }
   for (const [label, part] of [
@@ -180,13 +207,16 @@ export function renderEmail(input: AlertInput): string {
   out.push("");
   const changes = input.diff ? diffLines(input.diff) : [];
   out.push("What changed");
-  out.push(...(changes.length ? changes.map((l) => `  ${l}`) : ["  (no change in access)"]));
+  out.push(
+    ...(changes.length
+      ? capped(changes, EMAIL_CHANGE_LINES, "changes").map((l) => `  ${l}`)
+      : ["  (no change in access)"]),
+  );
   out.push("");
   if (input.findings.length) {
     out.push("Findings");
-    for (const f of input.findings) {
-      out.push(`  [${f.severity}] ${f.id}: ${f.message}`);
-    }
+    const lines = input.findings.map((f) => `[${f.severity}] ${f.id}: ${f.message}`);
+    out.push(...capped(lines, EMAIL_FINDING_LINES, "findings").map((l) => `  ${l}`));
     out.push("");
   }
   const commands = restoreCommands(input);

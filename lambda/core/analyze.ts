@@ -157,7 +157,9 @@ export function textEntry(write: AnalyzedWrite): string {
   }
   if (cls === "dangerous" && write.alert?.restoreTarget) {
     lines.push(
-      `    undo: aws-auth-guardian restore --cluster ${write.cluster} --to ${write.alert.restoreTarget.id}`,
+      // Raw audit lines do not name the cluster: say so rather than print a command for a cluster
+      // literally called "cluster".
+      `    undo: aws-auth-guardian restore --cluster ${write.cluster === UNKNOWN_CLUSTER ? "<CLUSTER>" : write.cluster} --to ${write.alert.restoreTarget.id}`,
     );
   }
   return lines.join("\n");

@@ -172,7 +172,13 @@ export function triageAuditEvent(event: unknown): EventTriage {
   const resource = str(objectRef.resource) ?? fromUri.resource;
   const namespace = str(objectRef.namespace) ?? fromUri.namespace;
   const name = str(objectRef.name) ?? fromUri.name;
-  if (str(objectRef.subresource) || !targetsAwsAuth(verb, resource, namespace, name))
+  // A custom resource whose plural is also "configmaps" (objectRef.apiGroup set, /apis/ URI) is not
+  // the core ConfigMap the authenticator reads.
+  if (
+    str(objectRef.apiGroup) ||
+    str(objectRef.subresource) ||
+    !targetsAwsAuth(verb, resource, namespace, name)
+  )
     return { kind: "irrelevant" };
 
   const status = isRecord(event.responseStatus) ? event.responseStatus : {};
@@ -248,8 +254,15 @@ export function triageTruncatedMessage(text: string): EventTriage {
   ) {
     return { kind: "irrelevant" };
   }
-  const username = recover(text, "username");
-  const arn = text.match(/"arn"\s*:\s*\[\s*"([^"]+)"/)?.[1];
+  // The envelope precedes the bodies (audit.k8s.io/v1 field order: …, user, impersonatedUser,
+  // sourceIPs, userAgent, objectRef, responseStatus, requestObject, responseObject, timestamps), so
+  // these objects are usually complete; the timestamps come last and are usually lost.
+  const user = completeValue(text, "user") ?? {
+    username: recover(text, "username"),
+    extra: { arn: [text.match(/"arn"\s*:\s*\[\s*"([^"]+)"/)?.[1]].filter(Boolean) },
+  };
+  const status = completeValue(text, "responseStatus");
+  const code = isRecord(status) && typeof status.code === "number" ? status.code : undefined;
   return {
     kind: "write",
     write: {
@@ -257,11 +270,48 @@ export function triageTruncatedMessage(text: string): EventTriage {
       verb: verb as WriteVerb,
       requestURI,
       time: recover(text, "stageTimestamp") ?? recover(text, "requestReceivedTimestamp") ?? "",
-      actor: actorFrom({ username, extra: arn ? { arn: [arn] } : {} }, [], recover(text, "userAgent")),
+      ...(code !== undefined ? { code } : {}),
+      actor: actorFrom(
+        user,
+        completeValue(text, "sourceIPs"),
+        recover(text, "userAgent"),
+        completeValue(text, "impersonatedUser"),
+      ),
       dryRun: queryParam(requestURI, "dryRun") === "All",
       truncated: true,
     },
   };
+}
+
+/**
+ * The JSON value of the first `"key":` in a cut-off event, when the text holds all of it (brackets
+ * balanced outside strings); undefined when it was cut or is not there.
+ */
+function completeValue(text: string, key: string): unknown {
+  const match = new RegExp(`"${key}"\\s*:\\s*(?=[[{])`).exec(text);
+  if (!match) return undefined;
+  const start = match.index + match[0].length;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === "{" || ch === "[") depth++;
+    else if (ch === "}" || ch === "]") {
+      depth--;
+      if (depth === 0) {
+        try {
+          return JSON.parse(text.slice(start, i + 1));
+        } catch {
+          return undefined;
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 export function isTruncatedMessage(text: string): boolean {

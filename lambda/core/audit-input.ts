@@ -45,6 +45,8 @@ interface Context {
   source: string;
   owner?: string;
   cluster?: string;
+  /** The CloudWatch log event's `timestamp` (ms): the time of an event cut before its own timestamps. */
+  timestamp?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -95,9 +97,13 @@ function decodeEvent(event: unknown, context: Context): DecodedInput {
 function fromTriage(triage: EventTriage, context: Context): DecodedInput {
   const result = emptyResult();
   if (triage.kind === "write") {
+    const { write } = triage;
     result.writes.push({
       source: context.source,
-      write: triage.write,
+      write:
+        write.time === "" && context.timestamp !== undefined
+          ? { ...write, time: new Date(context.timestamp).toISOString() }
+          : write,
       ...(context.owner ? { owner: context.owner } : {}),
       ...(context.cluster ? { cluster: context.cluster } : {}),
     });
@@ -124,7 +130,15 @@ function decodeLogEvents(events: unknown[], context: Context, idField: string): 
       result.problems.push({ source, reason: "log event has no message string" });
       return;
     }
-    merge(result, decodeMessage(logEvent.message, { ...context, source }));
+    const timestamp = Number.isFinite(logEvent.timestamp) ? (logEvent.timestamp as number) : undefined;
+    merge(
+      result,
+      decodeMessage(logEvent.message, {
+        ...context,
+        source,
+        ...(timestamp !== undefined ? { timestamp } : {}),
+      }),
+    );
   });
   return result;
 }

@@ -148,10 +148,18 @@ export const awsInternalAccountUnknown: Rule = ({ write, policy }) => {
 /** aws-auth deleted: the authenticator drops every mapping at once. */
 export const deletion: Rule = ({ write }) => {
   if (write.verb !== "delete" && write.verb !== "deletecollection") return [];
+  // `kubectl delete cm -l …` deletes only the ConfigMaps that match; the event does not list them.
+  const query = new URLSearchParams(write.requestURI.split("?")[1] ?? "");
+  const selectors = ["labelSelector", "fieldSelector"]
+    .filter((key) => query.get(key))
+    .map((key) => `${key}=${query.get(key)}`)
+    .join(", ");
   const how =
-    write.verb === "deletecollection"
-      ? "by deleting every ConfigMap in kube-system (deletecollection)"
-      : "with a direct delete";
+    write.verb !== "deletecollection"
+      ? "with a direct delete"
+      : selectors
+        ? `if it matched ${selectors} in a deletecollection of ConfigMaps in kube-system (the event does not say which ones it deleted)`
+        : "by deleting every ConfigMap in kube-system (deletecollection)";
   return [
     {
       id: "aws-auth-deleted",
@@ -305,6 +313,7 @@ const WARNING_PROBLEMS: Record<string, string> = {
   "ambiguous-user": "ambiguous-user",
   "ignored-key": "ignored-key",
   "type-mismatch": "field-ignored",
+  "unrendered-template": "unrendered-template",
 };
 
 /** Other things the authenticator silently ignores, newly added: worth fixing, not an emergency. */

@@ -1,0 +1,285 @@
+/**
+ * The history of one cluster's aws-auth: ordered by resourceVersion, never by arrival; duplicates
+ * skipped; the predecessor, comparison base and last good version of each write.
+ */
+import { describe, expect, it } from "vitest";
+import { makePolicy } from "../../lambda/core/policy.js";
+import type { VersionRecord } from "../../lambda/core/records.js";
+import { versionId } from "../../lambda/core/records.js";
+import { historyBefore, placeRecord, recordKindOf, Timeline } from "../../lambda/core/timeline.js";
+import {
+  ARN,
+  asConfigMapObject,
+  CLUSTER_ACCOUNT,
+  configMapWith,
+  createEvent,
+  deleteEvent,
+  derivedAuditID,
+  dryRun,
+  goodData,
+  IDENTITY,
+  jsonPatchEvent,
+  LAB_FILES,
+  labEvent,
+  refused,
+  roleEntry,
+  updateEvent,
+  withRoles,
+  writeOf,
+} from "../support/events.js";
+
+const POLICY = makePolicy({ clusterAccount: CLUSTER_ACCOUNT });
+const developer = roleEntry(ARN.developer, "developer:{{SessionName}}", ["view-only"]);
+
+function baseline(timeline: Timeline, rv = "204"): VersionRecord {
+  return timeline.capture(
+    asConfigMapObject(configMapWith(goodData(), rv)),
+    "baseline",
+    "2026-11-22T13:59:00Z",
+  ).record;
+}
+
+function record(
+  kind: VersionRecord["kind"],
+  rv: string,
+  ref: string,
+  cls: VersionRecord["class"],
+  withContent = kind === "version",
+): VersionRecord {
+  return {
+    kind,
+    id: versionId(kind, rv, ref),
+    cluster: "c",
+    resourceVersion: rv,
+    time: "",
+    ...(withContent ? { configMap: asConfigMapObject(configMapWith(goodData(), rv)) } : {}),
+    class: cls,
+    findings: [],
+  };
+}
+
+describe("record ids", () => {
+  it("sort by resourceVersion; a tombstone or unverified record sorts after the version it follows", () => {
+    const ids = [
+      versionId("version", "1000", "a"),
+      versionId("tombstone", "208", "z"),
+      versionId("version", "208", "z"),
+      versionId("unverified", "99", "b"),
+      versionId("version", "99", "b"),
+    ].sort();
+    expect(ids).toEqual([
+      "00000000000000000099-b",
+      "00000000000000000099~unverified-b",
+      "00000000000000000208-z",
+      "00000000000000000208~deleted-z",
+      "00000000000000001000-a",
+    ]);
+  });
+
+  it("placeRecord files a version under its own resourceVersion, anything else under the latest known", () => {
+    expect(placeRecord("version", "300", "205", "x")).toEqual({
+      id: "00000000000000000205-x",
+      resourceVersion: "205",
+    });
+    expect(placeRecord("tombstone", "300", undefined, "x")).toEqual({
+      id: "00000000000000000300~deleted-x",
+      resourceVersion: "300",
+    });
+    expect(placeRecord("unverified", undefined, undefined, "x")).toEqual({
+      id: "00000000000000000000~unverified-x",
+    });
+  });
+
+  it("recordKindOf: content → version, deletion → tombstone, no content → unverified", () => {
+    expect(recordKindOf(writeOf(labEvent(LAB_FILES.nodeManagerUpdate, "update")))).toBe("version");
+    expect(recordKindOf(writeOf(labEvent(LAB_FILES.delete, "delete")))).toBe("tombstone");
+    expect(recordKindOf(writeOf(labEvent(LAB_FILES.create, "create")))).toBe("unverified");
+  });
+});
+
+describe("historyBefore", () => {
+  const records = [
+    record("version", "201", "a", "routine"),
+    record("version", "202", "b", "dangerous"),
+    record("tombstone", "202", "c", "dangerous"),
+    record("unverified", "202", "d", "unverified"),
+  ];
+
+  it("previous: the record right before; base: the newest with content; lastGood: the newest not dangerous", () => {
+    const next = versionId("version", "300", "e");
+    const h = historyBefore(records, next);
+    expect(h.previous?.id).toBe(records[3]?.id);
+    expect(h.base?.id).toBe(records[1]?.id);
+    expect(h.lastGood?.id).toBe(records[0]?.id);
+  });
+
+  it("looks only at records before the id, whatever else is filed", () => {
+    const h = historyBefore(records, versionId("version", "202", "b"));
+    expect(h.previous?.id).toBe(records[0]?.id);
+    expect(historyBefore(records, versionId("version", "100", "x"))).toEqual({});
+  });
+
+  it("a write that keeps its resourceVersion (identical PUT) is compared with the version holding it", () => {
+    const h = historyBefore(records, versionId("version", "201", "zz"), "201");
+    expect(h.previous?.id).toBe(records[0]?.id);
+    expect(h.base?.id).toBe(records[0]?.id);
+  });
+});
+
+describe("Timeline", () => {
+  it("an identical PUT is compared with the version holding its resourceVersion, even when its auditID sorts first", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    const base = baseline(timeline, "204");
+    const noOp = updateEvent({
+      auditID: "0a000000-0000-4000-8000-000000000001",
+      identity: IDENTITY.terraform(),
+      data: goodData(),
+      resourceVersion: "204",
+      basedOn: "204",
+    });
+    const processed = timeline.process(writeOf(noOp));
+    expect((processed.record?.id ?? "") < base.id).toBe(true);
+    expect(processed.record).toBeDefined();
+    expect(processed.history.base?.id).toBe(base.id);
+    expect(processed.classification.class).toBe("cosmetic");
+  });
+
+  it("files records by resourceVersion whatever the arrival order", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    baseline(timeline, "204");
+    const d1 = withRoles(goodData(), developer);
+    const later = updateEvent({
+      auditID: derivedAuditID(501),
+      identity: IDENTITY.ssoAdmin(),
+      data: d1,
+      resourceVersion: "207",
+    });
+    const earlier = jsonPatchEvent({
+      auditID: derivedAuditID(502),
+      data: d1,
+      before: goodData(),
+      resourceVersion: "205",
+    });
+    timeline.process(writeOf(later));
+    timeline.process(writeOf(earlier));
+    expect(timeline.all().map((r) => r.resourceVersion)).toEqual(["204", "205", "207"]);
+  });
+
+  it("out of order: node-manager's rewrite first, Terraform's earlier write second; the predecessor is by resourceVersion", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    const base = baseline(timeline, "204");
+    const good = goodData();
+    const terraformVersion = withRoles(good, developer);
+    // eks:node-manager rewrites Terraform's version unquoted (rv 206), keeping every entry.
+    const unquoted = { ...terraformVersion, mapRoles: (terraformVersion.mapRoles ?? "").replaceAll('"', "") };
+    const nodeManager = updateEvent({
+      auditID: derivedAuditID(503),
+      identity: IDENTITY.nodeManager(),
+      data: unquoted,
+      resourceVersion: "206",
+    });
+    const terraform = jsonPatchEvent({
+      auditID: derivedAuditID(504),
+      at: "2026-11-22T14:00:00",
+      data: terraformVersion,
+      before: good,
+      resourceVersion: "205",
+    });
+    const first = timeline.process(writeOf(nodeManager));
+    const second = timeline.process(writeOf(terraform));
+    // Terraform's write is compared with rv 204 (its real predecessor), not with rv 206 (which arrived first):
+    // compared with 206 it would look cosmetic.
+    expect(second.history.previous?.id).toBe(base.id);
+    expect(second.history.base?.id).toBe(base.id);
+    expect(second.record?.predecessorId).toBe(base.id);
+    expect(second.classification.class).toBe("routine");
+    expect(second.classification.diff?.roles.added.map((r) => r.rolearn)).toEqual([ARN.developer]);
+    expect(first.record?.resourceVersion).toBe("206");
+    expect(timeline.all().map((r) => r.id)).toEqual([base.id, second.record?.id, first.record?.id]);
+  });
+
+  it("skips a repeated auditID: nothing classified, nothing filed", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    baseline(timeline);
+    const event = jsonPatchEvent({
+      auditID: derivedAuditID(505),
+      data: withRoles(goodData(), developer),
+      before: goodData(),
+      resourceVersion: "205",
+    });
+    expect(timeline.process(writeOf(event)).duplicate).toBe(false);
+    const before = [...timeline.all()];
+    const again = timeline.process(writeOf(event));
+    expect(again.duplicate).toBe(true);
+    expect(again.record).toBeUndefined();
+    expect(timeline.all()).toEqual(before);
+    // The same auditID is skipped even when redelivered with a different body (it is the same event).
+    const refusedAgain = refused(event, 409, "conflict");
+    expect(timeline.process(writeOf(refusedAgain)).duplicate).toBe(true);
+  });
+
+  it("files nothing for rejected writes and dry runs", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    baseline(timeline);
+    timeline.process(writeOf(labEvent(LAB_FILES.forbiddenPatch, "patch")));
+    timeline.process(
+      writeOf(
+        dryRun(
+          jsonPatchEvent({
+            auditID: derivedAuditID(506),
+            data: {},
+            before: goodData(),
+            resourceVersion: "204",
+          }),
+        ),
+      ),
+    );
+    expect(timeline.all()).toHaveLength(1);
+  });
+
+  it("lastGood is the newest version with content not classified dangerous", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    const base = baseline(timeline);
+    timeline.process(writeOf(deleteEvent({ auditID: derivedAuditID(507) })));
+    expect(timeline.lastGood()?.id).toBe(base.id);
+    timeline.process(writeOf(createEvent({ auditID: derivedAuditID(508) })));
+    expect(timeline.all().map((r) => r.kind)).toEqual(["version", "tombstone", "unverified"]);
+    expect(timeline.lastGood()?.id).toBe(base.id);
+  });
+
+  it("a capture of a resourceVersion already filed returns that record and files nothing", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    const base = baseline(timeline);
+    const again = timeline.capture(
+      asConfigMapObject(configMapWith(goodData(), "204")),
+      "verify",
+      "2026-11-22T15:00:00Z",
+    );
+    expect(again.record).toBe(base);
+    expect(again.classification.recordKind).toBe("none");
+    expect(timeline.all()).toHaveLength(1);
+  });
+
+  it("keeps the ConfigMap as stored, without managedFields, with the write's summary", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    baseline(timeline, "201");
+    const { record: kept } = timeline.process(writeOf(labEvent(LAB_FILES.nodeManagerUpdate, "update")));
+    expect(kept?.configMap?.metadata).toEqual({
+      name: "aws-auth",
+      namespace: "kube-system",
+      uid: "fa8784fd-2f69-4405-bfa5-68eba918cf26",
+      resourceVersion: "202",
+      creationTimestamp: "2026-11-22T13:03:49Z",
+      labels: {
+        "app.kubernetes.io/managed-by": "Terraform",
+        "terraform.io/module": "terraform-aws-modules.eks.aws",
+      },
+    });
+    expect(kept?.audit).toMatchObject({
+      auditID: "f280e579-b421-4ae0-ab83-7de6e8ae7866",
+      verb: "update",
+      code: 200,
+    });
+    expect(kept?.cluster).toBe("prod-eu");
+  });
+});
