@@ -84,7 +84,10 @@ export class Analyzer {
       }
       const { classification, history, record } = processed;
       const severity = overallSeverity(classification.findings);
-      const restoreTarget = classification.class === "dangerous" ? history.lastGood : history.base;
+      const restoreTarget =
+        classification.class === "dangerous" || classification.good === false
+          ? history.lastGood
+          : history.base;
       const alert: AlertInput = {
         cluster,
         ...(policy.clusterAccount ? { clusterAccount: policy.clusterAccount } : {}),

@@ -38,6 +38,8 @@ export interface Classification {
   diff?: SemanticDiff;
   /** The parsed content after the write, when known. */
   model?: AwsAuthModel;
+  /** False when the new version still carries a dangerous change made before it (see records.ts). */
+  good?: boolean;
 }
 
 const modelCache = new WeakMap<object, AwsAuthModel>();
@@ -134,6 +136,48 @@ function classifyDeletion(
 }
 
 /**
+ * A version that is not dangerous against its predecessor can still carry a dangerous change made
+ * earlier (an EKS housekeeping rewrite right after an escalation keeps the escalated role). Judged
+ * against the last good version, such a version is not good: it must never become a restore target.
+ */
+function carriedDanger(
+  after: AwsAuthModel,
+  history: HistoryContext,
+  policy: GuardianPolicy,
+): Finding | undefined {
+  const lastGood = history.lastGood;
+  if (!lastGood?.configMap || lastGood.id === history.base?.id) return undefined;
+  const before = modelOf(lastGood.configMap);
+  const carried = run(CONTENT_RULES, {
+    policy,
+    before,
+    after,
+    diff: diffModels(before, after),
+  } as RuleContext).filter((f) => severityRank(f.severity) >= severityRank("high"));
+  if (carried.length === 0) return undefined;
+  return {
+    id: "carries-dangerous-change",
+    severity: "low",
+    message: `Compared with the last good ${describeRecord(lastGood)}, this version still carries: ${carried.map((f) => f.message).join(" ")} It is not a restore target.`,
+    entries: [...new Set(carried.flatMap((f) => f.entries ?? []))],
+  };
+}
+
+/** Adds the "still carries earlier damage" verdict to a classification that is not dangerous. */
+function withCarriedDanger(
+  classification: Classification,
+  after: AwsAuthModel,
+  history: HistoryContext,
+  policy: GuardianPolicy,
+): Classification {
+  if (classification.class === "dangerous") return { ...classification, good: false };
+  const carried = carriedDanger(after, history, policy);
+  return carried
+    ? { ...classification, findings: [...classification.findings, carried], good: false }
+    : classification;
+}
+
+/**
  * Judges new content (from an audit event, or captured from the cluster when `write` is absent)
  * against the history before it.
  */
@@ -144,6 +188,15 @@ export function classifyContent(
   policy: GuardianPolicy,
 ): Classification {
   const after = modelOf(content);
+  return withCarriedDanger(judgeContent(after, write, history, policy), after, history, policy);
+}
+
+function judgeContent(
+  after: AwsAuthModel,
+  write: AwsAuthWrite | undefined,
+  history: HistoryContext,
+  policy: GuardianPolicy,
+): Classification {
   const baseRecord = history.base;
   const before = baseRecord?.configMap ? modelOf(baseRecord.configMap) : undefined;
   const diff = diffModels(before, after);
@@ -199,9 +252,15 @@ export function classifyContent(
     history.previous !== undefined &&
     history.previous.id !== lastGood.id &&
     diffModels(modelOf(lastGood.configMap), after).effectiveEqual;
-  if (restoresLastGood && lastGood) {
+  if (restoresLastGood && lastGood?.configMap) {
+    // Judged against the last good version it returns to: re-granting what the damage removed is not
+    // an escalation, but anything else the write brings (a dead entry, a typo'd key) still counts.
+    const good = modelOf(lastGood.configMap);
+    const againstGood = { ...ctx, before: good, diff: diffModels(good, after) } as RuleContext;
     const findings = [
       ...writerFindings,
+      ...run(CONTENT_RULES, againstGood),
+      ...context.filter((f) => f.id !== "compared-with-last-known"),
       {
         id: "restores-last-good",
         severity: "info" as Severity,

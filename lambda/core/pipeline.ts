@@ -19,7 +19,7 @@ import {
 import { diffModels } from "./diff.js";
 import type { GuardianPolicy, WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier } from "./ports.js";
-import { keepConfigMap, summarizeWrite, type VersionRecord } from "./records.js";
+import { isGoodRecord, keepConfigMap, summarizeWrite, type VersionRecord } from "./records.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { placeRecord, recordForWrite, recordKindOf } from "./timeline.js";
 
@@ -54,13 +54,14 @@ function latestResourceVersionOf(ids: readonly string[]): string | undefined {
 function alertInput(
   cluster: string,
   policy: GuardianPolicy,
-  classification: Pick<Classification, "class" | "findings" | "diff">,
+  classification: Pick<Classification, "class" | "findings" | "diff" | "good">,
   history: HistoryContext,
   record: VersionRecord | undefined,
   audit: VersionRecord["audit"],
   storeLocation: string,
 ): AlertInput {
-  const restoreTarget = classification.class === "dangerous" ? history.lastGood : history.base;
+  const restoreTarget =
+    classification.class === "dangerous" || classification.good === false ? history.lastGood : history.base;
   return {
     cluster,
     ...(policy.clusterAccount ? { clusterAccount: policy.clusterAccount } : {}),
@@ -91,7 +92,7 @@ async function alertOnce(
 
 async function advancePointers(store: SnapshotStore, record: VersionRecord): Promise<void> {
   await store.advancePointer("latest", record);
-  if (record.kind === "version" && record.configMap && record.class !== "dangerous") {
+  if (isGoodRecord(record)) {
     await store.advancePointer("last-good", record);
   }
 }
@@ -280,6 +281,7 @@ export async function processCapture(
     capture: { reason, at },
     class: classification.class,
     findings: classification.findings,
+    ...(classification.good === false ? { good: false } : {}),
     ...(history.previous ? { predecessorId: history.previous.id } : {}),
   };
   const stored = await store.putRecord(record);

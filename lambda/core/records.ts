@@ -47,8 +47,23 @@ export interface VersionRecord {
   capture?: { reason: string; at: string };
   class: WriteClass;
   findings: Finding[];
+  /**
+   * False when this version, though not dangerous itself, still carries a dangerous change made
+   * before it (compared with the last good version): it must not become a restore target.
+   */
+  good?: boolean;
   /** The record this one was compared with. */
   predecessorId?: string;
+}
+
+/** Can this record be restored to: a version with content, not dangerous, carrying no earlier damage. */
+export function isGoodRecord(record: VersionRecord): boolean {
+  return (
+    record.kind === "version" &&
+    record.configMap !== undefined &&
+    record.class !== "dangerous" &&
+    record.good !== false
+  );
 }
 
 const RV_WIDTH = 20;

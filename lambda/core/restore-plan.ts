@@ -31,6 +31,7 @@ export const REFUSAL_IDS = [
   "target-has-no-content",
   "target-is-another-object",
   "target-dangerous",
+  "target-carries-dangerous-change",
   "target-unparseable",
   "removes-every-masters-mapping",
   "removes-every-node-mapping",
@@ -183,6 +184,14 @@ function safetyRefusals(
     reasons.push({
       id: "target-dangerous",
       message: `${describeTarget(target)} was classified dangerous${worst.length ? ` (${[...new Set(worst)].join(", ")})` : ""}; restoring it would bring that back.`,
+      overridable: true,
+    });
+  }
+  if (target.class !== "dangerous" && target.good === false) {
+    const carried = target.findings.find((f) => f.id === "carries-dangerous-change");
+    reasons.push({
+      id: "target-carries-dangerous-change",
+      message: `${describeTarget(target)} still carries a dangerous change made before it${carried ? `: ${carried.message}` : ""}; restore the last good version instead.`,
       overridable: true,
     });
   }

@@ -14,7 +14,7 @@
  */
 import type { HistoryContext } from "./classify.js";
 import type { BlobStore } from "./ports.js";
-import type { VersionRecord } from "./records.js";
+import { isGoodRecord, type VersionRecord } from "./records.js";
 
 export interface Pointer {
   id: string;
@@ -212,7 +212,7 @@ export class SnapshotStore {
     if (sameVersionId) {
       const same = await this.getRecord(cluster, sameVersionId);
       const lastGood =
-        same && same.class !== "dangerous" ? same : await this.lastGoodBefore(cluster, ids, sameVersionId);
+        same && isGoodRecord(same) ? same : await this.lastGoodBefore(cluster, ids, sameVersionId);
       return { ...(same ? { previous: same, base: same } : {}), ...(lastGood ? { lastGood } : {}) };
     }
     const earlier = ids.filter((other) => other < id);
@@ -223,7 +223,7 @@ export class SnapshotStore {
       context.previous ??= record;
       if (record.kind === "version" && record.configMap) {
         context.base ??= record;
-        if (record.class !== "dangerous") {
+        if (isGoodRecord(record)) {
           context.lastGood = record;
           break;
         }
@@ -240,7 +240,7 @@ export class SnapshotStore {
     const earlier = ids.filter((other) => other < id && kindOfId(other) === "version");
     for (let i = earlier.length - 1; i >= 0; i--) {
       const record = await this.getRecord(cluster, earlier[i] as string);
-      if (record?.configMap && record.class !== "dangerous") return record;
+      if (record && isGoodRecord(record)) return record;
     }
     return undefined;
   }

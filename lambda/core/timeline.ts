@@ -8,7 +8,14 @@ import type { AwsAuthWrite } from "./audit-event.js";
 import { type Classification, classifyContent, classifyWrite, type HistoryContext } from "./classify.js";
 import type { GuardianPolicy } from "./policy.js";
 import type { ConfigMapObject } from "./ports.js";
-import { keepConfigMap, type RecordKind, summarizeWrite, type VersionRecord, versionId } from "./records.js";
+import {
+  isGoodRecord,
+  keepConfigMap,
+  type RecordKind,
+  summarizeWrite,
+  type VersionRecord,
+  versionId,
+} from "./records.js";
 
 /** The context of a record with id `id` among `records` sorted by id. */
 export function historyBefore(
@@ -25,9 +32,7 @@ export function historyBefore(
   const earlier = records.filter((r) => r.id < id);
   const previous = sameVersion ?? earlier.at(-1);
   const base = sameVersion ?? earlier.findLast((r) => r.kind === "version" && r.configMap !== undefined);
-  const lastGood = earlier.findLast(
-    (r) => r.kind === "version" && r.configMap !== undefined && r.class !== "dangerous",
-  );
+  const lastGood = earlier.findLast(isGoodRecord);
   return {
     ...(previous ? { previous } : {}),
     ...(base ? { base } : {}),
@@ -77,6 +82,7 @@ export function recordForWrite(
     audit: summarizeWrite(write),
     class: classification.class,
     findings: classification.findings,
+    ...(classification.good === false ? { good: false } : {}),
     ...(history.previous ? { predecessorId: history.previous.id } : {}),
   };
 }
@@ -105,9 +111,7 @@ export class Timeline {
   }
 
   lastGood(): VersionRecord | undefined {
-    return this.records.findLast(
-      (r) => r.kind === "version" && r.configMap !== undefined && r.class !== "dangerous",
-    );
+    return this.records.findLast(isGoodRecord);
   }
 
   private latestResourceVersion(): string | undefined {
@@ -140,6 +144,14 @@ export class Timeline {
     );
     const classification = classifyWrite(write, history, this.policy);
     if (classification.recordKind === "none") return { write, classification, history, duplicate: false };
+    const newest = this.records.at(-1);
+    if (newest && newest.id > placed.id) {
+      classification.findings.push({
+        id: "late-arrival",
+        severity: "info",
+        message: `This event arrived after a later record (${newest.id}) had been filed; that record was judged without it.`,
+      });
+    }
     const record = recordForWrite(
       this.cluster,
       write,
@@ -183,6 +195,7 @@ export class Timeline {
       capture: { reason, at },
       class: classification.class,
       findings: classification.findings,
+      ...(classification.good === false ? { good: false } : {}),
       ...(history.previous ? { predecessorId: history.previous.id } : {}),
     };
     this.insert(record);
