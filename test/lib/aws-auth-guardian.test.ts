@@ -1,0 +1,652 @@
+/**
+ * The synthesized guardian stack: security-relevant wiring asserted with `Template`, for the example
+ * configuration in cdk.json and for the other shapes the configuration can take. Synthesized without
+ * bundling (see synth.ts).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { Match } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { AWS_AUTH_WRITE_FILTER_PATTERN } from "../../lambda/core/subscription-filter.js";
+import { compileFilterPattern } from "../support/filter-pattern.js";
+import { synthesize } from "./synth.js";
+
+type Json = Record<string, unknown>;
+
+const DISCOVER = { clusters: "discover" };
+const NETWORK = {
+  vpc: {
+    vpcId: "vpc-0123456789abcdef0",
+    subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+  },
+};
+
+function resourcesOf(template: ReturnType<typeof synthesize>["template"], type: string): [string, Json][] {
+  return Object.entries(template.findResources(type)) as [string, Json][];
+}
+
+function only<T>(items: T[]): T {
+  expect(items).toHaveLength(1);
+  return items[0] as T;
+}
+
+/** The logical id of the guardian's resource `name` (its construct path below the guardian, e.g. `Clusterdemo…`). */
+function logicalIdOf(
+  template: ReturnType<typeof synthesize>["template"],
+  type: string,
+  name: string,
+): string {
+  const pattern = new RegExp(`^Guardian${name}[0-9A-F]{8}$`);
+  return only(resourcesOf(template, type).filter(([id]) => pattern.test(id)))[0];
+}
+
+/** Every policy statement attached to the role whose logical id contains `roleFragment`. */
+function statementsOf(template: ReturnType<typeof synthesize>["template"], roleFragment: string): Json[] {
+  return resourcesOf(template, "AWS::IAM::Policy")
+    .filter(([, policy]) => JSON.stringify((policy.Properties as Json).Roles).includes(roleFragment))
+    .flatMap(([, policy]) => ((policy.Properties as Json).PolicyDocument as { Statement: Json[] }).Statement);
+}
+
+function actionsOf(statements: Json[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[]).sort();
+}
+
+describe("the example configuration (cdk.json: one static cluster, demo)", () => {
+  const { template } = synthesize();
+
+  it("subscribes demo's audit log group with exactly the shared filter pattern", () => {
+    // Assess
+    const filter = only(resourcesOf(template, "AWS::Logs::SubscriptionFilter"))[1].Properties as Json;
+    expect(filter.FilterPattern).toBe(AWS_AUTH_WRITE_FILTER_PATTERN);
+    expect(filter).toMatchObject({ LogGroupName: "/aws/eks/demo/cluster", FilterName: "aws-auth-guardian" });
+    expect(filter.DestinationArn).toEqual({
+      "Fn::GetAtt": [logicalIdOf(template, "AWS::Lambda::Function", "ClassifierFunction"), "Arn"],
+    });
+  });
+
+  it("synthesizes a filter that passes the recorded aws-auth writes and nothing else", () => {
+    // Prepare: the proof of the pattern itself is test/core/subscription-filter.test.ts; this ties the
+    // synthesized property to it by running the same evaluator over the same recorded lines.
+    const synthesized = (only(resourcesOf(template, "AWS::Logs::SubscriptionFilter"))[1].Properties as Json)
+      .FilterPattern as string;
+    const dir = new URL("../fixtures/audit/lab/", import.meta.url);
+    const lines = readdirSync(dir)
+      .filter((f) => f.endsWith(".jsonl"))
+      .flatMap((f) =>
+        readFileSync(new URL(f, dir), "utf8")
+          .split("\n")
+          .filter((l) => l.trim() !== ""),
+      );
+
+    // Act
+    const passed = lines.filter((line) => compileFilterPattern(synthesized).matches(line));
+
+    // Assess
+    expect(lines).toHaveLength(18);
+    expect(passed.map((line) => JSON.parse(line).verb)).toEqual([
+      "create",
+      "update",
+      "update",
+      "patch",
+      "patch",
+      "patch",
+      "delete",
+      "patch",
+    ]);
+    expect(synthesized.length).toBeLessThan(1024);
+  });
+
+  it("lets CloudWatch Logs invoke the classifier from demo's log group only, before the filter exists", () => {
+    // Assess
+    const [permissionId, permission] = only(
+      resourcesOf(template, "AWS::Lambda::Permission").filter(
+        ([, p]) => (p.Properties as Json).Principal === "logs.amazonaws.com",
+      ),
+    );
+    expect(JSON.stringify((permission.Properties as Json).SourceArn)).toContain(
+      ":log-group:/aws/eks/demo/cluster:*",
+    );
+    const [, filter] = only(resourcesOf(template, "AWS::Logs::SubscriptionFilter"));
+    expect(filter.DependsOn).toContain(permissionId);
+  });
+
+  it("gives the cluster-access role a STANDARD access entry with edit rights in kube-system only", () => {
+    // Assess
+    template.hasResourceProperties("AWS::EKS::AccessEntry", {
+      ClusterName: "demo",
+      Type: "STANDARD",
+      PrincipalArn: { "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole"), "Arn"] },
+      AccessPolicies: [
+        {
+          PolicyArn: {
+            "Fn::Join": [
+              "",
+              ["arn:", { Ref: "AWS::Partition" }, ":eks::aws:cluster-access-policy/AmazonEKSEditPolicy"],
+            ],
+          },
+          AccessScope: { Type: "namespace", Namespaces: ["kube-system"] },
+        },
+      ],
+    });
+  });
+
+  it("keeps snapshots in a versioned, KMS-encrypted, private, TLS-only bucket that survives stack deletion", () => {
+    // Assess
+    const keyId = logicalIdOf(template, "AWS::KMS::Key", "Key");
+    template.hasResource("AWS::S3::Bucket", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: "Enabled" },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: "aws:kms",
+                KMSMasterKeyID: { "Fn::GetAtt": [keyId, "Arn"] },
+              },
+            },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: "snapshot-bucket/" }),
+      }),
+    });
+    const bucketId = logicalIdOf(template, "AWS::S3::Bucket", "SnapshotBucket");
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "s3:*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "s3:*",
+            Condition: { NumericLessThan: { "s3:TlsVersion": 1.2 } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("keeps every snapshot version by default (no expiration) and has no Object Lock", () => {
+    // Assess
+    const bucket = template.findResources("AWS::S3::Bucket")[
+      logicalIdOf(template, "AWS::S3::Bucket", "SnapshotBucket")
+    ] as Json;
+    const props = bucket.Properties as Json;
+    expect(JSON.stringify(props.LifecycleConfiguration)).not.toContain("Expiration");
+    expect(props.ObjectLockEnabled).toBeUndefined();
+  });
+
+  it("rotates the key and retains it (deleting it would make the snapshots unreadable)", () => {
+    // Assess
+    template.hasResource("AWS::KMS::Key", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+    });
+  });
+
+  it("encrypts the alert topic, refuses plain HTTP publishes, and lets only this account's alarms in", () => {
+    // Assess
+    const keyId = logicalIdOf(template, "AWS::KMS::Key", "Key");
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: { "Fn::GetAtt": [keyId, "Arn"] } });
+    template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Effect: "Deny",
+            Principal: "*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: "sns:Publish",
+            Condition: Match.objectLike({ StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } }),
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties("AWS::KMS::Key", {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("subscribes the configured e-mail address", () => {
+    // Assess
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "platform-oncall@example.com",
+    });
+  });
+
+  it("builds the classifier as an arm64 nodejs22.x function with its own log group and the contract's environment", () => {
+    // Assess
+    const classifier = template.findResources("AWS::Lambda::Function")[
+      logicalIdOf(template, "AWS::Lambda::Function", "ClassifierFunction")
+    ] as Json;
+    const props = classifier.Properties as Json;
+    expect(props).toMatchObject({
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+    });
+    expect((props.LoggingConfig as Json).LogGroup).toEqual({
+      Ref: logicalIdOf(template, "AWS::Logs::LogGroup", "ClassifierLogGroup"),
+    });
+    expect((props.Environment as { Variables: Json }).Variables).toEqual({
+      NODE_OPTIONS: "--enable-source-maps",
+      POWERTOOLS_SERVICE_NAME: "aws-auth-guardian",
+      POWERTOOLS_METRICS_NAMESPACE: "AwsAuthGuardian",
+      SNAPSHOT_BUCKET: { Ref: logicalIdOf(template, "AWS::S3::Bucket", "SnapshotBucket") },
+      ALERT_TOPIC_ARN: { Ref: logicalIdOf(template, "AWS::SNS::Topic", "AlertTopic") },
+      CAPTURE_FUNCTION_NAME: { Ref: logicalIdOf(template, "AWS::Lambda::Function", "ClusterAccessFunction") },
+      TRUSTED_WRITERS: "arn:aws:iam::111122223333:role/platform-terraform",
+      GUARDIAN_WRITERS: {
+        "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole"), "Arn"],
+      },
+    });
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 365 });
+  });
+
+  it("sends every function's failed async invocations, after 2 retries, to the KMS-encrypted failure queue", () => {
+    // Assess
+    const queueId = logicalIdOf(template, "AWS::SQS::Queue", "FailureQueue");
+    const configs = resourcesOf(template, "AWS::Lambda::EventInvokeConfig");
+    expect(configs).toHaveLength(3);
+    for (const [, config] of configs) {
+      expect(config.Properties).toMatchObject({
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [queueId, "Arn"] } } },
+      });
+    }
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      KmsMasterKeyId: { "Fn::GetAtt": [logicalIdOf(template, "AWS::KMS::Key", "Key"), "Arn"] },
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ],
+      },
+    });
+  });
+
+  it("gives the classifier only what the contract lists, without wildcard actions", () => {
+    // Assess
+    const statements = statementsOf(template, "ClassifierRole");
+    expect(actionsOf(statements)).toEqual([
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+      "lambda:InvokeFunction",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:PutObject",
+      "sns:Publish",
+      "sqs:SendMessage",
+    ]);
+    const invoke = statements.find((s) => s.Action === "lambda:InvokeFunction");
+    expect(invoke?.Resource).toEqual({
+      "Fn::GetAtt": [logicalIdOf(template, "AWS::Lambda::Function", "ClusterAccessFunction"), "Arn"],
+    });
+    const objects = statements.find((s) => JSON.stringify(s.Action).includes("s3:PutObject"));
+    expect(JSON.stringify(objects?.Resource)).toContain("/clusters/*");
+  });
+
+  it("lets the cluster-access function describe only demo, and use snapshots and alerts", () => {
+    // Assess
+    const statements = statementsOf(template, "ClusterAccessRole");
+    expect(actionsOf(statements)).toEqual([
+      "eks:DescribeCluster",
+      "kms:Decrypt",
+      "kms:GenerateDataKey",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:PutObject",
+      "sns:Publish",
+      "sqs:SendMessage",
+    ]);
+    const describe = statements.find((s) => s.Action === "eks:DescribeCluster");
+    expect(JSON.stringify(describe?.Resource)).toContain(":cluster/demo");
+  });
+
+  it("runs verify for demo every 6 hours", () => {
+    // Assess
+    const accessFn = logicalIdOf(template, "AWS::Lambda::Function", "ClusterAccessFunction");
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(6 hours)",
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [accessFn, "Arn"] },
+          Input: JSON.stringify({ action: "verify", cluster: "demo" }),
+          RetryPolicy: { MaximumRetryAttempts: 2 },
+        }),
+      ],
+    });
+  });
+
+  it("runs discovery at deploy (after the filter and the access entry exist), daily, and on CloudTrail cluster events", () => {
+    // Assess
+    const [, discovery] = only(resourcesOf(template, "Custom::AwsAuthGuardianDiscovery"));
+    expect(discovery.DependsOn).toEqual(
+      expect.arrayContaining([
+        logicalIdOf(template, "AWS::Logs::SubscriptionFilter", "ClusterdemoSubscriptionFilter"),
+        logicalIdOf(template, "AWS::EKS::AccessEntry", "ClusterdemoAccessEntry"),
+      ]),
+    );
+    expect(discovery.Properties).toMatchObject({
+      FilterPattern: AWS_AUTH_WRITE_FILTER_PATTERN,
+      Clusters: "demo",
+      AccessEntries: "check",
+    });
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(1 day)",
+      Targets: [Match.objectLike({ Input: JSON.stringify({ action: "discover" }) })],
+    });
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: {
+        source: ["aws.eks"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        detail: { eventSource: ["eks.amazonaws.com"], eventName: ["CreateCluster", "UpdateClusterConfig"] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [logicalIdOf(template, "AWS::SQS::Queue", "ClusterEventQueue"), "Arn"] },
+        }),
+      ],
+    });
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      VisibilityTimeout: 600,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
+    });
+  });
+
+  it("checks (does not create) access entries in static mode and cannot create or associate them", () => {
+    // Assess
+    const fn = template.findResources("AWS::Lambda::Function")[
+      logicalIdOf(template, "AWS::Lambda::Function", "DiscoveryFunction")
+    ] as Json;
+    expect(((fn.Properties as Json).Environment as { Variables: Json }).Variables).toMatchObject({
+      CLUSTERS: "demo",
+      ACCESS_ENTRIES: "check",
+      FILTER_NAME: "aws-auth-guardian",
+    });
+    const actions = actionsOf(statementsOf(template, "DiscoveryRole"));
+    expect(actions).not.toContain("eks:CreateAccessEntry");
+    expect(actions).not.toContain("eks:AssociateAccessPolicy");
+    expect(actions).not.toContain("eks:ListClusters");
+  });
+
+  it("alarms on the guardian itself, every alarm notifying the alert topic", () => {
+    // Assess
+    const alarms = resourcesOf(template, "AWS::CloudWatch::Alarm");
+    const topic = { Ref: logicalIdOf(template, "AWS::SNS::Topic", "AlertTopic") };
+    expect(alarms.map(([id]) => id.replace(/[0-9A-F]{8}$/, "")).sort()).toEqual([
+      "GuardianClassifierErrorsAlarm",
+      "GuardianClusterAccessErrorsAlarm",
+      "GuardianClusterEventDeadLetterAlarm",
+      "GuardianDeliveryErrorsAlarm",
+      "GuardianDiscoveryErrorsAlarm",
+      "GuardianFailureQueueDepthAlarm",
+      "GuardianVerifyDriftAlarm",
+    ]);
+    for (const [, alarm] of alarms) expect((alarm.Properties as Json).AlarmActions).toEqual([topic]);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Metrics: [
+        Match.objectLike({
+          Expression: `SELECT SUM(DeliveryErrors) FROM "AWS/Logs" WHERE FilterName = 'aws-auth-guardian'`,
+        }),
+      ],
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Metrics: [
+        Match.objectLike({ Expression: `SELECT MAX(VerifyDrift) FROM "AwsAuthGuardian"`, Period: 3600 }),
+      ],
+      Threshold: 1,
+      TreatMissingData: "notBreaching",
+    });
+  });
+
+  it("outputs the bucket, the topic, the functions and the exact restore command", () => {
+    // Assess
+    const accessFn = logicalIdOf(template, "AWS::Lambda::Function", "ClusterAccessFunction");
+    template.hasOutput("SnapshotBucketName", {
+      Value: { Ref: logicalIdOf(template, "AWS::S3::Bucket", "SnapshotBucket") },
+    });
+    template.hasOutput("AlertTopicArn", {
+      Value: { Ref: logicalIdOf(template, "AWS::SNS::Topic", "AlertTopic") },
+    });
+    template.hasOutput("ClassifierFunctionName", Match.anyValue());
+    template.hasOutput("DiscoveryFunctionName", Match.anyValue());
+    template.hasOutput("ClusterAccessFunctionName", { Value: { Ref: accessFn } });
+    template.hasOutput("RestoreCommand", {
+      Value: {
+        "Fn::Join": ["", ["aws-auth-guardian restore --cluster demo --function ", { Ref: accessFn }]],
+      },
+    });
+  });
+
+  it("has no Slack channel and no VPC configuration unless configured", () => {
+    // Assess
+    template.resourceCountIs("AWS::Chatbot::SlackChannelConfiguration", 0);
+    template.resourceCountIs("AWS::EC2::SecurityGroup", 0);
+  });
+});
+
+describe('discovery mode (clusters: "discover")', () => {
+  const { template } = synthesize(DISCOVER);
+
+  it("declares no filter and no access entry: discovery puts them, with the same pattern", () => {
+    // Assess
+    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 0);
+    template.resourceCountIs("AWS::EKS::AccessEntry", 0);
+    template.hasResourceProperties("Custom::AwsAuthGuardianDiscovery", {
+      FilterPattern: AWS_AUTH_WRITE_FILTER_PATTERN,
+      Clusters: "*",
+      AccessEntries: "create",
+    });
+  });
+
+  it("lets CloudWatch Logs invoke the classifier from any EKS control-plane log group of this account", () => {
+    // Assess
+    const [permissionId, permission] = only(
+      resourcesOf(template, "AWS::Lambda::Permission").filter(
+        ([, p]) => (p.Properties as Json).Principal === "logs.amazonaws.com",
+      ),
+    );
+    expect(permission.Properties).toMatchObject({ SourceAccount: { Ref: "AWS::AccountId" } });
+    expect(JSON.stringify((permission.Properties as Json).SourceArn)).toContain(
+      ":log-group:/aws/eks/*/cluster:*",
+    );
+    const [, discovery] = only(resourcesOf(template, "Custom::AwsAuthGuardianDiscovery"));
+    expect(discovery.DependsOn).toContain(permissionId);
+  });
+
+  it("lets discovery create only the cluster-access role's STANDARD entry and associate only kube-system edit", () => {
+    // Assess
+    const statements = statementsOf(template, "DiscoveryRole");
+    const create = statements.find((s) => s.Action === "eks:CreateAccessEntry");
+    const roleArn = { "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole"), "Arn"] };
+    expect(create?.Condition).toEqual({
+      StringEquals: { "eks:principalArn": roleArn, "eks:accessEntryType": "STANDARD" },
+    });
+    const associate = statements.find((s) => s.Action === "eks:AssociateAccessPolicy");
+    expect(associate?.Condition).toMatchObject({
+      StringEquals: { "eks:accessScope": "namespace" },
+      "ForAllValues:StringEquals": { "eks:namespaces": ["kube-system"] },
+    });
+    expect(JSON.stringify(associate?.Resource)).toContain(":access-entry/*/role/");
+    expect(actionsOf(statements)).toContain("eks:ListClusters");
+  });
+
+  it("verifies through discovery, which fans out one verify per guarded cluster", () => {
+    // Assess
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(6 hours)",
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [logicalIdOf(template, "AWS::Lambda::Function", "DiscoveryFunction"), "Arn"] },
+          Input: JSON.stringify({ action: "verify" }),
+        }),
+      ],
+    });
+    template.hasOutput("RestoreCommand", {
+      Value: Match.objectLike({
+        "Fn::Join": ["", Match.arrayWith(["aws-auth-guardian restore --cluster <name> --function "])],
+      }),
+    });
+  });
+});
+
+describe("other configurations", () => {
+  it("spreads more than five static clusters over verify rules of at most five targets", () => {
+    // Act
+    const { template } = synthesize({ clusters: ["a", "b", "c", "d", "e", "f"] });
+
+    // Assess
+    const verifyRules = resourcesOf(template, "AWS::Events::Rule").filter(([id]) =>
+      id.includes("VerifySchedule"),
+    );
+    expect(verifyRules.map(([, r]) => ((r.Properties as Json).Targets as unknown[]).length)).toEqual([5, 1]);
+    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 6);
+    template.resourceCountIs("AWS::EKS::AccessEntry", 6);
+  });
+
+  it("declares no access entry and no access-entry permission when grantAccessEntries is false", () => {
+    // Act
+    const { template } = synthesize({ grantAccessEntries: false });
+
+    // Assess
+    template.resourceCountIs("AWS::EKS::AccessEntry", 0);
+    expect(actionsOf(statementsOf(template, "DiscoveryRole")).filter((a) => a.includes("Access"))).toEqual(
+      [],
+    );
+    template.hasResourceProperties("Custom::AwsAuthGuardianDiscovery", { AccessEntries: "off" });
+  });
+
+  it("puts the cluster-access function in the configured subnets with an outbound-HTTPS-only security group", () => {
+    // Act
+    const { template } = synthesize(NETWORK);
+
+    // Assess
+    const sgId = logicalIdOf(template, "AWS::EC2::SecurityGroup", "ClusterAccessSecurityGroup");
+    template.hasResourceProperties("AWS::EC2::SecurityGroup", {
+      VpcId: "vpc-0123456789abcdef0",
+      SecurityGroupEgress: [
+        { CidrIp: "0.0.0.0/0", IpProtocol: "tcp", FromPort: 443, ToPort: 443, Description: Match.anyValue() },
+      ],
+    });
+    expect(JSON.stringify(template.findResources("AWS::EC2::SecurityGroup"))).not.toContain(
+      "SecurityGroupIngress",
+    );
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      VpcConfig: {
+        SubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        SecurityGroupIds: [{ "Fn::GetAtt": [sgId, "GroupId"] }],
+      },
+    });
+    expect(actionsOf(statementsOf(template, "ClusterAccessRole"))).toContain("ec2:CreateNetworkInterface");
+    // Only the cluster-access function needs the cluster network.
+    const inVpc = resourcesOf(template, "AWS::Lambda::Function").filter(
+      ([, f]) => (f.Properties as Json).VpcConfig,
+    );
+    expect(inVpc.map(([id]) => id)).toEqual([
+      logicalIdOf(template, "AWS::Lambda::Function", "ClusterAccessFunction"),
+    ]);
+  });
+
+  it("uses the configured security groups instead of creating one", () => {
+    // Act
+    const { template } = synthesize({ vpc: { ...NETWORK.vpc, securityGroupIds: ["sg-0123456789abcdef0"] } });
+
+    // Assess
+    template.resourceCountIs("AWS::EC2::SecurityGroup", 0);
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      VpcConfig: Match.objectLike({ SecurityGroupIds: ["sg-0123456789abcdef0"] }),
+    });
+  });
+
+  it("subscribes a Slack channel through AWS Chatbot with a read-only guardrail and a role without permissions", () => {
+    // Act
+    const { template } = synthesize({ slack: { workspaceId: "T0123ABCD", channelId: "C0123ABCD" } });
+
+    // Assess
+    template.hasResourceProperties("AWS::Chatbot::SlackChannelConfiguration", {
+      SlackWorkspaceId: "T0123ABCD",
+      SlackChannelId: "C0123ABCD",
+      SnsTopicArns: [{ Ref: logicalIdOf(template, "AWS::SNS::Topic", "AlertTopic") }],
+      GuardrailPolicies: [
+        { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::aws:policy/ReadOnlyAccess"]] },
+      ],
+      UserRoleRequired: false,
+    });
+    const chatbotRole = logicalIdOf(template, "AWS::IAM::Role", "SlackChannelConfigurationRole");
+    const role = template.findResources("AWS::IAM::Role")[chatbotRole] as Json;
+    expect((role.Properties as Json).ManagedPolicyArns).toBeUndefined();
+    expect(statementsOf(template, chatbotRole)).toEqual([]);
+  });
+
+  it("turns on Object Lock in governance mode and expires superseded versions after the retention", () => {
+    // Act
+    const { template } = synthesize({ objectLock: true, snapshotRetentionDays: 90 });
+
+    // Assess
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: "Enabled",
+        Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 90 } },
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: "Enabled" }),
+        ]),
+      },
+    });
+  });
+
+  it("uses the configured verify schedule", () => {
+    // Act
+    const { template } = synthesize({ verifySchedule: "rate(1 hour)" });
+
+    // Assess
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(1 hour)",
+      Targets: [Match.objectLike({ Input: JSON.stringify({ action: "verify", cluster: "demo" }) })],
+    });
+  });
+
+  it("fails at synth with a message naming the key when the configuration is wrong", () => {
+    // Act
+    const build = () => synthesize({ clusters: "all" });
+
+    // Assess
+    expect(build).toThrow(/context key "clusters" is "all"; expected a list of EKS cluster names/);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * The cdk.json configuration: what is accepted, the defaults, and the messages that say what to fix.
+ */
+import { describe, expect, it } from "vitest";
+import { CONFIG_KEYS, ConfigError, loadGuardianConfig, rateToMinutes } from "../../lib/config.js";
+import { CDK_CONTEXT } from "./synth.js";
+
+const VALID = {
+  clusters: ["prod-eu-1", "staging_2"],
+  alertEmails: ["oncall@example.com"],
+  trustedWriters: ["arn:aws:iam::111122223333:role/platform-*"],
+};
+
+function load(context: Record<string, unknown>) {
+  return loadGuardianConfig((key) => context[key]);
+}
+
+describe("loadGuardianConfig", () => {
+  it("reads the example configuration in cdk.json: one static cluster, demo", () => {
+    // Act
+    const config = load(CDK_CONTEXT);
+
+    // Assess
+    expect(config).toEqual({
+      clusters: ["demo"],
+      alertEmails: ["platform-oncall@example.com"],
+      trustedWriters: ["arn:aws:iam::111122223333:role/platform-terraform"],
+      grantAccessEntries: true,
+      objectLock: false,
+      verifySchedule: "rate(6 hours)",
+    });
+  });
+
+  it("applies the defaults: access entries granted, no Object Lock, nothing optional", () => {
+    // Act
+    const config = load(VALID);
+
+    // Assess
+    expect(config).toEqual({ ...VALID, grantAccessEntries: true, objectLock: false });
+  });
+
+  it("accepts every key in its full form", () => {
+    // Prepare
+    const full = {
+      ...VALID,
+      clusters: "discover",
+      alertEmails: [],
+      trustedWriters: [],
+      slack: { workspaceId: "T07EA123LEP", channelId: "C07EZ1ABC23" },
+      grantAccessEntries: false,
+      vpc: {
+        vpcId: "vpc-0123456789abcdef0",
+        subnetIds: ["subnet-0123456789abcdef0"],
+        securityGroupIds: ["sg-0123456789abcdef0"],
+      },
+      snapshotRetentionDays: 400,
+      objectLock: true,
+      verifySchedule: "rate(1 day)",
+    };
+
+    // Act
+    const config = load(full);
+
+    // Assess
+    expect(config).toEqual(full);
+    expect(Object.keys(config).sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it("accepts JSON strings, as `cdk synth -c key=value` passes them", () => {
+    // Act
+    const config = load({
+      clusters: '["a","b"]',
+      alertEmails: "[]",
+      trustedWriters: "[]",
+      grantAccessEntries: "false",
+      snapshotRetentionDays: "30",
+      slack: '{"workspaceId":"T1","channelId":"C1"}',
+    });
+
+    // Assess
+    expect(config).toMatchObject({
+      clusters: ["a", "b"],
+      grantAccessEntries: false,
+      snapshotRetentionDays: 30,
+      slack: { workspaceId: "T1", channelId: "C1" },
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      "clusters is missing",
+      { ...VALID, clusters: undefined },
+      /context key "clusters" is missing; set it in cdk\.json/,
+    ],
+    [
+      'clusters is neither a list nor "discover"',
+      { ...VALID, clusters: "all" },
+      /"clusters" is "all"; expected a list of EKS cluster names.*"discover"/,
+    ],
+    ["clusters is empty", { ...VALID, clusters: [] }, /"clusters" is an empty list/],
+    [
+      "a cluster name is invalid",
+      { ...VALID, clusters: ["ok", "no spaces"] },
+      /"clusters"\[1\] is "no spaces"; expected an EKS cluster name/,
+    ],
+    ["a cluster is listed twice", { ...VALID, clusters: ["a", "a"] }, /names "a" twice/],
+    [
+      "alertEmails is missing",
+      { ...VALID, alertEmails: undefined },
+      /"alertEmails" is missing.*may be empty: \[\]/,
+    ],
+    [
+      "an e-mail address is not one",
+      { ...VALID, alertEmails: ["oncall"] },
+      /"alertEmails"\[0\] is "oncall"; expected an e-mail address/,
+    ],
+    [
+      "trustedWriters is a string",
+      { ...VALID, trustedWriters: "arn:aws:iam::1:role/x" },
+      /"trustedWriters" is "arn:aws:iam::1:role\/x"; expected a list of IAM ARN patterns/,
+    ],
+    [
+      "a trusted writer is not an ARN",
+      { ...VALID, trustedWriters: ["platform-terraform"] },
+      /"trustedWriters"\[0\] is "platform-terraform"; expected an ARN/,
+    ],
+    [
+      "slack misses the channel",
+      { ...VALID, slack: { workspaceId: "T1" } },
+      /"slack\.channelId" is missing; expected the Slack channel id/,
+    ],
+    [
+      "slack has an unknown field",
+      { ...VALID, slack: { workspaceId: "T1", channelId: "C1", channel: "#ops" } },
+      /"slack" has unknown field\(s\) channel/,
+    ],
+    [
+      "grantAccessEntries is not a boolean",
+      { ...VALID, grantAccessEntries: "yes" },
+      /"grantAccessEntries" is "yes"; expected true or false \(default true\)/,
+    ],
+    [
+      "vpc has no subnets",
+      { ...VALID, vpc: { vpcId: "vpc-0123456789abcdef0", subnetIds: [] } },
+      /"vpc\.subnetIds" is \[\]; expected a non-empty list of subnet ids/,
+    ],
+    [
+      "vpc has a bad id",
+      { ...VALID, vpc: { vpcId: "my-vpc", subnetIds: ["subnet-0123456789abcdef0"] } },
+      /"vpc\.vpcId" is "my-vpc"; expected a VPC id/,
+    ],
+    [
+      "a security group id is wrong",
+      {
+        ...VALID,
+        vpc: {
+          vpcId: "vpc-0123456789abcdef0",
+          subnetIds: ["subnet-0123456789abcdef0"],
+          securityGroupIds: ["default"],
+        },
+      },
+      /"vpc\.securityGroupIds"\[0\] is "default"/,
+    ],
+    [
+      "snapshotRetentionDays is not a whole number",
+      { ...VALID, snapshotRetentionDays: 0.5 },
+      /"snapshotRetentionDays" is 0\.5; expected a whole number of days/,
+    ],
+    [
+      "objectLock is not a boolean",
+      { ...VALID, objectLock: "governance" },
+      /"objectLock" is "governance"; expected true or false \(default false\)/,
+    ],
+    [
+      "verifySchedule is a cron expression",
+      { ...VALID, verifySchedule: "cron(0 * * * ? *)" },
+      /"verifySchedule" is "cron\(0 \* \* \* \? \*\)"; expected an EventBridge rate expression/,
+    ],
+    ["verifySchedule has the wrong plural", { ...VALID, verifySchedule: "rate(1 hours)" }, /singular for 1/],
+    [
+      "verifySchedule is too frequent",
+      { ...VALID, verifySchedule: "rate(1 minute)" },
+      /at least 5 minutes apart/,
+    ],
+  ])("fails when %s", (_name, context, message) => {
+    // Act
+    const read = () => load(context);
+
+    // Assess
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(message);
+  });
+});
+
+describe("rateToMinutes", () => {
+  it.each([
+    ["rate(5 minutes)", 5],
+    ["rate(1 hour)", 60],
+    ["rate(6 hours)", 360],
+    ["rate(2 days)", 2880],
+  ])("%s is %i minutes", (rate, minutes) => {
+    // Act
+    const result = rateToMinutes(rate);
+
+    // Assess
+    expect(result).toBe(minutes);
+  });
+});
