@@ -19,9 +19,9 @@ import {
 import { diffModels } from "./diff.js";
 import type { GuardianPolicy, WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier } from "./ports.js";
-import { isGoodRecord, keepConfigMap, summarizeWrite, type VersionRecord } from "./records.js";
+import { isGoodRecord, summarizeWrite, type VersionRecord } from "./records.js";
 import type { SnapshotStore } from "./snapshot-store.js";
-import { placeRecord, recordForWrite, recordKindOf } from "./timeline.js";
+import { captureRef, placeRecord, recordForCapture, recordForWrite, recordKindOf } from "./timeline.js";
 
 export interface PipelineDeps {
   store: SnapshotStore;
@@ -263,27 +263,10 @@ export async function processCapture(
       drift: false,
     };
   }
-  const placed = placeRecord(
-    "version",
-    latestResourceVersionOf(ids),
-    resourceVersion,
-    `capture-${at.replace(/[^0-9]/g, "")}`,
-  );
+  const placed = placeRecord("version", latestResourceVersionOf(ids), resourceVersion, captureRef(at));
   const history = await store.historyBefore(cluster, ids, placed.id);
   const classification = classifyContent(live, undefined, history, policy);
-  const record: VersionRecord = {
-    kind: "version",
-    id: placed.id,
-    cluster,
-    ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
-    time: at,
-    configMap: keepConfigMap(live),
-    capture: { reason, at },
-    class: classification.class,
-    findings: classification.findings,
-    ...(classification.good === false ? { good: false } : {}),
-    ...(history.previous ? { predecessorId: history.previous.id } : {}),
-  };
+  const record = recordForCapture(cluster, live, reason, at, classification, placed, history);
   const stored = await store.putRecord(record);
   await advancePointers(store, record);
   const drift = classification.findings.some((f) => f.id === "unrecorded-change");

@@ -87,6 +87,36 @@ export function recordForWrite(
   };
 }
 
+/** The record a capture of the live ConfigMap leaves. */
+export function recordForCapture(
+  cluster: string,
+  live: ConfigMapObject,
+  reason: string,
+  at: string,
+  classification: Classification,
+  placed: { id: string; resourceVersion?: string },
+  history: HistoryContext,
+): VersionRecord {
+  return {
+    kind: "version",
+    id: placed.id,
+    cluster,
+    ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
+    time: at,
+    configMap: keepConfigMap(live),
+    capture: { reason, at },
+    class: classification.class,
+    findings: classification.findings,
+    ...(classification.good === false ? { good: false } : {}),
+    ...(history.previous ? { predecessorId: history.previous.id } : {}),
+  };
+}
+
+/** A capture is filed under its resourceVersion with a ref made of the capture time. */
+export function captureRef(at: string): string {
+  return `capture-${at.replace(/[^0-9]/g, "")}`;
+}
+
 export interface ProcessedWrite {
   write: AwsAuthWrite;
   classification: Classification;
@@ -177,27 +207,10 @@ export class Timeline {
         classification: { class: existing.class, findings: existing.findings, recordKind: "none" },
       };
     }
-    const placed = placeRecord(
-      "version",
-      this.latestResourceVersion(),
-      resourceVersion,
-      `capture-${at.replace(/[^0-9]/g, "")}`,
-    );
+    const placed = placeRecord("version", this.latestResourceVersion(), resourceVersion, captureRef(at));
     const history = historyBefore(this.records, placed.id);
     const classification = classifyContent(configMap, undefined, history, this.policy);
-    const record: VersionRecord = {
-      kind: "version",
-      id: placed.id,
-      cluster: this.cluster,
-      ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
-      time: at,
-      configMap: keepConfigMap(configMap),
-      capture: { reason, at },
-      class: classification.class,
-      findings: classification.findings,
-      ...(classification.good === false ? { good: false } : {}),
-      ...(history.previous ? { predecessorId: history.previous.id } : {}),
-    };
+    const record = recordForCapture(this.cluster, configMap, reason, at, classification, placed, history);
     this.insert(record);
     return { record, classification };
   }
