@@ -6,7 +6,7 @@
  * `lambda/core/subscription-filter.ts`, the single definition shared with the discovery function.
  */
 import { fileURLToPath } from "node:url";
-import { Aws, CustomResource, Duration, Names, RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Aws, CustomResource, Duration, Names, RemovalPolicy, Token, Validations } from "aws-cdk-lib";
 import * as chatbot from "aws-cdk-lib/aws-chatbot";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -27,6 +27,7 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as cr from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
+import { SEVERITIES, type Severity, WRITE_CLASSES, type WriteClass } from "../lambda/core/policy.js";
 import { AUDIT_LOG_GROUP, AWS_AUTH_WRITE_FILTER_PATTERN } from "../lambda/core/subscription-filter.js";
 import {
   ACCESS_NAMESPACE,
@@ -35,7 +36,10 @@ import {
   DISCOVERY_ENV,
   SUBSCRIPTION_FILTER_NAME,
 } from "../lambda/discovery/config.js";
+import { isSeverity, isWriteClass } from "./config.js";
 import { acknowledgeWildcardResources } from "./nag.js";
+
+export type { Severity, WriteClass };
 
 /** The CloudWatch namespace and metric the cluster-access function emits (EMF) after each `verify`. */
 export const GUARDIAN_METRICS_NAMESPACE = "AwsAuthGuardian";
@@ -122,11 +126,30 @@ export interface AwsAuthGuardianProps {
   readonly trustedWriters?: string[];
 
   /**
-   * The write classes the classifier alerts on (its `ALERT_CLASSES`).
+   * Role ARNs (`arn:aws:iam::ACCOUNT:role/NAME`, without a path: aws-auth is matched against that form) to
+   * protect as node roles even when their aws-auth mapping does not look like one (`EXTRA_NODE_ROLE_ARNS` of
+   * the classifier and the cluster-access function). Losing such a mapping, its node groups or its username
+   * template is then a critical `node-role-lost` finding.
    *
-   * @default - the classifier's default (dangerous, routine, unverified)
+   * @default - none: only mappings that look like node roles (a `system:node:` username or the `system:nodes` group)
    */
-  readonly alertClasses?: string[];
+  readonly extraNodeRoleArns?: string[];
+
+  /**
+   * The write classes that alert (`ALERT_CLASSES` of the classifier and the cluster-access function). An empty
+   * list is only accepted together with {@link alertMinSeverity}, otherwise no write would ever alert.
+   *
+   * @default - the classifier's default: dangerous, routine, unverified
+   */
+  readonly alertClasses?: WriteClass[];
+
+  /**
+   * Any finding at or above this severity alerts whatever the write's class (the classifier's
+   * `ALERT_MIN_SEVERITY`).
+   *
+   * @default - no severity threshold: only {@link alertClasses} decide
+   */
+  readonly alertMinSeverity?: Severity;
 
   /**
    * Give the cluster-access role an EKS access entry (type STANDARD) with `AmazonEKSEditPolicy` scoped to the
@@ -233,6 +256,11 @@ export class AwsAuthGuardian extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsAuthGuardianProps) {
     super(scope, id);
+    // The access-logs bucket grants the log delivery service through its bucket policy (no ACLs, as
+    // cdk-nag and S3's defaults want); CDK does that only under this flag, so the construct sets it for
+    // itself and also works inside an app whose cdk.json does not carry it.
+    this.node.setContext("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", true);
+    checkAlertingProps(props);
     const names = props.clusters.names;
     this.clusterNames = names;
     const grantAccessEntries = props.grantAccessEntries ?? true;
@@ -360,6 +388,8 @@ export class AwsAuthGuardian extends Construct {
     const onFailure = new QueueOnFailure(this.failureQueue);
 
     // --- Cluster-access role and function ---------------------------------------------------------------------
+    // No `path`: its ARN is GUARDIAN_WRITERS, which the classifier matches against the writer's canonical ARN
+    // (arn:…:iam::ACCOUNT:role/NAME, path stripped), so a path would make the guardian's restores unrecognised.
     this.clusterAccessRole = new iam.Role(this, "ClusterAccessRole", {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description:
@@ -370,9 +400,11 @@ export class AwsAuthGuardian extends Construct {
       : [`arn:${Aws.PARTITION}:eks:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster/*`];
     const guardianWriters = this.clusterAccessRole.roleArn;
     const trustedWriters = (props.trustedWriters ?? []).join(",");
-    const alertClasses: Record<string, string> = props.alertClasses
-      ? { ALERT_CLASSES: props.alertClasses.join(",") }
-      : {};
+    // What the classifier and the cluster-access function both read to build their policy.
+    const policyEnvironment: Record<string, string> = {
+      ...(props.alertClasses ? { ALERT_CLASSES: props.alertClasses.join(",") } : {}),
+      ...(props.extraNodeRoleArns?.length ? { EXTRA_NODE_ROLE_ARNS: props.extraNodeRoleArns.join(",") } : {}),
+    };
 
     const clusterAccessLogGroup = new logs.LogGroup(this, "ClusterAccessLogGroup", {
       retention: logRetention,
@@ -393,20 +425,13 @@ export class AwsAuthGuardian extends Construct {
         ALERT_TOPIC_ARN: this.alertTopic.topicArn,
         GUARDIAN_WRITERS: guardianWriters,
         TRUSTED_WRITERS: trustedWriters,
-        ...alertClasses,
+        ...policyEnvironment,
       },
       ...(props.network
         ? { vpc: props.network.vpc, vpcSubnets: props.network.subnets, securityGroups: securityGroups ?? [] }
         : {}),
     });
-    this.clusterAccessRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "DescribeClusters",
-        actions: ["eks:DescribeCluster"],
-        resources: clusterArns,
-      }),
-    );
-    acknowledgeWildcardResources(
+    this.grantDescribeClusters(
       this.clusterAccessRole,
       clusterArns,
       "Discovery mode guards every cluster of the region, including clusters created after deployment; " +
@@ -457,7 +482,8 @@ export class AwsAuthGuardian extends Construct {
         CAPTURE_FUNCTION_NAME: this.clusterAccessFunction.functionName,
         TRUSTED_WRITERS: trustedWriters,
         GUARDIAN_WRITERS: guardianWriters,
-        ...alertClasses,
+        ...policyEnvironment,
+        ...(props.alertMinSeverity ? { ALERT_MIN_SEVERITY: props.alertMinSeverity } : {}),
       },
     });
     this.grantSnapshots(classifierRole);
@@ -657,8 +683,19 @@ export class AwsAuthGuardian extends Construct {
 
     // --- Alarms: the guardian watches itself ------------------------------------------------------------------
     const alarmAction = new cloudwatchActions.SnsAction(this.alertTopic);
-    const alarm = (id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm => {
-      const created = new cloudwatch.Alarm(this, id, props);
+    // Every alarm fires on one breaching period at 1 or more (an error, a message, a drift) and stays quiet
+    // without data (no invocation, an empty queue).
+    const alarm = (
+      id: string,
+      props: Pick<cloudwatch.AlarmProps, "alarmDescription" | "metric">,
+    ): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, id, {
+        ...props,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
       created.addAlarmAction(alarmAction);
       this.alarms.push(created);
       return created;
@@ -669,27 +706,15 @@ export class AwsAuthGuardian extends Construct {
         "The aws-auth classifier failed. Writes to aws-auth may be unclassified and unsnapshotted: read its log, " +
         "then replay the failure queue.",
       metric: this.classifierFunction.metricErrors({ period: fiveMinutes, statistic: "Sum" }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm("ClusterAccessErrorsAlarm", {
       alarmDescription:
         "The cluster-access function (restore/capture/verify) failed. A restore or drift check may not have happened.",
       metric: this.clusterAccessFunction.metricErrors({ period: fiveMinutes, statistic: "Sum" }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm("DiscoveryErrorsAlarm", {
       alarmDescription: "Discovery failed: new clusters may be unguarded. Read the discovery function's log.",
       metric: this.discoveryFunction.metricErrors({ period: fiveMinutes, statistic: "Sum" }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm("FailureQueueDepthAlarm", {
       alarmDescription:
@@ -699,10 +724,6 @@ export class AwsAuthGuardian extends Construct {
         period: fiveMinutes,
         statistic: "Maximum",
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm("ClusterEventDeadLetterAlarm", {
       alarmDescription:
@@ -711,10 +732,6 @@ export class AwsAuthGuardian extends Construct {
         period: fiveMinutes,
         statistic: "Maximum",
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     // Metrics Insights queries: one alarm covers every guarded log group and cluster, including discovered ones.
     // When delivery fails, CloudWatch Logs disables the filter for up to 10 minutes and skips those logs.
@@ -728,10 +745,6 @@ export class AwsAuthGuardian extends Construct {
         label: "DeliveryErrors",
         usingMetrics: {},
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm("VerifyDriftAlarm", {
       alarmDescription:
@@ -743,10 +756,6 @@ export class AwsAuthGuardian extends Construct {
         label: VERIFY_DRIFT_METRIC,
         usingMetrics: {},
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     // --- cdk-nag acknowledgements for what CDK generates ------------------------------------------------------
@@ -815,62 +824,35 @@ export class AwsAuthGuardian extends Construct {
 
   /** Read and write snapshot objects (conditional writes), list the bucket, use the key for them. */
   private grantSnapshots(role: iam.Role): void {
+    const snapshotObjects = this.snapshotBucket.arnForObjects("clusters/*");
+    role.addToPrincipalPolicy(allow("ListSnapshots", ["s3:ListBucket"], [this.snapshotBucket.bucketArn]));
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "ListSnapshots",
-        actions: ["s3:ListBucket"],
-        resources: [this.snapshotBucket.bucketArn],
-      }),
+      allow("ReadWriteSnapshots", ["s3:GetObject", "s3:PutObject"], [snapshotObjects]),
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "ReadWriteSnapshots",
-        actions: ["s3:GetObject", "s3:PutObject"],
-        resources: [this.snapshotBucket.arnForObjects("clusters/*")],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "UseKeyForSnapshotsAlertsAndFailures",
-        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-        resources: [this.encryptionKey.keyArn],
-      }),
-    );
+    role.addToPrincipalPolicy(useKey(this.encryptionKey));
     acknowledgeWildcardResources(
       role,
-      [this.snapshotBucket.arnForObjects("clusters/*")],
+      [snapshotObjects],
       "Snapshot object keys are created per cluster and version at run time (clusters/<cluster>/…); the " +
         "permission is limited to that prefix of the guardian's own bucket.",
     );
   }
 
-  /** Publish to the alert topic (the key statement is in grantSnapshots or added here). */
+  /** Publish to the alert topic, with the key (the same statement as grantSnapshots', kept once). */
   private grantAlerts(role: iam.Role): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "PublishAlerts",
-        actions: ["sns:Publish"],
-        resources: [this.alertTopic.topicArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "UseKeyForSnapshotsAlertsAndFailures",
-        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-        resources: [this.encryptionKey.keyArn],
-      }),
-    );
+    role.addToPrincipalPolicy(allow("PublishAlerts", ["sns:Publish"], [this.alertTopic.topicArn]));
+    role.addToPrincipalPolicy(useKey(this.encryptionKey));
   }
 
   /** Invoke the unqualified function only (not `:*`): enough for the async invokes the guardian makes. */
   private grantInvoke(role: iam.Role, fn: lambda.IFunction): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "InvokeClusterAccess",
-        actions: ["lambda:InvokeFunction"],
-        resources: [fn.functionArn],
-      }),
-    );
+    role.addToPrincipalPolicy(allow("InvokeClusterAccess", ["lambda:InvokeFunction"], [fn.functionArn]));
+  }
+
+  /** eks:DescribeCluster (endpoint and CA) on the guarded clusters; `reason` acknowledges discovery's wildcard. */
+  private grantDescribeClusters(role: iam.Role, clusterArns: string[], reason: string): void {
+    role.addToPrincipalPolicy(allow("DescribeClusters", ["eks:DescribeCluster"], clusterArns));
+    acknowledgeWildcardResources(role, clusterArns, reason);
   }
 
   private grantDiscovery(
@@ -887,15 +869,11 @@ export class AwsAuthGuardian extends Construct {
     const groups = options.names ? options.names.map(AUDIT_LOG_GROUP) : ["/aws/eks/*/cluster"];
     const groupArns = groups.flatMap((group) => [logGroupArn(group), `${logGroupArn(group)}:*`]);
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "ManageOwnSubscriptionFilter",
-        actions: [
-          "logs:DescribeSubscriptionFilters",
-          "logs:PutSubscriptionFilter",
-          "logs:DeleteSubscriptionFilter",
-        ],
-        resources: groupArns,
-      }),
+      allow(
+        "ManageOwnSubscriptionFilter",
+        ["logs:DescribeSubscriptionFilters", "logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter"],
+        groupArns,
+      ),
     );
     acknowledgeWildcardResources(
       role,
@@ -906,22 +884,13 @@ export class AwsAuthGuardian extends Construct {
         : "Discovery mode: the control-plane log group of every EKS cluster of this account and region " +
             "(/aws/eks/<cluster>/cluster), including clusters created later; nothing else.",
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "DescribeClusters",
-        actions: ["eks:DescribeCluster"],
-        resources: options.clusterArns,
-      }),
-    );
-    acknowledgeWildcardResources(
+    this.grantDescribeClusters(
       role,
       options.clusterArns,
       "Discovery mode: eks:DescribeCluster on the clusters of this account and region, including ones created later.",
     );
     if (!options.names) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: "ListClusters", actions: ["eks:ListClusters"], resources: ["*"] }),
-      );
+      role.addToPrincipalPolicy(allow("ListClusters", ["eks:ListClusters"], ["*"]));
       acknowledgeWildcardResources(
         role,
         ["*"],
@@ -942,11 +911,11 @@ export class AwsAuthGuardian extends Construct {
           "ARN with a UUID assigned at creation, hence the trailing `/*`.",
       );
       role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: "ReadOwnAccessEntry",
-          actions: ["eks:DescribeAccessEntry", "eks:ListAssociatedAccessPolicies"],
-          resources: ownAccessEntries,
-        }),
+        allow(
+          "ReadOwnAccessEntry",
+          ["eks:DescribeAccessEntry", "eks:ListAssociatedAccessPolicies"],
+          ownAccessEntries,
+        ),
       );
     }
     if (options.accessEntryMode === "create") {
@@ -975,13 +944,7 @@ export class AwsAuthGuardian extends Construct {
         }),
       );
       // Stack deletion removes the entry, so that a role re-created with the same name inherits nothing.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: "DeleteOwnAccessEntry",
-          actions: ["eks:DeleteAccessEntry"],
-          resources: ownAccessEntries,
-        }),
-      );
+      role.addToPrincipalPolicy(allow("DeleteOwnAccessEntry", ["eks:DeleteAccessEntry"], ownAccessEntries));
     }
   }
 }
@@ -1008,22 +971,53 @@ class QueueOnFailure implements lambda.IDestination {
   constructor(private readonly queue: sqs.Queue) {}
 
   bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: "SendFailedEvents",
-        actions: ["sqs:SendMessage"],
-        resources: [this.queue.queueArn],
-      }),
-    );
-    if (this.queue.encryptionMasterKey) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: "UseKeyForSnapshotsAlertsAndFailures",
-          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-          resources: [this.queue.encryptionMasterKey.keyArn],
-        }),
-      );
-    }
+    fn.addToRolePolicy(allow("SendFailedEvents", ["sqs:SendMessage"], [this.queue.queueArn]));
+    if (this.queue.encryptionMasterKey) fn.addToRolePolicy(useKey(this.queue.encryptionMasterKey));
     return { destination: this.queue.queueArn };
+  }
+}
+
+/** An Allow statement named by its sid. */
+function allow(sid: string, actions: string[], resources: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid, actions, resources });
+}
+
+/**
+ * Encrypt and decrypt with the guardian's key: for snapshots, alerts and failed events alike, under one sid, so
+ * that a role granted several of those keeps a single statement (CDK drops identical statements).
+ */
+function useKey(key: kms.IKey): iam.PolicyStatement {
+  return allow("UseKeyForSnapshotsAlertsAndFailures", ["kms:Decrypt", "kms:GenerateDataKey"], [key.keyArn]);
+}
+
+/**
+ * Refuses alerting props the functions would reject at cold start (a classifier that cannot start loses every
+ * write) or that would silence the classifier, and ARNs that cannot travel in a comma-separated variable.
+ */
+function checkAlertingProps(props: AwsAuthGuardianProps): void {
+  const unknownClass = props.alertClasses?.find((item) => !Token.isUnresolved(item) && !isWriteClass(item));
+  if (unknownClass !== undefined) {
+    throw new Error(
+      `AwsAuthGuardian: alertClasses contains "${unknownClass}"; expected each of ${WRITE_CLASSES.join(", ")}`,
+    );
+  }
+  const severity = props.alertMinSeverity;
+  if (severity !== undefined && !Token.isUnresolved(severity) && !isSeverity(severity)) {
+    throw new Error(
+      `AwsAuthGuardian: alertMinSeverity is "${severity}"; expected one of ${SEVERITIES.join(", ")}`,
+    );
+  }
+  if (props.alertClasses?.length === 0 && severity === undefined) {
+    throw new Error(
+      "AwsAuthGuardian: alertClasses is empty and alertMinSeverity is not set, so no write to aws-auth would " +
+        "ever alert; list the classes that alert, or set alertMinSeverity",
+    );
+  }
+  const withComma = props.extraNodeRoleArns?.find((arn) => !Token.isUnresolved(arn) && arn.includes(","));
+  if (withComma !== undefined) {
+    throw new Error(
+      `AwsAuthGuardian: extraNodeRoleArns entry "${withComma}" contains a comma; the functions receive the list ` +
+        "comma-separated",
+    );
   }
 }

@@ -3,8 +3,10 @@
  * and validated at synth time. Every error names the key, what was found and the expected shape, so that the
  * person running `cdk synth` can fix cdk.json without reading this file.
  *
- * Pure: no CDK imports, so that it is testable on plain objects.
+ * Pure: no CDK imports, so that it is testable on plain objects. The class and severity names come from the
+ * classifier's own policy module, so that what synth accepts is exactly what the classifier parses.
  */
+import { SEVERITIES, type Severity, WRITE_CLASSES, type WriteClass } from "../lambda/core/policy.js";
 
 /** Where a key's value comes from: `app.node.tryGetContext` or a plain record in tests. */
 export type ContextReader = (key: string) => unknown;
@@ -16,6 +18,12 @@ export interface GuardianConfig {
   readonly alertEmails: readonly string[];
   readonly slack?: SlackConfig;
   readonly trustedWriters: readonly string[];
+  /** Role ARNs the classifier protects as node roles (`EXTRA_NODE_ROLE_ARNS`); absent: none. */
+  readonly extraNodeRoleArns?: readonly string[];
+  /** The write classes that alert (`ALERT_CLASSES`); absent: the classifier's default. */
+  readonly alertClasses?: readonly WriteClass[];
+  /** Findings at or above this severity alert whatever the class (`ALERT_MIN_SEVERITY`); absent: classes only. */
+  readonly alertMinSeverity?: Severity;
   readonly grantAccessEntries: boolean;
   readonly vpc?: VpcConfig;
   readonly snapshotRetentionDays?: number;
@@ -45,6 +53,9 @@ export const CONFIG_KEYS = [
   "alertEmails",
   "slack",
   "trustedWriters",
+  "extraNodeRoleArns",
+  "alertClasses",
+  "alertMinSeverity",
   "grantAccessEntries",
   "vpc",
   "snapshotRetentionDays",
@@ -63,6 +74,10 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 // AWS Chatbot: workspace (team) ids and channel ids are upper-case letters and digits (e.g. T07EA123LEP, C07EZ1ABC23).
 const SLACK_ID = /^[A-Z0-9]{1,255}$/;
 const ARN_PATTERN = /^arn:[^:\s]+:[^:\s]*:[^:\s]*:[^:\s]*:\S+$/;
+// IAM role names: letters, digits and +=,.@_- (at most 64); the comma is refused separately, and a path
+// (role/<path>/<name>) is refused because aws-auth is matched against the role ARN without it.
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@-]{1,64}$/;
+const ROLE_ARN_WITH_PATH = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+\/[^/]+$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
@@ -80,6 +95,9 @@ export function loadGuardianConfig(read: ContextReader): GuardianConfig {
   const alertEmails = readAlertEmails(read("alertEmails"));
   const slack = readSlack(read("slack"));
   const trustedWriters = readTrustedWriters(read("trustedWriters"));
+  const extraNodeRoleArns = readExtraNodeRoleArns(read("extraNodeRoleArns"));
+  const alertMinSeverity = readAlertMinSeverity(read("alertMinSeverity"));
+  const alertClasses = readAlertClasses(read("alertClasses"), alertMinSeverity);
   const grantAccessEntries = readBoolean("grantAccessEntries", read("grantAccessEntries"), true);
   const vpc = readVpc(read("vpc"));
   const snapshotRetentionDays = readRetentionDays(read("snapshotRetentionDays"));
@@ -92,10 +110,23 @@ export function loadGuardianConfig(read: ContextReader): GuardianConfig {
     grantAccessEntries,
     objectLock,
     ...(slack ? { slack } : {}),
+    ...(extraNodeRoleArns ? { extraNodeRoleArns } : {}),
+    ...(alertClasses ? { alertClasses } : {}),
+    ...(alertMinSeverity !== undefined ? { alertMinSeverity } : {}),
     ...(vpc ? { vpc } : {}),
     ...(snapshotRetentionDays !== undefined ? { snapshotRetentionDays } : {}),
     ...(verifySchedule !== undefined ? { verifySchedule } : {}),
   };
+}
+
+/** One of the classifier's write classes (`ALERT_CLASSES` items). */
+export function isWriteClass(value: unknown): value is WriteClass {
+  return typeof value === "string" && (WRITE_CLASSES as readonly string[]).includes(value);
+}
+
+/** One of the classifier's severities (`ALERT_MIN_SEVERITY`). */
+export function isSeverity(value: unknown): value is Severity {
+  return typeof value === "string" && (SEVERITIES as readonly string[]).includes(value);
 }
 
 /** Minutes in a rate expression accepted by {@link loadGuardianConfig}; the app uses it to build a Duration. */
@@ -187,10 +218,77 @@ function readTrustedWriters(raw: unknown): readonly string[] {
   const withComma = patterns.find((pattern) => pattern.includes(","));
   if (withComma !== undefined) {
     throw new ConfigError(
-      `context key "trustedWriters" entry "${withComma}" contains a comma; ARNs never do.`,
+      `context key "trustedWriters" entry "${withComma}" contains a comma, which cannot pass: the list reaches the functions comma-separated.`,
     );
   }
   return patterns;
+}
+
+function readExtraNodeRoleArns(raw: unknown): readonly string[] | undefined {
+  const expected =
+    'a list of IAM role ARNs to protect as node roles, e.g. ["arn:aws:iam::111122223333:role/karpenter-node"] ' +
+    "(the role ARN as aws-auth maps it: no path, no wildcard)";
+  if (raw === undefined || raw === null) return undefined;
+  const value = fromCommandLine(raw, "array");
+  if (!Array.isArray(value)) throw wrong("extraNodeRoleArns", raw, expected);
+  return value.map((item, i) => {
+    if (typeof item === "string" && ROLE_ARN_WITH_PATH.test(item)) {
+      throw new ConfigError(
+        `context key "extraNodeRoleArns"[${i}] is ${describe(item)}, a role ARN with a path; aws-auth is matched ` +
+          "against the role ARN without its path, so write arn:aws:iam::ACCOUNT:role/NAME.",
+      );
+    }
+    if (typeof item === "string" && ROLE_ARN.test(item) && item.includes(",")) {
+      throw new ConfigError(
+        `context key "extraNodeRoleArns"[${i}] is ${describe(item)}, which contains a comma; the classifier ` +
+          "receives the list comma-separated, so a role whose name has a comma cannot be listed.",
+      );
+    }
+    if (typeof item !== "string" || !ROLE_ARN.test(item)) {
+      throw new ConfigError(
+        `context key "extraNodeRoleArns"[${i}] is ${describe(item)}; expected an IAM role ARN such as ` +
+          '"arn:aws:iam::111122223333:role/karpenter-node".',
+      );
+    }
+    return item;
+  });
+}
+
+function readAlertClasses(
+  raw: unknown,
+  minSeverity: Severity | undefined,
+): readonly WriteClass[] | undefined {
+  const expected = `a list of write classes that alert, each one of ${WRITE_CLASSES.join(", ")}, e.g. ["dangerous", "routine", "unverified"] (the default)`;
+  if (raw === undefined || raw === null) return undefined;
+  const value = fromCommandLine(raw, "array");
+  if (!Array.isArray(value)) throw wrong("alertClasses", raw, expected);
+  if (value.length === 0 && minSeverity === undefined) {
+    throw new ConfigError(
+      `context key "alertClasses" is an empty list and "alertMinSeverity" is not set, so no write to aws-auth ` +
+        `would ever alert; expected ${expected}, or set "alertMinSeverity" as well.`,
+    );
+  }
+  return value.map((item, i) => {
+    if (!isWriteClass(item)) {
+      throw new ConfigError(
+        `context key "alertClasses"[${i}] is ${describe(item)}; expected one of ${WRITE_CLASSES.join(", ")}.`,
+      );
+    }
+    return item;
+  });
+}
+
+function readAlertMinSeverity(raw: unknown): Severity | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isSeverity(raw)) {
+    throw wrong(
+      "alertMinSeverity",
+      raw,
+      `one of ${SEVERITIES.map((s) => `"${s}"`).join(", ")}: any finding at or above it alerts whatever the ` +
+        "write's class; leave it out to alert on alertClasses only",
+    );
+  }
+  return raw;
 }
 
 function readVpc(raw: unknown): VpcConfig | undefined {

@@ -4,11 +4,20 @@
  * bundling (see synth.ts).
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { Match } from "aws-cdk-lib/assertions";
+import { App, Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import * as iam from "aws-cdk-lib/aws-iam";
 import { describe, expect, it } from "vitest";
 import { AWS_AUTH_WRITE_FILTER_PATTERN } from "../../lambda/core/subscription-filter.js";
+import {
+  AwsAuthGuardian,
+  type AwsAuthGuardianProps,
+  GuardedClusters,
+  type Severity,
+  type WriteClass,
+} from "../../lib/aws-auth-guardian.js";
 import { compileFilterPattern } from "../support/filter-pattern.js";
-import { synthesize } from "./synth.js";
+import { CDK_CONTEXT, synthesize } from "./synth.js";
 
 type Json = Record<string, unknown>;
 
@@ -48,6 +57,35 @@ function statementsOf(template: ReturnType<typeof synthesize>["template"], roleF
 
 function actionsOf(statements: Json[]): string[] {
   return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[]).sort();
+}
+
+/**
+ * What a function that snapshots and alerts is granted whatever else it does: its log streams, the snapshot
+ * objects and listing, the alert topic, the key, and the failure queue.
+ */
+const SNAPSHOT_AND_ALERT_ACTIONS = [
+  "kms:Decrypt",
+  "kms:GenerateDataKey",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "s3:GetObject",
+  "s3:ListBucket",
+  "s3:PutObject",
+  "sns:Publish",
+  "sqs:SendMessage",
+];
+
+/** The environment variables of the guardian's function `name` (e.g. `ClassifierFunction`). */
+function environmentOf(template: ReturnType<typeof synthesize>["template"], name: string): Json {
+  const fn = template.findResources("AWS::Lambda::Function")[
+    logicalIdOf(template, "AWS::Lambda::Function", name)
+  ] as Json;
+  return ((fn.Properties as Json).Environment as { Variables: Json }).Variables;
+}
+
+/** `{ "Fn::GetAtt": [<the cluster-access role>, "Arn"] }`: GUARDIAN_WRITERS and the access entries' principal. */
+function clusterAccessRoleArn(template: ReturnType<typeof synthesize>["template"]): Json {
+  return { "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole"), "Arn"] };
 }
 
 describe("the example configuration (cdk.json: one static cluster, demo)", () => {
@@ -265,6 +303,37 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 365 });
   });
 
+  it("gives the cluster-access function the same writers, so that it judges versions as the classifier does", () => {
+    // Assess
+    expect(environmentOf(template, "ClusterAccessFunction")).toEqual({
+      NODE_OPTIONS: "--enable-source-maps",
+      POWERTOOLS_SERVICE_NAME: "aws-auth-guardian",
+      POWERTOOLS_METRICS_NAMESPACE: "AwsAuthGuardian",
+      SNAPSHOT_BUCKET: { Ref: logicalIdOf(template, "AWS::S3::Bucket", "SnapshotBucket") },
+      ALERT_TOPIC_ARN: { Ref: logicalIdOf(template, "AWS::SNS::Topic", "AlertTopic") },
+      GUARDIAN_WRITERS: clusterAccessRoleArn(template),
+      TRUSTED_WRITERS: "arn:aws:iam::111122223333:role/platform-terraform",
+    });
+  });
+
+  it("gives the cluster-access role no path, so that its ARN (GUARDIAN_WRITERS) is the canonical ARN of its writes", () => {
+    // Prepare: the classifier matches GUARDIAN_WRITERS against the writer's canonical ARN,
+    // arn:aws:iam::ACCOUNT:role/NAME, which never has a path; a role with one would make its restores unrecognised.
+    const roleId = logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole");
+
+    // Act
+    const role = template.findResources("AWS::IAM::Role")[roleId] as Json;
+
+    // Assess
+    expect(role.Properties as Json).not.toHaveProperty("Path");
+    expect(environmentOf(template, "ClassifierFunction").GUARDIAN_WRITERS).toEqual({
+      "Fn::GetAtt": [roleId, "Arn"],
+    });
+    expect(environmentOf(template, "ClusterAccessFunction").GUARDIAN_WRITERS).toEqual({
+      "Fn::GetAtt": [roleId, "Arn"],
+    });
+  });
+
   it("sends every function's failed async invocations, after 2 retries, to the KMS-encrypted failure queue", () => {
     // Assess
     const queueId = logicalIdOf(template, "AWS::SQS::Queue", "FailureQueue");
@@ -293,18 +362,7 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
   it("gives the classifier only what the contract lists, without wildcard actions", () => {
     // Assess
     const statements = statementsOf(template, "ClassifierRole");
-    expect(actionsOf(statements)).toEqual([
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-      "lambda:InvokeFunction",
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-      "s3:GetObject",
-      "s3:ListBucket",
-      "s3:PutObject",
-      "sns:Publish",
-      "sqs:SendMessage",
-    ]);
+    expect(actionsOf(statements)).toEqual([...SNAPSHOT_AND_ALERT_ACTIONS, "lambda:InvokeFunction"].sort());
     const invoke = statements.find((s) => s.Action === "lambda:InvokeFunction");
     expect(invoke?.Resource).toEqual({
       "Fn::GetAtt": [logicalIdOf(template, "AWS::Lambda::Function", "ClusterAccessFunction"), "Arn"],
@@ -316,18 +374,7 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
   it("lets the cluster-access function describe only demo, and use snapshots and alerts", () => {
     // Assess
     const statements = statementsOf(template, "ClusterAccessRole");
-    expect(actionsOf(statements)).toEqual([
-      "eks:DescribeCluster",
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-      "s3:GetObject",
-      "s3:ListBucket",
-      "s3:PutObject",
-      "sns:Publish",
-      "sqs:SendMessage",
-    ]);
+    expect(actionsOf(statements)).toEqual([...SNAPSHOT_AND_ALERT_ACTIONS, "eks:DescribeCluster"].sort());
     const describe = statements.find((s) => s.Action === "eks:DescribeCluster");
     expect(JSON.stringify(describe?.Resource)).toContain(":cluster/demo");
   });
@@ -642,11 +689,168 @@ describe("other configurations", () => {
     });
   });
 
+  it("passes extraNodeRoleArns, alertClasses and alertMinSeverity from cdk.json to the functions that read them", () => {
+    // Act
+    const { template } = synthesize({
+      extraNodeRoleArns: [
+        "arn:aws:iam::111122223333:role/karpenter-node",
+        "arn:aws:iam::111122223333:role/self-managed-nodes",
+      ],
+      alertClasses: ["dangerous", "unverified"],
+      alertMinSeverity: "high",
+    });
+
+    // Assess: the classifier reads all three; the cluster-access function reads no ALERT_MIN_SEVERITY.
+    const extraNodeRoles =
+      "arn:aws:iam::111122223333:role/karpenter-node,arn:aws:iam::111122223333:role/self-managed-nodes";
+    expect(environmentOf(template, "ClassifierFunction")).toMatchObject({
+      EXTRA_NODE_ROLE_ARNS: extraNodeRoles,
+      ALERT_CLASSES: "dangerous,unverified",
+      ALERT_MIN_SEVERITY: "high",
+      TRUSTED_WRITERS: "arn:aws:iam::111122223333:role/platform-terraform",
+      GUARDIAN_WRITERS: clusterAccessRoleArn(template),
+    });
+    const clusterAccess = environmentOf(template, "ClusterAccessFunction");
+    expect(clusterAccess).toMatchObject({
+      EXTRA_NODE_ROLE_ARNS: extraNodeRoles,
+      ALERT_CLASSES: "dangerous,unverified",
+      TRUSTED_WRITERS: "arn:aws:iam::111122223333:role/platform-terraform",
+      GUARDIAN_WRITERS: clusterAccessRoleArn(template),
+    });
+    expect(clusterAccess).not.toHaveProperty("ALERT_MIN_SEVERITY");
+  });
+
+  it("passes an empty alertClasses as an empty ALERT_CLASSES when alertMinSeverity decides instead", () => {
+    // Act
+    const { template } = synthesize({ alertClasses: [], alertMinSeverity: "medium" });
+
+    // Assess
+    expect(environmentOf(template, "ClassifierFunction")).toMatchObject({
+      ALERT_CLASSES: "",
+      ALERT_MIN_SEVERITY: "medium",
+    });
+  });
+
+  it("sets no EXTRA_NODE_ROLE_ARNS for an empty extraNodeRoleArns", () => {
+    // Act
+    const { template } = synthesize({ extraNodeRoleArns: [] });
+
+    // Assess
+    expect(environmentOf(template, "ClassifierFunction")).not.toHaveProperty("EXTRA_NODE_ROLE_ARNS");
+    expect(environmentOf(template, "ClusterAccessFunction")).not.toHaveProperty("EXTRA_NODE_ROLE_ARNS");
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      "extraNodeRoleArns names a role with a path",
+      { extraNodeRoleArns: ["arn:aws:iam::111122223333:role/eks/nodes"] },
+      /context key "extraNodeRoleArns"\[0\] is "arn:aws:iam::111122223333:role\/eks\/nodes", a role ARN with a path/,
+    ],
+    [
+      "alertClasses names an unknown class",
+      { alertClasses: ["loud"] },
+      /context key "alertClasses"\[0\] is "loud"; expected one of aws-internal, cosmetic, routine, dangerous, rejected, dry-run, unverified/,
+    ],
+    [
+      "alertMinSeverity is not a severity",
+      { alertMinSeverity: "severe" },
+      /context key "alertMinSeverity" is "severe"; expected one of "info", "low", "medium", "high", "critical"/,
+    ],
+  ])("fails at synth when %s", (_name, overrides, message) => {
+    // Act
+    const build = () => synthesize(overrides);
+
+    // Assess
+    expect(build).toThrow(message);
+  });
+
   it("fails at synth with a message naming the key when the configuration is wrong", () => {
     // Act
     const build = () => synthesize({ clusters: "all" });
 
     // Assess
     expect(build).toThrow(/context key "clusters" is "all"; expected a list of EKS cluster names/);
+  });
+});
+
+describe("the AwsAuthGuardian construct used directly", () => {
+  /** A stack in an app with cdk.json's feature flags that skips bundling, as synth.ts does. */
+  function stack(): Stack {
+    return new Stack(new App({ context: { ...CDK_CONTEXT, "aws:cdk:bundling-stacks": [] } }), "Stack");
+  }
+
+  it("works inside an app that carries none of cdk.json's feature flags", () => {
+    // Prepare
+    const bare = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Stack");
+
+    // Act
+    new AwsAuthGuardian(bare, "Guardian", { clusters: GuardedClusters.named("demo") });
+
+    // Assess
+    const template = Template.fromStack(bare);
+    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 1);
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject" }),
+        ]),
+      },
+    });
+  });
+
+  it("joins extraNodeRoleArns given as references to roles of the same app", () => {
+    // Prepare
+    const scope = stack();
+    const nodeRole = new iam.Role(scope, "NodeRole", {
+      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+    });
+
+    // Act
+    new AwsAuthGuardian(scope, "Guardian", {
+      clusters: GuardedClusters.named("demo"),
+      extraNodeRoleArns: [nodeRole.roleArn, "arn:aws:iam::111122223333:role/karpenter-node"],
+    });
+
+    // Assess
+    const environment = environmentOf(Template.fromStack(scope), "ClassifierFunction");
+    expect(environment.EXTRA_NODE_ROLE_ARNS).toEqual({
+      "Fn::Join": [
+        "",
+        [
+          { "Fn::GetAtt": [expect.stringMatching(/^NodeRole[0-9A-F]{8}$/), "Arn"] },
+          ",arn:aws:iam::111122223333:role/karpenter-node",
+        ],
+      ],
+    });
+  });
+
+  it.each<[string, Partial<AwsAuthGuardianProps>, RegExp]>([
+    [
+      "alertClasses names an unknown class",
+      { alertClasses: ["loud" as WriteClass] },
+      /alertClasses contains "loud"; expected each of aws-internal, cosmetic, routine, dangerous, rejected, dry-run, unverified/,
+    ],
+    [
+      "alertMinSeverity is not a severity",
+      { alertMinSeverity: "severe" as Severity },
+      /alertMinSeverity is "severe"; expected one of info, low, medium, high, critical/,
+    ],
+    [
+      "alertClasses is empty without alertMinSeverity",
+      { alertClasses: [] },
+      /no write to aws-auth would ever alert/,
+    ],
+    [
+      "an extra node role ARN contains a comma",
+      { extraNodeRoleArns: ["arn:aws:iam::111122223333:role/a,b"] },
+      /extraNodeRoleArns entry "arn:aws:iam::111122223333:role\/a,b" contains a comma/,
+    ],
+  ])("fails when %s", (_name, props, message) => {
+    // Act
+    const build = () =>
+      new AwsAuthGuardian(stack(), "Guardian", { clusters: GuardedClusters.named("demo"), ...props });
+
+    // Assess
+    expect(build).toThrow(message);
   });
 });

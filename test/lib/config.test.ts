@@ -46,6 +46,12 @@ describe("loadGuardianConfig", () => {
       clusters: "discover",
       alertEmails: [],
       trustedWriters: [],
+      extraNodeRoleArns: [
+        "arn:aws:iam::111122223333:role/karpenter-node",
+        "arn:aws-cn:iam::111122223333:role/x",
+      ],
+      alertClasses: ["dangerous", "unverified", "rejected"],
+      alertMinSeverity: "high",
       slack: { workspaceId: "T07EA123LEP", channelId: "C07EZ1ABC23" },
       grantAccessEntries: false,
       vpc: {
@@ -75,6 +81,9 @@ describe("loadGuardianConfig", () => {
       grantAccessEntries: "false",
       snapshotRetentionDays: "30",
       slack: '{"workspaceId":"T1","channelId":"C1"}',
+      extraNodeRoleArns: '["arn:aws:iam::111122223333:role/karpenter-node"]',
+      alertClasses: '["dangerous","routine"]',
+      alertMinSeverity: "critical",
     });
 
     // Assess
@@ -83,7 +92,45 @@ describe("loadGuardianConfig", () => {
       grantAccessEntries: false,
       snapshotRetentionDays: 30,
       slack: { workspaceId: "T1", channelId: "C1" },
+      extraNodeRoleArns: ["arn:aws:iam::111122223333:role/karpenter-node"],
+      alertClasses: ["dangerous", "routine"],
+      alertMinSeverity: "critical",
     });
+  });
+
+  it.each(["info", "low", "medium", "high", "critical"])("accepts alertMinSeverity %s", (severity) => {
+    // Act
+    const config = load({ ...VALID, alertMinSeverity: severity });
+
+    // Assess
+    expect(config.alertMinSeverity).toBe(severity);
+  });
+
+  it("accepts every write class in alertClasses", () => {
+    // Prepare
+    const every = ["aws-internal", "cosmetic", "routine", "dangerous", "rejected", "dry-run", "unverified"];
+
+    // Act
+    const config = load({ ...VALID, alertClasses: every });
+
+    // Assess
+    expect(config.alertClasses).toEqual(every);
+  });
+
+  it("accepts an empty alertClasses when alertMinSeverity decides instead", () => {
+    // Act
+    const config = load({ ...VALID, alertClasses: [], alertMinSeverity: "medium" });
+
+    // Assess
+    expect(config).toMatchObject({ alertClasses: [], alertMinSeverity: "medium" });
+  });
+
+  it("accepts an empty extraNodeRoleArns", () => {
+    // Act
+    const config = load({ ...VALID, extraNodeRoleArns: [] });
+
+    // Assess
+    expect(config.extraNodeRoleArns).toEqual([]);
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([
@@ -123,6 +170,66 @@ describe("loadGuardianConfig", () => {
       "a trusted writer is not an ARN",
       { ...VALID, trustedWriters: ["platform-terraform"] },
       /"trustedWriters"\[0\] is "platform-terraform"; expected an ARN/,
+    ],
+    [
+      "extraNodeRoleArns is a string",
+      { ...VALID, extraNodeRoleArns: "arn:aws:iam::111122223333:role/karpenter-node" },
+      /"extraNodeRoleArns" is "arn:aws:iam::111122223333:role\/karpenter-node"; expected a list of IAM role ARNs/,
+    ],
+    [
+      "an extra node role is a role name, not an ARN",
+      { ...VALID, extraNodeRoleArns: ["karpenter-node"] },
+      /"extraNodeRoleArns"\[0\] is "karpenter-node"; expected an IAM role ARN such as "arn:aws:iam::111122223333:role\/karpenter-node"/,
+    ],
+    [
+      "an extra node role is a user ARN",
+      { ...VALID, extraNodeRoleArns: ["arn:aws:iam::111122223333:user/alice"] },
+      /"extraNodeRoleArns"\[0\] is "arn:aws:iam::111122223333:user\/alice"; expected an IAM role ARN/,
+    ],
+    [
+      "an extra node role is a pattern",
+      { ...VALID, extraNodeRoleArns: ["arn:aws:iam::111122223333:role/nodes-*"] },
+      /"extraNodeRoleArns"\[0\] is "arn:aws:iam::111122223333:role\/nodes-\*"; expected an IAM role ARN/,
+    ],
+    [
+      "an extra node role has a path",
+      { ...VALID, extraNodeRoleArns: ["arn:aws:iam::111122223333:role/eks/karpenter-node"] },
+      /"extraNodeRoleArns"\[0\] is "arn:aws:iam::111122223333:role\/eks\/karpenter-node", a role ARN with a path; .*write arn:aws:iam::ACCOUNT:role\/NAME/,
+    ],
+    [
+      "an extra node role's name has a comma",
+      { ...VALID, extraNodeRoleArns: ["arn:aws:iam::111122223333:role/a,b"] },
+      /"extraNodeRoleArns"\[0\] is "arn:aws:iam::111122223333:role\/a,b", which contains a comma/,
+    ],
+    [
+      "alertClasses is a string",
+      { ...VALID, alertClasses: "dangerous" },
+      /"alertClasses" is "dangerous"; expected a list of write classes that alert, each one of aws-internal, cosmetic, routine, dangerous, rejected, dry-run, unverified/,
+    ],
+    [
+      "alertClasses names an unknown class",
+      { ...VALID, alertClasses: ["dangerous", "suspicious"] },
+      /"alertClasses"\[1\] is "suspicious"; expected one of aws-internal, cosmetic, routine, dangerous, rejected, dry-run, unverified\./,
+    ],
+    [
+      "alertClasses is empty without alertMinSeverity",
+      { ...VALID, alertClasses: [] },
+      /"alertClasses" is an empty list and "alertMinSeverity" is not set, so no write to aws-auth would ever alert/,
+    ],
+    [
+      "alertMinSeverity is not a severity",
+      { ...VALID, alertMinSeverity: "urgent" },
+      /"alertMinSeverity" is "urgent"; expected one of "info", "low", "medium", "high", "critical"/,
+    ],
+    [
+      "alertMinSeverity is upper-case",
+      { ...VALID, alertMinSeverity: "HIGH" },
+      /"alertMinSeverity" is "HIGH"; expected one of "info"/,
+    ],
+    [
+      "alertMinSeverity is a number",
+      { ...VALID, alertMinSeverity: 3 },
+      /"alertMinSeverity" is 3; expected one of "info"/,
     ],
     [
       "slack misses the channel",
