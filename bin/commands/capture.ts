@@ -5,18 +5,20 @@
  */
 import { parseArgs } from "node:util";
 import { makePolicy } from "../../lambda/core/policy.js";
-import { type CaptureResult, captureLive } from "../../lambda/restore/capture-verify.js";
-import type { CommandIo } from "./io.js";
-import { UsageError } from "./io.js";
+import { type CaptureResult, captureLive, type LiveDeps } from "../../lambda/restore/capture-verify.js";
+import { type CommandIo, UsageError } from "./io.js";
 import {
+  CLUSTER_ACCESS_OPTIONS,
+  type ClusterAccessOptions,
   type CommandDeps,
   directCluster,
   directNotifier,
-  FunctionInvokeError,
-  functionName,
   kubeconfigClient,
-  lambdaInvoke,
+  rejectFunctionFlags,
   reportHeld,
+  requireKubeconfig,
+  unexpectedAnswer,
+  viaFunction,
 } from "./restore.js";
 import { openStore } from "./store-location.js";
 
@@ -34,30 +36,6 @@ aws-auth that is gone while the latest record is a version, is reported and aler
 
 Exit status: 0 captured (or already stored, or nothing to capture), 1 on errors.`;
 
-export interface LiveCommandOptions {
-  cluster?: string;
-  function?: string;
-  region?: string;
-  direct?: boolean;
-  kubeconfig?: string;
-  context?: string;
-  store?: string;
-  "topic-arn"?: string;
-}
-
-export const LIVE_OPTIONS = {
-  cluster: { type: "string" },
-  function: { type: "string" },
-  region: { type: "string" },
-  direct: { type: "boolean" },
-  kubeconfig: { type: "string" },
-  context: { type: "string" },
-  store: { type: "string" },
-  "topic-arn": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
 type LiveEvent = { action: "capture"; reason?: string } | { action: "verify" };
 
 /**
@@ -65,22 +43,20 @@ type LiveEvent = { action: "capture"; reason?: string } | { action: "verify" };
  * `direct` receives what a direct run needs and returns the result.
  */
 export async function runLive<T extends { operation: string }>(
-  values: LiveCommandOptions,
+  values: ClusterAccessOptions,
   io: CommandIo,
   deps: CommandDeps,
   event: LiveEvent,
-  direct: (live: Parameters<typeof captureLive>[0], cluster: string) => Promise<T>,
+  direct: (live: LiveDeps, cluster: string) => Promise<T>,
 ): Promise<T & { warnings?: string[] }> {
-  const env = deps.env ?? process.env;
   if (values.direct) {
-    if (!values.kubeconfig)
-      throw new UsageError("--direct needs --kubeconfig FILE (your own access to the cluster)");
+    const env = deps.env ?? process.env;
+    const kubeconfig = requireKubeconfig(values);
     if (!values.store) throw new UsageError("--direct needs --store s3://BUCKET[/prefix] or --store DIR");
-    if (values.function || values.region)
-      throw new UsageError("--function and --region are for the function path, not --direct");
-    const client = kubeconfigClient(values.kubeconfig, values.context);
+    rejectFunctionFlags(values);
+    const client = kubeconfigClient(kubeconfig, values.context);
     const opened = await openStore(values.store, { mustExist: false, env });
-    const cluster = await directCluster(values.cluster, opened, values.kubeconfig, values.context);
+    const cluster = await directCluster(values.cluster, opened, kubeconfig, values.context);
     const notify = directNotifier(values["topic-arn"], env);
     const result = await direct(
       {
@@ -97,22 +73,19 @@ export async function runLive<T extends { operation: string }>(
     reportHeld(io, notify.held);
     return result;
   }
-  for (const flag of ["kubeconfig", "context", "store", "topic-arn"] as const) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for --direct`);
-  }
-  if (!values.cluster) throw new UsageError("--cluster NAME is required (or use --direct)");
-  const invoke = deps.invoke ?? lambdaInvoke(functionName(values.function, env), values.region, env);
-  const answer = (await invoke({ ...event, cluster: values.cluster })) as T & { warnings?: string[] };
+  const { cluster, invoke } = viaFunction(values, deps, ["kubeconfig", "context", "store", "topic-arn"]);
+  const answer = (await invoke({ ...event, cluster })) as T & { warnings?: string[] };
   if (typeof answer !== "object" || answer === null || answer.operation !== event.action) {
-    throw new FunctionInvokeError(
-      `unexpected answer from the cluster-access function: ${JSON.stringify(answer).slice(0, 300)}`,
-    );
+    throw unexpectedAnswer(answer);
   }
   return answer;
 }
 
 export async function captureCommand(argv: string[], io: CommandIo, deps: CommandDeps = {}): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...LIVE_OPTIONS, reason: { type: "string" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...CLUSTER_ACCESS_OPTIONS, reason: { type: "string" } },
+  });
   if (values.help) {
     io.out(`${CAPTURE_HELP}\n`);
     return 0;

@@ -142,13 +142,13 @@ export async function showCommand(argv: string[], io: CommandIo): Promise<number
     io.out("Findings:\n");
     for (const f of record.findings) io.out(`  [${f.severity}] ${f.id}: ${f.message}\n`);
   }
-  const data = record.configMap?.data;
   if (!record.configMap) {
     io.out(
       `No content: this record ${record.kind === "tombstone" ? "is a deletion" : "is a write whose content was never seen"}.\n`,
     );
     return 0;
   }
+  const { data } = record.configMap;
   const { labels, annotations } = record.configMap.metadata;
   if (labels) io.out(`Labels:  ${JSON.stringify(labels)}\n`);
   if (annotations) io.out(`Annotations: ${Object.keys(annotations).join(", ")}\n`);
@@ -169,9 +169,12 @@ export async function diffCommand(argv: string[], io: CommandIo): Promise<number
     return 0;
   }
   if (positionals.length !== 2) throw new UsageError("diff takes two versions: diff A B");
+  const [from, to] = positionals as [string, string];
   const { opened, cluster } = await openFor(values);
-  const [a, b] = await Promise.all(positionals.map((name) => resolveOrFail(opened, cluster, name)));
-  if (!a || !b) throw new UsageError("diff takes two versions: diff A B");
+  const [a, b] = await Promise.all([
+    resolveOrFail(opened, cluster, from),
+    resolveOrFail(opened, cluster, to),
+  ]);
   for (const record of [a, b]) {
     if (record.kind === "unverified") {
       throw new UsageError(

@@ -5,7 +5,8 @@
  * show the diff first (a dry run), ask, then write exactly that: the real run is refused if aws-auth
  * changed since the dry run.
  *
- * Also exports the plumbing that `capture` and `verify` share: function invocation, direct access.
+ * Also exports the plumbing that `capture` and `verify` share with it: the options, their checks,
+ * function invocation, direct access.
  */
 import { readFile, stat } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
@@ -24,7 +25,7 @@ import { keepConfigMap, type VersionRecord } from "../../lambda/core/records.js"
 import type { ClusterAccessEvent } from "../../lambda/restore/create-handler.js";
 import { executeRestore, type RestoreRequest, type RestoreResult } from "../../lambda/restore/restore.js";
 import { type CommandIo, processIo, UsageError } from "./io.js";
-import { clusterInStore, type OpenedStore, openStore } from "./store-location.js";
+import { type OpenedStore, onlyCluster, openStore } from "./store-location.js";
 
 export const RESTORE_HELP = `Usage:
   aws-auth-guardian restore --cluster NAME [--to last-good|previous|VERSION] [options]
@@ -80,6 +81,31 @@ export interface CommandDeps {
   env?: Env;
 }
 
+/** The options of every command that reaches the cluster: restore, capture and verify. */
+export const CLUSTER_ACCESS_OPTIONS = {
+  cluster: { type: "string" },
+  function: { type: "string" },
+  region: { type: "string" },
+  direct: { type: "boolean" },
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  store: { type: "string" },
+  "topic-arn": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export interface ClusterAccessOptions {
+  cluster?: string;
+  function?: string;
+  region?: string;
+  direct?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  store?: string;
+  "topic-arn"?: string;
+}
+
 /** The function answered with an error (FunctionError) instead of a result. */
 export class FunctionInvokeError extends Error {
   override readonly name = "FunctionInvokeError";
@@ -123,6 +149,45 @@ export function lambdaInvoke(name: string, region: string | undefined, env: Env)
       );
     }
   };
+}
+
+/**
+ * The function path: checks that none of the command's `--direct` flags was given and that
+ * --cluster was; invokes `deps.invoke`, or the Lambda function named by --function or the environment.
+ */
+export function viaFunction(
+  values: ClusterAccessOptions & { snapshot?: string },
+  deps: CommandDeps,
+  directOnly: ReadonlyArray<keyof ClusterAccessOptions | "snapshot">,
+): { cluster: string; invoke: Invoke } {
+  for (const flag of directOnly) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for --direct`);
+  }
+  if (!values.cluster) throw new UsageError("--cluster NAME is required (or use --direct)");
+  const env = deps.env ?? process.env;
+  return {
+    cluster: values.cluster,
+    invoke: deps.invoke ?? lambdaInvoke(functionName(values.function, env), values.region, env),
+  };
+}
+
+/** The function answered, but not with what the command asked for. */
+export function unexpectedAnswer(answer: unknown): FunctionInvokeError {
+  return new FunctionInvokeError(
+    `unexpected answer from the cluster-access function: ${JSON.stringify(answer).slice(0, 300)}`,
+  );
+}
+
+/** `--direct` works through the caller's own kubeconfig: the first thing it needs. */
+export function requireKubeconfig(values: ClusterAccessOptions): string {
+  if (values.kubeconfig) return values.kubeconfig;
+  throw new UsageError("--direct needs --kubeconfig FILE (your own access to the cluster)");
+}
+
+/** `--direct` does not go through the function; its options would be silently ignored. */
+export function rejectFunctionFlags(values: ClusterAccessOptions): void {
+  if (values.function || values.region)
+    throw new UsageError("--function and --region are for the function path, not --direct");
 }
 
 /** Who runs the command, for the record (informational only). */
@@ -179,7 +244,10 @@ export async function directCluster(
       throw new UsageError(`--cluster "${cluster}" is not a valid cluster name`);
     return cluster;
   }
-  if (opened && (await opened.store.listClusters()).length > 0) return clusterInStore(opened, undefined);
+  if (opened) {
+    const clusters = await opened.store.listClusters();
+    if (clusters.length > 0) return onlyCluster(opened, clusters);
+  }
   return clusterFromKubeconfig(kubeconfig, context);
 }
 
@@ -261,22 +329,20 @@ async function ttyConfirm(question: string): Promise<boolean> {
 }
 
 function confirmer(io: ConfirmIo): ((question: string) => Promise<boolean>) | undefined {
-  if (io.confirm) return (question) => (io.confirm as (q: string) => Promise<boolean>)(question);
+  if (io.confirm) return io.confirm.bind(io);
   if (io === processIo && process.stdin.isTTY && process.stderr.isTTY) return ttyConfirm;
   return undefined;
 }
 
 function asRestoreResult(answer: unknown): RestoreResult {
-  const value = answer as Partial<RestoreResult> & { operation?: string };
+  const value = answer as Partial<RestoreResult>;
   if (
     typeof value !== "object" ||
     value === null ||
     typeof value.outcome !== "string" ||
     !value.verification
   ) {
-    throw new FunctionInvokeError(
-      `unexpected answer from the cluster-access function: ${JSON.stringify(answer).slice(0, 300)}`,
-    );
+    throw unexpectedAnswer(answer);
   }
   return value as RestoreResult;
 }
@@ -363,22 +429,13 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
   const { values } = parseArgs({
     args: argv,
     options: {
-      cluster: { type: "string" },
+      ...CLUSTER_ACCESS_OPTIONS,
       to: { type: "string" },
       "dry-run": { type: "boolean" },
       yes: { type: "boolean", short: "y" },
       force: { type: "boolean" },
       reason: { type: "string" },
-      function: { type: "string" },
-      region: { type: "string" },
-      direct: { type: "boolean" },
-      kubeconfig: { type: "string" },
-      context: { type: "string" },
-      store: { type: "string" },
       snapshot: { type: "string" },
-      "topic-arn": { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
@@ -395,8 +452,7 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
   let cluster: string;
   let held: HeldNotifier | undefined;
   if (values.direct) {
-    if (!values.kubeconfig)
-      throw new UsageError("--direct needs --kubeconfig FILE (your own access to the cluster)");
+    const kubeconfig = requireKubeconfig(values);
     if (!values.store && !values.snapshot) {
       throw new UsageError(
         "--direct needs the version to restore: --store s3://BUCKET|DIR, or --snapshot FILE",
@@ -404,22 +460,22 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
     }
     if (values.snapshot && values.to)
       throw new UsageError("--to picks a version in --store; it cannot be combined with --snapshot");
-    if (values.function || values.region)
-      throw new UsageError("--function and --region are for the function path, not --direct");
-    const client = kubeconfigClient(values.kubeconfig, values.context);
+    rejectFunctionFlags(values);
+    const client = kubeconfigClient(kubeconfig, values.context);
+    // With --snapshot the store only records the restore: it may be new, and names no cluster.
     const opened = values.store
       ? await openStore(values.store, { mustExist: !values.snapshot, env })
       : undefined;
     cluster = await directCluster(
       values.cluster,
       values.snapshot ? undefined : opened,
-      values.kubeconfig,
+      kubeconfig,
       values.context,
     );
     const target = values.snapshot ? await readSnapshotFile(values.snapshot, cluster) : undefined;
     const notify = directNotifier(values["topic-arn"], env);
     held = notify.held;
-    const requestedBy = `${whoAmI()} (direct, kubeconfig ${values.kubeconfig}${values.context ? ` context ${values.context}` : ""})`;
+    const requestedBy = `${whoAmI()} (direct, kubeconfig ${kubeconfig}${values.context ? ` context ${values.context}` : ""})`;
     run = (request) =>
       executeRestore(
         {
@@ -431,15 +487,11 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
         { ...request, cluster, requestedBy, ...(target ? { target } : {}) },
       );
   } else {
-    for (const flag of ["kubeconfig", "context", "store", "snapshot", "topic-arn"] as const) {
-      if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for --direct`);
-    }
-    if (!values.cluster) throw new UsageError("--cluster NAME is required (or use --direct)");
-    cluster = values.cluster;
-    const invoke = deps.invoke ?? lambdaInvoke(functionName(values.function, env), values.region, env);
+    const access = viaFunction(values, deps, ["kubeconfig", "context", "store", "snapshot", "topic-arn"]);
+    cluster = access.cluster;
     const requestedBy = whoAmI();
     run = async (request) =>
-      asRestoreResult(await invoke({ action: "restore", ...request, cluster, requestedBy }));
+      asRestoreResult(await access.invoke({ action: "restore", ...request, cluster, requestedBy }));
   }
 
   // 1. Dry run: what would be written, over what.

@@ -6,7 +6,6 @@ import { stat } from "node:fs/promises";
 import { createS3Client, type Env } from "../../lambda/adapters/aws-clients.js";
 import { LocalBlobStore } from "../../lambda/adapters/local-blob-store.js";
 import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
-import type { BlobStore } from "../../lambda/core/ports.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import { UsageError } from "./io.js";
 
@@ -22,20 +21,6 @@ export interface OpenStoreOptions {
   mustExist?: boolean;
   /** @default process.env */
   env?: Env;
-}
-
-/**
- * LocalBlobStore refuses the empty key, but the pipeline asks `locate("")` for the store's root when
- * it renders an alert; answer it with the folder. (Workaround, reported: see the restore report.)
- */
-export function locatableRoot(blobs: LocalBlobStore): BlobStore {
-  return {
-    get: (key) => blobs.get(key),
-    putIfAbsent: (key, body) => blobs.putIfAbsent(key, body),
-    putIfMatch: (key, body, etag) => blobs.putIfMatch(key, body, etag),
-    list: (prefix) => blobs.list(prefix),
-    locate: (key) => (key === "" ? blobs.root : blobs.locate(key)),
-  };
 }
 
 export function parseS3Location(spec: string): { bucket: string; prefix: string } | undefined {
@@ -66,13 +51,17 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
     const info = await stat(blobs.root).catch(() => undefined);
     if (!info?.isDirectory()) throw new UsageError(`--store ${spec}: no such folder`);
   }
-  return { store: new SnapshotStore(locatableRoot(blobs)), location: blobs.root, kind: "folder" };
+  return { store: new SnapshotStore(blobs), location: blobs.root, kind: "folder" };
 }
 
 /** `--cluster`, or the only cluster the store holds. */
 export async function clusterInStore(opened: OpenedStore, cluster: string | undefined): Promise<string> {
   if (cluster) return cluster;
-  const clusters = await opened.store.listClusters();
+  return onlyCluster(opened, await opened.store.listClusters());
+}
+
+/** The one cluster of `clusters` (the store's list); none or several is a usage error. */
+export function onlyCluster(opened: OpenedStore, clusters: readonly string[]): string {
   if (clusters.length === 1 && clusters[0]) return clusters[0];
   if (clusters.length === 0) {
     throw new UsageError(`${opened.location} holds no cluster yet; pass --cluster NAME`);

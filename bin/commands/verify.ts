@@ -5,9 +5,9 @@
  */
 import { parseArgs } from "node:util";
 import { type VerifyResult, verifyLive } from "../../lambda/restore/capture-verify.js";
-import { LIVE_OPTIONS, runLive } from "./capture.js";
+import { runLive } from "./capture.js";
 import type { CommandIo } from "./io.js";
-import type { CommandDeps } from "./restore.js";
+import { CLUSTER_ACCESS_OPTIONS, type CommandDeps } from "./restore.js";
 
 export const VERIFY_HELP = `Usage:
   aws-auth-guardian verify --cluster NAME [--function NAME] [--region REGION]
@@ -24,7 +24,7 @@ empty store the live object becomes the baseline.
 Exit status: 0 in sync (or baseline taken), 2 blind spot found, 1 on errors.`;
 
 export async function verifyCommand(argv: string[], io: CommandIo, deps: CommandDeps = {}): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: LIVE_OPTIONS });
+  const { values } = parseArgs({ args: argv, options: CLUSTER_ACCESS_OPTIONS });
   if (values.help) {
     io.out(`${VERIFY_HELP}\n`);
     return 0;

@@ -10,7 +10,7 @@ import { modelOf } from "../core/classify.js";
 import { diffModels } from "../core/diff.js";
 import { type PipelineDeps, processCapture } from "../core/pipeline.js";
 import type { WriteClass } from "../core/policy.js";
-import type { AwsAuthClient, ConfigMapObject } from "../core/ports.js";
+import type { AwsAuthClient } from "../core/ports.js";
 import { type Finding, type VersionRecord, versionId } from "../core/records.js";
 import { storeRoot } from "./restore.js";
 
@@ -51,10 +51,6 @@ export interface VerifyResult {
   detail: string;
 }
 
-async function readLive(client: AwsAuthClient): Promise<ConfigMapObject | undefined> {
-  return client.read();
-}
-
 /** Alerts once per `key`, like the pipeline: a marker is written only after the notifier accepted it. */
 async function alertOnce(
   deps: PipelineDeps,
@@ -66,6 +62,28 @@ async function alertOnce(
   await deps.notifier.publish(renderAlert(input));
   await deps.store.markAlertSent(cluster, key, deps.now().toISOString());
   return true;
+}
+
+/**
+ * A write nobody reported is dangerous whatever it changed: alert it once per `key`, offering the last
+ * good version to restore unless that is the record `recordId` itself.
+ */
+async function alertBlindSpot(
+  deps: PipelineDeps,
+  cluster: string,
+  key: string,
+  recordId: string,
+  alert: Pick<AlertInput, "severity" | "findings" | "record" | "comparedWith" | "diff">,
+): Promise<boolean> {
+  const lastGood = await deps.store.resolve(cluster, "last-good");
+  return alertOnce(deps, cluster, key, {
+    cluster,
+    ...(deps.policy.clusterAccount ? { clusterAccount: deps.policy.clusterAccount } : {}),
+    class: "dangerous",
+    ...alert,
+    ...(lastGood?.configMap && lastGood.id !== recordId ? { restoreTarget: lastGood } : {}),
+    storeLocation: storeRoot(deps.store),
+  });
 }
 
 /**
@@ -100,18 +118,13 @@ async function unrecordedDeletion(
   };
   await deps.store.putRecord(record);
   await deps.store.advancePointer("latest", record);
-  const lastGood = await deps.store.resolve(cluster, "last-good");
-  const alerted = await alertOnce(deps, cluster, `${reason}-${record.id}`, {
-    cluster,
-    ...(deps.policy.clusterAccount ? { clusterAccount: deps.policy.clusterAccount } : {}),
-    class: "dangerous",
+  // The tombstone is never the last good version, so the restore target is always offered.
+  const alerted = await alertBlindSpot(deps, cluster, `${reason}-${record.id}`, record.id, {
     severity: "critical",
     findings,
     record,
     comparedWith: latest,
     ...(latest.configMap ? { diff: diffModels(modelOf(latest.configMap), undefined) } : {}),
-    ...(lastGood?.configMap ? { restoreTarget: lastGood } : {}),
-    storeLocation: storeRoot(deps.store),
   });
   return { record, alerted };
 }
@@ -132,23 +145,17 @@ async function unrecordedRecreation(
     },
     ...(record?.findings ?? []),
   ];
-  const lastGood = await deps.store.resolve(cluster, "last-good");
-  return alertOnce(deps, cluster, `recreated-${recordId}`, {
-    cluster,
-    ...(deps.policy.clusterAccount ? { clusterAccount: deps.policy.clusterAccount } : {}),
-    class: "dangerous",
+  return alertBlindSpot(deps, cluster, `recreated-${recordId}`, recordId, {
     severity: "high",
     findings,
     ...(record ? { record } : {}),
     ...(record?.configMap ? { diff: diffModels(undefined, modelOf(record.configMap)) } : {}),
-    ...(lastGood?.configMap && lastGood.id !== recordId ? { restoreTarget: lastGood } : {}),
-    storeLocation: storeRoot(deps.store),
   });
 }
 
 /** Reads the live aws-auth and stores it as a version (no-op when that resourceVersion is known). */
 export async function captureLive(deps: LiveDeps, cluster: string, reason: string): Promise<CaptureResult> {
-  const live = await readLive(deps.client);
+  const live = await deps.client.read();
   if (live === undefined) {
     const latest = await deps.pipeline.store.resolve(cluster, "latest");
     if (latest?.kind === "version") {
@@ -192,7 +199,7 @@ export async function captureLive(deps: LiveDeps, cluster: string, reason: strin
 export async function verifyLive(deps: LiveDeps, cluster: string): Promise<VerifyResult> {
   const { store } = deps.pipeline;
   const latest = await store.resolve(cluster, "latest");
-  const live = await readLive(deps.client);
+  const live = await deps.client.read();
   const latestPart = latest ? { latestId: latest.id } : {};
 
   if (live === undefined) {

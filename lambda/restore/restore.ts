@@ -94,26 +94,13 @@ export interface RestoreResult {
   error?: string;
 }
 
-/**
- * The store's root for humans. `locate("")` is not valid for every BlobStore (LocalBlobStore
- * refuses empty keys), so fall back to the location of a known key.
- */
+/** The store's root for humans: `s3://bucket[/prefix]` or a folder, without a trailing slash. */
 export function storeRoot(store: SnapshotStore): string {
-  try {
-    return store.locate("").replace(/\/$/, "");
-  } catch {
-    return store.locate("clusters").replace(/\/?clusters$/, "");
-  }
+  return store.locate("").replace(/\/$/, "");
 }
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A record key segment from what a user typed. */
-function keySafe(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9_~-]/g, "_");
-  return safe === "" ? "_" : safe;
 }
 
 function verifyReadBack(
@@ -199,7 +186,7 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
       const record: RestoreRecord = {
         cluster: request.cluster,
         at: deps.now().toISOString(),
-        target: keySafe(result.target),
+        target: result.target,
         ...(request.reason ? { reason: request.reason } : {}),
         ...(request.requestedBy ? { by: request.requestedBy } : {}),
         dryRun,
@@ -262,7 +249,7 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
 
   const notWritten = (why: string): Verification => ({ ok: false, detail: `nothing written: ${why}` });
 
-  // 1. The target.
+  // 1. The target: given, or read from the store once; it stays the same over conflict retries.
   const targetName = request.target?.id ?? request.to ?? "last-good";
   let target = request.target;
   if (!target) {
@@ -281,7 +268,6 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
   }
 
   let attempts = 0;
-  let lastConflict = "";
   for (;;) {
     // 2. The live object and the plan, afresh on every round.
     let live: ConfigMapObject | undefined;
@@ -299,6 +285,9 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
       });
     }
     const plan = planRestore(target, live, { force, dryRun });
+    // Every end of this round reports what the round read and planned.
+    const endRound = (f: Omit<Finish, "plan" | "live" | "target" | "targetName" | "attempts">) =>
+      finish({ ...f, plan, live, target, targetName, attempts });
 
     const expected = request.expectLiveResourceVersion;
     const liveVersion = live?.metadata.resourceVersion ?? "";
@@ -308,49 +297,21 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
       const refusal = [
         `aws-auth changed after the dry run you confirmed (it was ${was}, it is now ${now}); nothing was written. Run the restore again to review the new diff.`,
       ];
-      return finish({
-        outcome: "refused",
-        plan,
-        live,
-        target,
-        targetName,
-        refusal,
-        verification: notWritten("changed since the dry run"),
-        attempts,
-      });
+      return endRound({ outcome: "refused", refusal, verification: notWritten("changed since the dry run") });
     }
     if (plan.refusal) {
-      return finish({
-        outcome: "refused",
-        plan,
-        live,
-        target,
-        targetName,
-        refusal: plan.refusal,
-        verification: notWritten("refused"),
-        attempts,
-      });
+      return endRound({ outcome: "refused", refusal: plan.refusal, verification: notWritten("refused") });
     }
     if (plan.action === "none" || !plan.body) {
-      return finish({
+      return endRound({
         outcome: "already-equal",
-        plan,
-        live,
-        target,
-        targetName,
         verification: { ok: true, detail: plan.note ?? "nothing to write" },
-        attempts,
       });
     }
     if (dryRun) {
-      return finish({
+      return endRound({
         outcome: "dry-run",
-        plan,
-        live,
-        target,
-        targetName,
         verification: notWritten(`dry run; would ${plan.action} aws-auth with the body shown`),
-        attempts,
       });
     }
 
@@ -360,33 +321,15 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
     try {
       written = plan.action === "create" ? await client.create(plan.body) : await client.replace(plan.body);
     } catch (error) {
+      let message: string;
       if (error instanceof ConflictError) {
-        lastConflict = error.message;
         log("warn", "restore write conflict", { attempt: attempts, error: error.message });
         if (attempts <= maxRetries) continue;
-        const message = `gave up after ${attempts} attempts: every write met a concurrent change to aws-auth (${lastConflict}); nothing of ours was written`;
-        return finish({
-          outcome: "failed",
-          plan,
-          live,
-          target,
-          targetName,
-          error: message,
-          verification: notWritten(message),
-          attempts,
-        });
+        message = `gave up after ${attempts} attempts: every write met a concurrent change to aws-auth (${error.message}); nothing of ours was written`;
+      } else {
+        message = `the ${plan.action} of aws-auth on ${client.target} failed: ${errorText(error)}`;
       }
-      const message = `the ${plan.action} of aws-auth on ${client.target} failed: ${errorText(error)}`;
-      return finish({
-        outcome: "failed",
-        plan,
-        live,
-        target,
-        targetName,
-        error: message,
-        verification: notWritten(message),
-        attempts,
-      });
+      return endRound({ outcome: "failed", error: message, verification: notWritten(message) });
     }
     const resourceVersionWritten = written.metadata.resourceVersion;
     const targetMap = target.configMap as ConfigMapObject;
@@ -398,16 +341,11 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
     } catch (error) {
       verification = { ok: false, detail: `written, but the read-back failed: ${errorText(error)}` };
     }
-    return finish({
+    return endRound({
       outcome: verification.ok ? "restored" : "failed",
-      plan,
-      live,
-      target,
-      targetName,
       verification,
       ...(resourceVersionWritten !== undefined ? { resourceVersionWritten } : {}),
       ...(verification.ok ? {} : { error: `verification failed: ${verification.detail}` }),
-      attempts,
     });
   }
 }

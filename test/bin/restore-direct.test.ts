@@ -90,18 +90,17 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     return { code, out: recorded.out(), err: recorded.err(), questions: recorded.questions };
   }
 
+  /** `COMMAND --direct --kubeconfig <this test's kubeconfig> ARGS…` */
+  const direct = (command: string, args: string[], answer?: boolean) =>
+    run([command, "--direct", "--kubeconfig", kubeconfig, ...args], answer);
+
+  /** The same, with `--store <this test's store folder>` first. */
+  const directWithStore = (command: string, args: string[] = [], answer?: boolean) =>
+    direct(command, ["--store", store, ...args], answer);
+
   async function baseline(data: Record<string, string> = GOOD_DATA): Promise<void> {
     server.seed(awsAuth(data));
-    const captured = await run([
-      "capture",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
-      "--store",
-      store,
-      "--cluster",
-      "prod",
-    ]);
+    const captured = await directWithStore("capture", ["--cluster", "prod"]);
     expect(captured.code).toBe(0);
   }
 
@@ -111,17 +110,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     server.seed(awsAuth(ESCALATED_DATA));
 
     // Act
-    const result = await run([
-      "restore",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
-      "--store",
-      store,
-      "--yes",
-      "--reason",
-      "undo",
-    ]);
+    const result = await directWithStore("restore", ["--yes", "--reason", "undo"]);
 
     // Assess
     expect(result.code).toBe(0);
@@ -129,6 +118,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     expect(result.out).toMatch(/Restored version \S+: replace, resourceVersion \d+ written\./);
     expect(result.out).toContain("Verified: read back resourceVersion");
     expect(result.out).toContain(`Recorded: ${store}/clusters/prod/restores/`);
+    expect(result.out).toMatch(/\/restores\/\d{17}-restored-[0-9a-z]*\.json\n/);
     expect(result.err).toContain("notification not published (no --topic-arn): [aws-auth RESTORED] prod:");
     expect(server.object()?.data).toStrictEqual(GOOD_DATA);
     expect((await readdir(join(store, "clusters/prod/restores"))).length).toBe(2);
@@ -140,17 +130,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     server.remove();
 
     // Act
-    const result = await run([
-      "restore",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
-      "--store",
-      store,
-      "--cluster",
-      "prod",
-      "--yes",
-    ]);
+    const result = await directWithStore("restore", ["--cluster", "prod", "--yes"]);
 
     // Assess
     expect(result.code).toBe(0);
@@ -167,17 +147,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     await writeFile(file, KUBECTL_YAML);
 
     // Act
-    const result = await run([
-      "restore",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
-      "--snapshot",
-      file,
-      "--cluster",
-      "prod",
-      "--yes",
-    ]);
+    const result = await direct("restore", ["--snapshot", file, "--cluster", "prod", "--yes"]);
 
     // Assess
     expect(result.code).toBe(0);
@@ -208,15 +178,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     );
 
     // Act
-    const result = await run([
-      "restore",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
-      "--snapshot",
-      file,
-      "--yes",
-    ]);
+    const result = await direct("restore", ["--snapshot", file, "--yes"]);
 
     // Assess
     expect(result.code).toBe(0);
@@ -233,11 +195,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     server.seed(awsAuth(ESCALATED_DATA));
 
     // Act
-    const result = await run([
-      "restore",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
+    const result = await direct("restore", [
       "--context",
       "fake-apiserver",
       "--snapshot",
@@ -258,7 +216,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     server.seed(awsAuth(ESCALATED_DATA));
 
     // Act
-    const result = await run(["restore", "--direct", "--kubeconfig", kubeconfig, "--store", store]);
+    const result = await directWithStore("restore");
 
     // Assess
     expect(result.code).toBe(1);
@@ -275,8 +233,8 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     server.seed(awsAuth(ESCALATED_DATA));
 
     // Act
-    const declined = await run(["restore", "--direct", "--kubeconfig", kubeconfig, "--store", store], false);
-    const accepted = await run(["restore", "--direct", "--kubeconfig", kubeconfig, "--store", store], true);
+    const declined = await directWithStore("restore", [], false);
+    const accepted = await directWithStore("restore", [], true);
 
     // Assess
     expect(declined.questions).toEqual(["Write this to aws-auth of prod? [y/N] "]);
@@ -292,15 +250,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     const live = server.seed(awsAuth(ESCALATED_DATA));
 
     // Act
-    const result = await run([
-      "restore",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
-      "--store",
-      store,
-      "--dry-run",
-    ]);
+    const result = await directWithStore("restore", ["--dry-run"]);
 
     // Assess
     expect(result.code).toBe(0);
@@ -319,21 +269,11 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     // Prepare
     await baseline();
     server.seed(awsAuth(ESCALATED_DATA));
-    await run(["capture", "--direct", "--kubeconfig", kubeconfig, "--store", store]);
+    await directWithStore("capture");
     server.seed(awsAuth(GOOD_DATA));
 
     // Act
-    const result = await run([
-      "restore",
-      "--direct",
-      "--kubeconfig",
-      kubeconfig,
-      "--store",
-      store,
-      "--to",
-      "latest",
-      "--yes",
-    ]);
+    const result = await directWithStore("restore", ["--to", "latest", "--yes"]);
 
     // Assess
     expect(result.code).toBe(1);
@@ -352,7 +292,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     });
 
     // Act
-    const result = await run(["restore", "--direct", "--kubeconfig", kubeconfig, "--store", store, "--yes"]);
+    const result = await directWithStore("restore", ["--yes"]);
 
     // Assess
     expect(result.code).toBe(2);
@@ -369,7 +309,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     await writeFile(kubeconfig, server.kubeconfig("locked-out"));
 
     // Act
-    const result = await run(["restore", "--direct", "--kubeconfig", kubeconfig, "--store", store, "--yes"]);
+    const result = await directWithStore("restore", ["--yes"]);
 
     // Assess
     expect(result.code).toBe(1);
@@ -385,9 +325,9 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     await baseline();
 
     // Act
-    const inSync = await run(["verify", "--direct", "--kubeconfig", kubeconfig, "--store", store]);
+    const inSync = await directWithStore("verify");
     server.seed(awsAuth(ESCALATED_DATA));
-    const drift = await run(["verify", "--direct", "--kubeconfig", kubeconfig, "--store", store]);
+    const drift = await directWithStore("verify");
 
     // Assess
     expect(inSync.code).toBe(0);
@@ -401,7 +341,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     // Prepare
     await baseline();
     server.seed(awsAuth(ESCALATED_DATA));
-    await run(["verify", "--direct", "--kubeconfig", kubeconfig, "--store", store]);
+    await directWithStore("verify");
 
     // Act
     const history = await run(["history", "--store", store]);
@@ -433,5 +373,67 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     // Assess
     expect(result.code).toBe(1);
     expect(result.err).toContain("no such folder");
+  });
+});
+
+describe("restore, capture and verify usage errors (before anything is read or invoked)", () => {
+  it.each([
+    [
+      "restore --direct without --kubeconfig",
+      ["restore", "--direct"],
+      "--direct needs --kubeconfig FILE (your own access to the cluster)",
+    ],
+    [
+      "restore --direct without a version source",
+      ["restore", "--direct", "--kubeconfig", "kc", "--region", "eu-west-1"],
+      "--direct needs the version to restore: --store s3://BUCKET|DIR, or --snapshot FILE",
+    ],
+    [
+      "restore --direct --snapshot with --to",
+      ["restore", "--direct", "--kubeconfig", "kc", "--snapshot", "cm.yaml", "--to", "latest"],
+      "--to picks a version in --store; it cannot be combined with --snapshot",
+    ],
+    [
+      "restore --direct with --function",
+      ["restore", "--direct", "--kubeconfig", "kc", "--store", "dir", "--function", "fn"],
+      "--function and --region are for the function path, not --direct",
+    ],
+    [
+      "restore --snapshot without --direct",
+      ["restore", "--snapshot", "cm.yaml"],
+      "--snapshot is only for --direct",
+    ],
+    ["restore without --cluster", ["restore"], "--cluster NAME is required (or use --direct)"],
+    [
+      "capture --direct without --kubeconfig",
+      ["capture", "--direct", "--function", "fn"],
+      "--direct needs --kubeconfig FILE (your own access to the cluster)",
+    ],
+    [
+      "capture --direct without --store",
+      ["capture", "--direct", "--kubeconfig", "kc", "--region", "eu-west-1"],
+      "--direct needs --store s3://BUCKET[/prefix] or --store DIR",
+    ],
+    [
+      "verify --direct with --region",
+      ["verify", "--direct", "--kubeconfig", "kc", "--store", "dir", "--region", "eu-west-1"],
+      "--function and --region are for the function path, not --direct",
+    ],
+    [
+      "verify --kubeconfig without --direct",
+      ["verify", "--kubeconfig", "kc"],
+      "--kubeconfig is only for --direct",
+    ],
+    ["capture without --cluster", ["capture"], "--cluster NAME is required (or use --direct)"],
+  ])("%s", async (_label, argv, message) => {
+    // Prepare
+    const recorded = recordingIo();
+
+    // Act
+    const code = await main(argv, recorded.io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(recorded.err()).toBe(`error: ${message}\n`);
   });
 });

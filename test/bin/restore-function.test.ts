@@ -3,29 +3,20 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { CreateClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
-import type { S3Client } from "@aws-sdk/client-s3";
-import type { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
 import { captureCommand } from "../../bin/commands/capture.js";
 import { FunctionInvokeError, restoreCommand } from "../../bin/commands/restore.js";
 import { verifyCommand } from "../../bin/commands/verify.js";
-import { createEksClient, createS3Client, createSnsClient } from "../../lambda/adapters/aws-clients.js";
-import { describeCluster } from "../../lambda/cluster/describe-cluster.js";
 import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
-import { createHandler } from "../../lambda/restore/create-handler.js";
+import {
+  type ClusterAccessAws,
+  clusterAccessHandler,
+  startClusterAccessAws,
+} from "../restore/cluster-access.js";
 import { awsAuth, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "../restore/fixtures.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
-import {
-  clientConfig,
-  createTopicWithQueue,
-  createVersionedBucket,
-  type MotoServer,
-  startMoto,
-} from "../support/moto.js";
+import { createVersionedBucket } from "../support/moto.js";
 import { recordingIo } from "./io.js";
 
 const FUNCTION = "aws-auth-guardian-cluster-access";
@@ -75,32 +66,15 @@ async function startLambdaEmulator(
 }
 
 describe("restore, capture and verify through the cluster-access function (Lambda Invoke → handler → moto + API server)", () => {
-  let moto: MotoServer;
-  let s3: S3Client;
-  let sns: SNSClient;
-  let sqs: SQSClient;
-  let eks: EKSClient;
+  let aws: ClusterAccessAws;
   let apiServer: FakeApiServer;
   let lambda: Awaited<ReturnType<typeof startLambdaEmulator>>;
   let env: Record<string, string>;
   let bucketRun = 0;
-  let topicArn: string;
   let handler: (event: unknown) => Promise<unknown>;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    s3 = createS3Client(moto.env);
-    sns = createSnsClient(moto.env);
-    sqs = new SQSClient(clientConfig(moto.env));
-    eks = createEksClient(moto.env);
-    const topic = await createTopicWithQueue(sns, sqs, "restore-cli-alerts");
-    await eks.send(
-      new CreateClusterCommand({
-        name: "prod",
-        roleArn: "arn:aws:iam::111122223333:role/eks",
-        resourcesVpcConfig: { subnetIds: [] },
-      }),
-    );
+    aws = await startClusterAccessAws("restore-cli-alerts");
     apiServer = await FakeApiServer.start({
       authenticate: (token) =>
         token.startsWith("k8s-aws-v1.") ? { user: "guardian", allowed: true } : undefined,
@@ -113,39 +87,27 @@ describe("restore, capture and verify through the cluster-access function (Lambd
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
     };
-    topicArn = topic.topicArn;
   });
 
   afterAll(async () => {
     await lambda?.close();
     await apiServer?.close();
-    for (const client of [s3, sns, sqs, eks]) client?.destroy();
-    await moto?.stop();
+    await aws?.stop();
   });
 
   beforeEach(async () => {
     bucketRun += 1;
     const bucket = `cli-snapshots-${bucketRun}`;
-    await createVersionedBucket(s3, bucket);
+    await createVersionedBucket(aws.s3, bucket);
     apiServer.remove();
-    handler = createHandler(
+    handler = clusterAccessHandler(
       loadClusterAccessConfig({
         SNAPSHOT_BUCKET: bucket,
-        ALERT_TOPIC_ARN: topicArn,
+        ALERT_TOPIC_ARN: aws.topicArn,
         AWS_REGION: "us-east-1",
       }),
-      {
-        s3,
-        sns,
-        eks,
-        credentials: async () => ({ accessKeyId: "AKIDGUARDIAN", secretAccessKey: "secret" }),
-        describeCluster: async (client, name) => ({
-          ...(await describeCluster(client, name)),
-          endpoint: apiServer.url,
-          caData: apiServer.caData,
-        }),
-        logger: new Logger({ logLevel: "SILENT" }),
-      },
+      aws,
+      apiServer,
     );
     lambda.invocations.length = 0;
   });
@@ -251,12 +213,12 @@ describe("restore, capture and verify through the cluster-access function (Lambd
   it("restore --direct reads the version from --store s3://BUCKET/prefix and records the restore there", async () => {
     // Prepare
     const bucket = `cli-direct-${bucketRun}`;
-    await createVersionedBucket(s3, bucket);
+    await createVersionedBucket(aws.s3, bucket);
     const dir = await mkdtemp(join(tmpdir(), "cli-s3-"));
     const kubeconfig = join(dir, "kubeconfig");
     apiServer.addToken("operator", { user: "operator", allowed: true });
     await writeFile(kubeconfig, apiServer.kubeconfig("operator"));
-    const storeEnv = { ...moto.env };
+    const storeEnv = { ...aws.moto.env };
     const direct = ["--direct", "--kubeconfig", kubeconfig, "--store", `s3://${bucket}/guardian`];
     apiServer.seed(awsAuth(GOOD_DATA));
     expect(await captureCommand([...direct, "--cluster", "prod"], recordingIo().io, { env: storeEnv })).toBe(
@@ -273,6 +235,7 @@ describe("restore, capture and verify through the cluster-access function (Lambd
     expect(code).toBe(0);
     expect(apiServer.object()?.data).toStrictEqual(GOOD_DATA);
     expect(recorded.out()).toContain(`Recorded: s3://${bucket}/guardian/clusters/prod/restores/`);
+    expect(recorded.out()).toMatch(/\/restores\/\d{17}-restored-[0-9a-z]*\.json\n/);
   });
 
   it("fails with a usage error naming --function when no function is known", async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { captureLive, verifyLive } from "../../lambda/restore/capture-verify.js";
 import {
   awsAuth,
@@ -8,18 +8,13 @@ import {
   GOOD_DATA,
   GOOD_REWRITTEN,
   type Rig,
-  startRig,
 } from "./fixtures.js";
+import { rigForEachTest } from "./rig-hooks.js";
 
 describe("capture and verify against an in-test API server", () => {
   let rig: Rig;
-
-  beforeEach(async () => {
-    rig = await startRig();
-  });
-
-  afterEach(async () => {
-    await rig.close();
+  rigForEachTest((started) => {
+    rig = started;
   });
 
   const live = () => ({ client: rig.client, pipeline: rig.pipeline });

@@ -1,30 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { triageAuditEvent } from "../../lambda/core/audit-event.js";
 import { processWrite } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { executeRestore } from "../../lambda/restore/restore.js";
 import { asRole, CLUSTER_ACCOUNT, IDENTITY, updateEvent } from "../support/events.js";
-import {
-  awsAuth,
-  CLUSTER,
-  CollectingNotifier,
-  ESCALATED_DATA,
-  GOOD_DATA,
-  type Rig,
-  startRig,
-} from "./fixtures.js";
+import { awsAuth, CLUSTER, CollectingNotifier, ESCALATED_DATA, GOOD_DATA, type Rig } from "./fixtures.js";
+import { rigForEachTest } from "./rig-hooks.js";
 
 const GUARDIAN_ROLE = "aws-auth-guardian-cluster-access";
 
 describe("the guardian's own restore, as the classifier sees its audit event", () => {
   let rig: Rig;
-
-  beforeEach(async () => {
-    rig = await startRig();
-  });
-
-  afterEach(async () => {
-    await rig.close();
+  rigForEachTest((started) => {
+    rig = started;
   });
 
   it("is routine (restores-last-good, guardian-write) and sends no alert", async () => {

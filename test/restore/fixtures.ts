@@ -5,7 +5,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { locatableRoot } from "../../bin/commands/store-location.js";
 import { LocalBlobStore } from "../../lambda/adapters/local-blob-store.js";
 import { forEksCluster } from "../../lambda/cluster/kube-aws-auth-client.js";
 import { type PipelineDeps, processCapture } from "../../lambda/core/pipeline.js";
@@ -148,7 +147,7 @@ export async function startRig(): Promise<Rig> {
     clusterName: CLUSTER,
   });
   const dir = await mkdtemp(join(tmpdir(), "restore-store-"));
-  const store = new SnapshotStore(locatableRoot(new LocalBlobStore(dir)));
+  const store = new SnapshotStore(new LocalBlobStore(dir));
   const notifier = new CollectingNotifier();
   const pipeline: PipelineDeps = { store, notifier, policy: makePolicy(), now: () => new Date() };
   return {

@@ -1,29 +1,12 @@
-import { Logger } from "@aws-lambda-powertools/logger";
-import { CreateClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import type { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createEksClient, createS3Client, createSnsClient } from "../../lambda/adapters/aws-clients.js";
-import { describeCluster } from "../../lambda/cluster/describe-cluster.js";
 import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
-import {
-  type ClusterAccessResult,
-  createHandler,
-  InvalidEventError,
-} from "../../lambda/restore/create-handler.js";
+import { type ClusterAccessResult, InvalidEventError } from "../../lambda/restore/create-handler.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
-import {
-  clientConfig,
-  createTopicWithQueue,
-  createVersionedBucket,
-  drainQueue,
-  type MotoServer,
-  startMoto,
-} from "../support/moto.js";
-import { awsAuth, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "./fixtures.js";
+import { createVersionedBucket, drainQueue } from "../support/moto.js";
+import { type ClusterAccessAws, clusterAccessHandler, startClusterAccessAws } from "./cluster-access.js";
+import { awsAuth, CLUSTER, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "./fixtures.js";
 
-const CLUSTER = "prod";
 const BUCKET = "guardian-snapshots";
 const GUARDIAN = "arn:aws:sts::111122223333:assumed-role/aws-auth-guardian-cluster-access/fn";
 
@@ -38,13 +21,7 @@ function decodeEksToken(token: string): SeenToken | undefined {
 }
 
 describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () => {
-  let moto: MotoServer;
-  let s3: S3Client;
-  let sns: SNSClient;
-  let sqs: SQSClient;
-  let eks: EKSClient;
-  let topicArn: string;
-  let queueUrl: string;
+  let aws: ClusterAccessAws;
   let server: FakeApiServer;
   let tokens: SeenToken[];
   let invoke: (event: unknown) => Promise<ClusterAccessResult>;
@@ -52,32 +29,19 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
   let prefixRun = 0;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    s3 = createS3Client(moto.env);
-    sns = createSnsClient(moto.env);
-    sqs = new SQSClient(clientConfig(moto.env));
-    eks = createEksClient(moto.env);
-    ({ topicArn, queueUrl } = await createTopicWithQueue(sns, sqs, "guardian-alerts"));
-    await eks.send(
-      new CreateClusterCommand({
-        name: CLUSTER,
-        roleArn: "arn:aws:iam::111122223333:role/eks-cluster",
-        resourcesVpcConfig: { subnetIds: [] },
-      }),
-    );
+    aws = await startClusterAccessAws("guardian-alerts");
   });
 
   afterAll(async () => {
-    for (const client of [s3, sns, sqs, eks]) client?.destroy();
-    await moto?.stop();
+    await aws?.stop();
   });
 
   beforeEach(async () => {
     // A fresh bucket per test: the store's layout is per cluster and tests must not see each other.
     prefixRun += 1;
     const bucket = `${BUCKET}-${prefixRun}`;
-    await createVersionedBucket(s3, bucket);
-    await drainQueue(sqs, queueUrl);
+    await createVersionedBucket(aws.s3, bucket);
+    await drainQueue(aws.sqs, aws.queueUrl);
     tokens = [];
     verifyMetrics = [];
     server = await FakeApiServer.start({
@@ -90,23 +54,11 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
     });
     const config = loadClusterAccessConfig({
       SNAPSHOT_BUCKET: bucket,
-      ALERT_TOPIC_ARN: topicArn,
-      AWS_REGION: moto.env.AWS_REGION,
+      ALERT_TOPIC_ARN: aws.topicArn,
+      AWS_REGION: aws.moto.env.AWS_REGION,
       GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
     });
-    invoke = createHandler(config, {
-      s3,
-      sns,
-      eks,
-      credentials: async () => ({ accessKeyId: "AKIDGUARDIAN", secretAccessKey: "secret" }),
-      // moto's DescribeCluster answers with a made-up endpoint and CA: keep everything it says
-      // (authentication mode, logging) but point the endpoint and CA at the in-test API server.
-      describeCluster: async (client, name) => ({
-        ...(await describeCluster(client, name)),
-        endpoint: server.url,
-        caData: server.caData,
-      }),
-      logger: new Logger({ logLevel: "SILENT" }),
+    invoke = clusterAccessHandler(config, aws, server, {
       recordVerify: (cluster, blindSpot) => verifyMetrics.push([cluster, blindSpot]),
     });
   });
@@ -116,7 +68,7 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
   });
 
   async function keys(bucket: string): Promise<string[]> {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     return (listed.Contents ?? []).map((o) => o.Key ?? "");
   }
 
@@ -168,7 +120,7 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
     await invoke({ action: "capture", cluster: CLUSTER, reason: "baseline" });
     server.seed(awsAuth(ESCALATED_DATA));
     const verify = await invoke({ action: "verify", cluster: CLUSTER });
-    await drainQueue(sqs, queueUrl);
+    await drainQueue(aws.sqs, aws.queueUrl);
 
     // Act
     const preview = await invoke({ action: "restore", cluster: CLUSTER, dryRun: true });
@@ -180,7 +132,7 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
       requestedBy: "oncall@laptop",
       expectLiveResourceVersion: preview.operation === "restore" ? (preview.liveResourceVersion ?? "") : "",
     });
-    const messages = await drainQueue(sqs, queueUrl);
+    const messages = await drainQueue(aws.sqs, aws.queueUrl);
 
     // Assess
     expect(verify).toMatchObject({ operation: "verify", outcome: "drift", blindSpot: true });
@@ -199,9 +151,13 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
     const chatbot = JSON.parse(messages[0]?.Message ?? "{}") as { content?: { description?: string } };
     expect(chatbot.content?.description).toContain(`- role ${CONTRACTOR_ROLE}`);
     const restoreKeys = (await keys(`${BUCKET}-${prefixRun}`)).filter((k) => k.includes("/restores/"));
-    expect(restoreKeys).toHaveLength(2);
-    const body = await s3.send(
-      new GetObjectCommand({ Bucket: `${BUCKET}-${prefixRun}`, Key: restoreKeys.at(-1) }),
+    // One record per attempt, the dry run's too: clusters/<cluster>/restores/<time>-<outcome>-<random>.json
+    expect(restoreKeys).toEqual([
+      expect.stringMatching(/^clusters\/prod\/restores\/\d{17}-dry-run-[0-9a-z]*\.json$/),
+      expect.stringMatching(/^clusters\/prod\/restores\/\d{17}-restored-[0-9a-z]*\.json$/),
+    ]);
+    const body = await aws.s3.send(
+      new GetObjectCommand({ Bucket: `${BUCKET}-${prefixRun}`, Key: restoreKeys[1] }),
     );
     const record = JSON.parse((await body.Body?.transformToString()) ?? "{}") as Record<string, unknown>;
     expect(record).toMatchObject({ outcome: "restored", reason: "undo escalation", by: "oncall@laptop" });
@@ -211,12 +167,12 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
     // Prepare
     server.seed(awsAuth(GOOD_DATA));
     await invoke({ action: "capture", cluster: CLUSTER, reason: "baseline" });
-    await drainQueue(sqs, queueUrl);
+    await drainQueue(aws.sqs, aws.queueUrl);
     server.remove();
 
     // Act
     const verify = await invoke({ action: "verify", cluster: CLUSTER });
-    const alerts = await drainQueue(sqs, queueUrl);
+    const alerts = await drainQueue(aws.sqs, aws.queueUrl);
     const result = await invoke({ action: "restore", cluster: CLUSTER, to: "last-good" });
 
     // Assess

@@ -1,4 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { forEksCluster } from "../../lambda/cluster/kube-aws-auth-client.js";
+import type { VersionRecord } from "../../lambda/core/records.js";
 import { executeRestore, type RestoreDeps } from "../../lambda/restore/restore.js";
 import {
   ADMIN_TOKEN,
@@ -10,18 +12,13 @@ import {
   GOOD_DATA,
   GOOD_REWRITTEN,
   type Rig,
-  startRig,
 } from "./fixtures.js";
+import { rigForEachTest } from "./rig-hooks.js";
 
 describe("executeRestore against an in-test API server (TLS, own CA)", () => {
   let rig: Rig;
-
-  beforeEach(async () => {
-    rig = await startRig();
-  });
-
-  afterEach(async () => {
-    await rig.close();
+  rigForEachTest((started) => {
+    rig = started;
   });
 
   function deps(overrides: Partial<RestoreDeps> = {}): RestoreDeps {
@@ -32,6 +29,16 @@ describe("executeRestore against an in-test API server (TLS, own CA)", () => {
       now: () => new Date(),
       ...overrides,
     };
+  }
+
+  /** A good baseline, then `data` stored as the next version; the live aws-auth is good again. */
+  async function storeAfterBaseline(data: Record<string, string>): Promise<VersionRecord> {
+    rig.server.seed(awsAuth(GOOD_DATA));
+    await rig.capture("baseline");
+    rig.server.seed(awsAuth(data));
+    const stored = await rig.capture("drift");
+    rig.server.seed(awsAuth(GOOD_DATA));
+    return stored;
   }
 
   it("re-creates a deleted aws-auth from the last good version and verifies it", async () => {
@@ -143,11 +150,7 @@ describe("executeRestore against an in-test API server (TLS, own CA)", () => {
 
   it("refuses a version classified dangerous, explains why, records and announces the refusal", async () => {
     // Prepare
-    rig.server.seed(awsAuth(GOOD_DATA));
-    await rig.capture("baseline");
-    rig.server.seed(awsAuth(ESCALATED_DATA));
-    const bad = await rig.capture("drift");
-    rig.server.seed(awsAuth(GOOD_DATA));
+    const bad = await storeAfterBaseline(ESCALATED_DATA);
 
     // Act
     const result = await executeRestore(deps(), { cluster: CLUSTER, to: bad.id });
@@ -170,11 +173,7 @@ describe("executeRestore against an in-test API server (TLS, own CA)", () => {
 
   it("refuses an unparseable version (here also classified dangerous) with the parser's reason", async () => {
     // Prepare
-    rig.server.seed(awsAuth(GOOD_DATA));
-    await rig.capture("baseline");
-    rig.server.seed(awsAuth(BROKEN_DATA));
-    const broken = await rig.capture("drift");
-    rig.server.seed(awsAuth(GOOD_DATA));
+    const broken = await storeAfterBaseline(BROKEN_DATA);
 
     // Act
     const result = await executeRestore(deps(), { cluster: CLUSTER, to: broken.id });
@@ -304,11 +303,7 @@ describe("executeRestore against an in-test API server (TLS, own CA)", () => {
 
   it("records a refused dry run without announcing it", async () => {
     // Prepare
-    rig.server.seed(awsAuth(GOOD_DATA));
-    await rig.capture("baseline");
-    rig.server.seed(awsAuth(ESCALATED_DATA));
-    const bad = await rig.capture("drift");
-    rig.server.seed(awsAuth(GOOD_DATA));
+    const bad = await storeAfterBaseline(ESCALATED_DATA);
 
     // Act
     const result = await executeRestore(deps(), { cluster: CLUSTER, to: bad.id, dryRun: true });
@@ -363,7 +358,6 @@ describe("executeRestore against an in-test API server (TLS, own CA)", () => {
     rig.server.seed(awsAuth(GOOD_DATA));
     await rig.capture("baseline");
     rig.server.addToken("viewer", { user: "viewer", allowed: false });
-    const { forEksCluster } = await import("../../lambda/cluster/kube-aws-auth-client.js");
     const viewer = forEksCluster({
       endpoint: rig.server.url,
       caData: rig.server.caData,
