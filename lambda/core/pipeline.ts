@@ -78,7 +78,7 @@ function alertInput(
 }
 
 /** Publishes once per event key: skipped when the marker says it was already sent. */
-async function alertOnce(
+export async function alertOnce(
   deps: PipelineDeps,
   cluster: string,
   eventKey: string,
@@ -95,11 +95,6 @@ async function advancePointers(store: SnapshotStore, record: VersionRecord): Pro
   if (isGoodRecord(record)) {
     await store.advancePointer("last-good", record);
   }
-}
-
-function storeRoot(store: SnapshotStore): string {
-  const location = store.locate("");
-  return location.replace(/\/$/, "");
 }
 
 /** Processes one write to aws-auth of `cluster`. Throws only on store or notifier failures. */
@@ -131,7 +126,7 @@ export async function processWrite(
           deps,
           cluster,
           write.auditID,
-          alertInput(cluster, policy, classification, history, record, record.audit, storeRoot(store)),
+          alertInput(cluster, policy, classification, history, record, record.audit, store.root()),
         )
       : false;
     return { ...base, class: record.class, recordId: record.id, duplicate: true, alerted };
@@ -161,7 +156,7 @@ export async function processWrite(
           deps,
           cluster,
           write.auditID,
-          alertInput(cluster, policy, classification, history, undefined, audit, storeRoot(store)),
+          alertInput(cluster, policy, classification, history, undefined, audit, store.root()),
         )
       : false;
     return { ...base, class: classification.class, duplicate: !fresh, alerted };
@@ -191,7 +186,7 @@ export async function processWrite(
     await deps.requestCapture(cluster, `content of ${write.verb} ${write.auditID} is not in the audit event`);
     captureRequested = true;
   }
-  const input = alertInput(cluster, policy, classification, history, record, record.audit, storeRoot(store));
+  const input = alertInput(cluster, policy, classification, history, record, record.audit, store.root());
   if (record.kind === "unverified" && !deps.requestCapture) {
     input.findings = [
       ...input.findings,
@@ -276,7 +271,7 @@ export async function processCapture(
           deps,
           cluster,
           `capture-${record.id}`,
-          alertInput(cluster, policy, classification, history, record, undefined, storeRoot(store)),
+          alertInput(cluster, policy, classification, history, record, undefined, store.root()),
         )
       : false;
   return { cluster, recordId: record.id, class: record.class, stored, alerted, drift };

@@ -82,6 +82,11 @@ export class SnapshotStore {
     return this.blobs.locate(key);
   }
 
+  /** The store's root for humans: `s3://bucket[/prefix]` or a folder, without a trailing slash. */
+  root(): string {
+    return this.blobs.locate("").replace(/\/$/, "");
+  }
+
   /** Every record id of a cluster, oldest first. */
   async listIds(cluster: string): Promise<string[]> {
     const prefix = `${clusterPrefix(cluster)}versions/`;

@@ -5,14 +5,13 @@
  * cluster. A difference nobody reported (or a deletion nobody reported) means the guardian missed a
  * write: that is a blind spot and it alerts.
  */
-import { type AlertInput, renderAlert } from "../core/alert.js";
+import type { AlertInput } from "../core/alert.js";
 import { modelOf } from "../core/classify.js";
 import { diffModels } from "../core/diff.js";
-import { type PipelineDeps, processCapture } from "../core/pipeline.js";
+import { alertOnce, type PipelineDeps, processCapture } from "../core/pipeline.js";
 import type { WriteClass } from "../core/policy.js";
 import type { AwsAuthClient } from "../core/ports.js";
 import { type Finding, type VersionRecord, versionId } from "../core/records.js";
-import { storeRoot } from "./restore.js";
 
 export interface LiveDeps {
   client: AwsAuthClient;
@@ -51,19 +50,6 @@ export interface VerifyResult {
   detail: string;
 }
 
-/** Alerts once per `key`, like the pipeline: a marker is written only after the notifier accepted it. */
-async function alertOnce(
-  deps: PipelineDeps,
-  cluster: string,
-  key: string,
-  input: AlertInput,
-): Promise<boolean> {
-  if (await deps.store.alertSent(cluster, key)) return false;
-  await deps.notifier.publish(renderAlert(input));
-  await deps.store.markAlertSent(cluster, key, deps.now().toISOString());
-  return true;
-}
-
 /**
  * A write nobody reported is dangerous whatever it changed: alert it once per `key`, offering the last
  * good version to restore unless that is the record `recordId` itself.
@@ -82,7 +68,7 @@ async function alertBlindSpot(
     class: "dangerous",
     ...alert,
     ...(lastGood?.configMap && lastGood.id !== recordId ? { restoreTarget: lastGood } : {}),
-    storeLocation: storeRoot(deps.store),
+    storeLocation: deps.store.root(),
   });
 }
 

@@ -94,11 +94,6 @@ export interface RestoreResult {
   error?: string;
 }
 
-/** The store's root for humans: `s3://bucket[/prefix]` or a folder, without a trailing slash. */
-export function storeRoot(store: SnapshotStore): string {
-  return store.locate("").replace(/\/$/, "");
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -214,7 +209,7 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
         result.recordLocation = store.locate(key);
       } catch (error) {
         // The cluster may already hold our write: report that, never hide it behind a store failure.
-        warnings.push(`The restore could not be recorded in ${storeRoot(store)}: ${errorText(error)}`);
+        warnings.push(`The restore could not be recorded in ${store.root()}: ${errorText(error)}`);
         log("error", "restore record failed", { error: errorText(error) });
       }
     }
@@ -228,7 +223,7 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
           renderRestoreAlert(result, {
             ...(request.reason ? { reason: request.reason } : {}),
             ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
-            ...(store ? { storeLocation: storeRoot(store) } : {}),
+            ...(store ? { storeLocation: store.root() } : {}),
           }),
         );
         result.notified = true;
@@ -256,7 +251,7 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
     if (!store) throw new Error("executeRestore: a store or an explicit target is required");
     target = await store.resolve(request.cluster, targetName);
     if (!target) {
-      const message = `No version "${targetName}" of cluster ${request.cluster} in ${storeRoot(store)}; list the versions with: aws-auth-guardian history --cluster ${request.cluster}`;
+      const message = `No version "${targetName}" of cluster ${request.cluster} in ${store.root()}; list the versions with: aws-auth-guardian history --cluster ${request.cluster}`;
       return finish({
         outcome: "refused",
         targetName,
