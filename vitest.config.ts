@@ -12,6 +12,8 @@ export default defineConfig({
       POWERTOOLS_LOG_LEVEL: "SILENT",
       POWERTOOLS_METRICS_DISABLED: "true",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      // No test may reach out of this machine: never probe the EC2 instance metadata service.
+      AWS_EC2_METADATA_DISABLED: "true",
     },
   },
 });

@@ -25,6 +25,7 @@ import { keepConfigMap, type VersionRecord } from "../../lambda/core/records.js"
 import type { ClusterAccessEvent } from "../../lambda/restore/create-handler.js";
 import { executeRestore, type RestoreRequest, type RestoreResult } from "../../lambda/restore/restore.js";
 import { type CommandIo, processIo, UsageError } from "./io.js";
+import { type FunctionLookup, resolveFunctionName } from "./stack-outputs.js";
 import { type OpenedStore, onlyCluster, openStore } from "./store-location.js";
 
 export const RESTORE_HELP = `Usage:
@@ -42,8 +43,10 @@ a version without content (a recorded deletion or unverified write), or another 
 
 Through the cluster-access function (default):
   --cluster NAME        the EKS cluster (required)
-  --function NAME       the function (default: $AWS_AUTH_GUARDIAN_FUNCTION, the stack output
-                        ClusterAccessFunctionName)
+  --function NAME       the function (default: $AWS_AUTH_GUARDIAN_FUNCTION, else the output
+                        ClusterAccessFunctionName of the deployed stack)
+  --stack NAME          stack to read that output from (default: $AWS_AUTH_GUARDIAN_STACK or
+                        AwsAuthGuardian)
   --region REGION       region of the function (default: the AWS SDK's)
 
 Direct, with your own access (when the function cannot be used):
@@ -85,6 +88,7 @@ export interface CommandDeps {
 export const CLUSTER_ACCESS_OPTIONS = {
   cluster: { type: "string" },
   function: { type: "string" },
+  stack: { type: "string" },
   region: { type: "string" },
   direct: { type: "boolean" },
   kubeconfig: { type: "string" },
@@ -98,6 +102,7 @@ export const CLUSTER_ACCESS_OPTIONS = {
 export interface ClusterAccessOptions {
   cluster?: string;
   function?: string;
+  stack?: string;
   region?: string;
   direct?: boolean;
   kubeconfig?: string;
@@ -111,12 +116,13 @@ export class FunctionInvokeError extends Error {
   override readonly name = "FunctionInvokeError";
 }
 
-export function functionName(option: string | undefined, env: Env): string {
-  const name = option ?? env.AWS_AUTH_GUARDIAN_FUNCTION;
-  if (name) return name;
-  throw new UsageError(
-    "no cluster-access function given: pass --function NAME (the stack output ClusterAccessFunctionName) or set AWS_AUTH_GUARDIAN_FUNCTION, or use --direct with your own kubeconfig",
-  );
+/** Invokes the function once its name is known; the name is looked up only when first needed. */
+function lazyLambdaInvoke(lookup: FunctionLookup): Invoke {
+  let invoke: Invoke | undefined;
+  return async (event) => {
+    invoke ??= lambdaInvoke(await resolveFunctionName(lookup), lookup.region, lookup.env);
+    return invoke(event);
+  };
 }
 
 /** Lambda Invoke, RequestResponse, without SDK retries: a retried restore could run twice. */
@@ -167,7 +173,14 @@ export function viaFunction(
   const env = deps.env ?? process.env;
   return {
     cluster: values.cluster,
-    invoke: deps.invoke ?? lambdaInvoke(functionName(values.function, env), values.region, env),
+    invoke:
+      deps.invoke ??
+      lazyLambdaInvoke({
+        env,
+        ...(values.function ? { option: values.function } : {}),
+        ...(values.stack ? { stack: values.stack } : {}),
+        ...(values.region ? { region: values.region } : {}),
+      }),
   };
 }
 

@@ -3,10 +3,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
 import { captureCommand } from "../../bin/commands/capture.js";
 import { FunctionInvokeError, restoreCommand } from "../../bin/commands/restore.js";
+import { resolveFunctionName } from "../../bin/commands/stack-outputs.js";
 import { verifyCommand } from "../../bin/commands/verify.js";
 import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
 import {
@@ -16,7 +18,7 @@ import {
 } from "../restore/cluster-access.js";
 import { awsAuth, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "../restore/fixtures.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
-import { createVersionedBucket } from "../support/moto.js";
+import { clientConfig, createVersionedBucket } from "../support/moto.js";
 import { recordingIo } from "./io.js";
 
 const FUNCTION = "aws-auth-guardian-cluster-access";
@@ -238,18 +240,50 @@ describe("restore, capture and verify through the cluster-access function (Lambd
     expect(recorded.out()).toMatch(/\/restores\/\d{17}-restored-[0-9a-z]*\.json\n/);
   });
 
-  it("fails with a usage error naming --function when no function is known", async () => {
-    // Prepare
+  it("fails with a usage error naming --function when no function is known and the stack cannot be read", async () => {
+    // Prepare: CloudFormation answers nowhere (a closed loopback port), with static credentials so that
+    // no credential provider goes looking for instance metadata.
     const recorded = recordingIo();
-    const previous = process.env.AWS_AUTH_GUARDIAN_FUNCTION;
+    const saved = { ...process.env };
     delete process.env.AWS_AUTH_GUARDIAN_FUNCTION;
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_MAX_ATTEMPTS: "1",
+    });
 
     // Act
-    const code = await main(["restore", "--cluster", "prod"], recorded.io);
-    if (previous !== undefined) process.env.AWS_AUTH_GUARDIAN_FUNCTION = previous;
+    const code = await main(["restore", "--cluster", "prod", "--yes"], recorded.io);
+    process.env = saved;
 
     // Assess
     expect(code).toBe(1);
     expect(recorded.err()).toContain("error: no cluster-access function given: pass --function NAME");
+    expect(recorded.err()).toContain("looking up stack AwsAuthGuardian's outputs failed");
+  });
+
+  it("finds the function in the deployed stack's outputs when --function is not given", async () => {
+    // Prepare: a stack in moto's CloudFormation with the output the real stack has.
+    const cfn = new CloudFormationClient(clientConfig(aws.moto.env));
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: "GuardianLookup",
+        TemplateBody: JSON.stringify({
+          Resources: { Queue: { Type: "AWS::SQS::Queue" } },
+          Outputs: { ClusterAccessFunctionName: { Value: "guardian-cluster-access-from-stack" } },
+        }),
+      }),
+    );
+
+    // Act
+    const named = await resolveFunctionName({ stack: "GuardianLookup", env: aws.moto.env });
+    const missing = resolveFunctionName({ stack: "NoSuchGuardianStack", env: aws.moto.env });
+
+    // Assess
+    expect(named).toBe("guardian-cluster-access-from-stack");
+    await expect(missing).rejects.toThrow(/looking up stack NoSuchGuardianStack's outputs failed/);
+    expect(await resolveFunctionName({ option: "given", env: aws.moto.env })).toBe("given");
   });
 });
