@@ -29,8 +29,15 @@ import { median, printTable } from "./report.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
-export async function bundle(entry: string, outfile: string): Promise<number> {
-  await build({
+export interface Bundled {
+  size: number;
+  /** Every file the bundle took in. */
+  inputs: string[];
+}
+
+/** The deployed bundle's settings; `external` leaves packages to the Lambda runtime. */
+export async function bundleWith(entry: string, outfile: string, external: string[] = []): Promise<Bundled> {
+  const result = await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -39,9 +46,15 @@ export async function bundle(entry: string, outfile: string): Promise<number> {
     platform: "node",
     target: "node22",
     banner: { js: BANNER },
+    external,
+    metafile: true,
     logLevel: "silent",
   });
-  return statSync(outfile).size;
+  return { size: statSync(outfile).size, inputs: Object.keys(result.metafile.inputs) };
+}
+
+export async function bundle(entry: string, outfile: string): Promise<number> {
+  return (await bundleWith(entry, outfile)).size;
 }
 
 /** Milliseconds to import a bundle in a fresh Node process, median of `runs`. */

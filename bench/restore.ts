@@ -5,22 +5,22 @@
  * Prints figures; asserts nothing.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { build } from "esbuild";
 import { main } from "../bin/cli.js";
 import type { CommandIo } from "../bin/commands/io.js";
 import { awsAuth, ESCALATED_DATA, GOOD_DATA } from "../test/restore/fixtures.js";
 import { FakeApiServer } from "../test/support/fake-apiserver.js";
-import { bundle, coldInit } from "./classifier.js";
+import { type Bundled, bundle, bundleWith, coldInit } from "./classifier.js";
 import { median, printTable } from "./report.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+/** What the Lambda runtime provides, for the bundles that leave it out. */
+const SDK = ["@aws-sdk/*", "@smithy/*"];
 const TOKEN = "bench-token";
 const RUNS = 25;
 const PROCESS_RUNS = 5;
@@ -97,32 +97,6 @@ async function restoreTimings(): Promise<Array<[string, string]>> {
   }
 }
 
-interface Bundled {
-  size: number;
-  inputs: string[];
-}
-
-/**
- * The deployed bundle's settings (bench/classifier.ts's `bundle`), but with @aws-sdk/* and @smithy/*
- * left to the Lambda runtime, and the files it took in: that `bundle` has neither option.
- */
-async function bundleSdkExternal(entry: string, outfile: string): Promise<Bundled> {
-  const result = await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "node",
-    target: "node22",
-    banner: { js: BANNER },
-    external: ["@aws-sdk/*", "@smithy/*"],
-    metafile: true,
-    logLevel: "silent",
-  });
-  return { size: statSync(outfile).size, inputs: Object.keys(result.metafile.inputs) };
-}
-
 async function bundleFigures(): Promise<Array<[string, string]>> {
   // Inside node_modules so that a bundle with the SDK left external still resolves it, as in Lambda.
   const dir = join(ROOT, "node_modules/.cache/aws-auth-guardian-bench");
@@ -131,11 +105,12 @@ async function bundleFigures(): Promise<Array<[string, string]>> {
   const full = join(dir, "cluster-access.mjs");
   const fullSize = await bundle(entry, full);
   const slim = join(dir, "cluster-access-sdk-external.mjs");
-  const slimBundle = await bundleSdkExternal(entry, slim);
+  const slimBundle = await bundleWith(entry, slim, SDK);
   // The SDK is all that is left out, so these list every other package the full bundles hold.
-  const classifier = await bundleSdkExternal(
+  const classifier = await bundleWith(
     join(ROOT, "lambda/classifier/handler.ts"),
     join(dir, "classifier-sdk-external.mjs"),
+    SDK,
   );
   const kubeIn = (b: Bundled) => b.inputs.some((i) => i.includes("@kubernetes/client-node"));
   return [
