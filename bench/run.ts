@@ -8,10 +8,12 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { benchAnalyze } from "./analyze.js";
 import { benchClassifier } from "./classifier.js";
+import { benchCli } from "./cli.js";
 import { printTable } from "./report.js";
 
 printTable("analyze (issue 2)", benchAnalyze());
 printTable("classifier (issue 3)", await benchClassifier());
+printTable("command line (issue 12)", benchCli());
 
 const restore = fileURLToPath(new URL("./restore.ts", import.meta.url));
 if (existsSync(restore)) {
