@@ -11,6 +11,7 @@ export interface AnalyzeOptions {
   trustedWriter?: string[];
   format: "text" | "json";
   failOn?: string[];
+  allowUnusable?: boolean;
 }
 
 export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options: values, io }) => {
@@ -53,14 +54,48 @@ export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options
       `warning: ${problem.source}: ${problem.reason}${problem.auditID ? ` (auditID ${problem.auditID})` : ""}\n`,
     );
   }
-  if (result.writes.length === 0 && result.irrelevant === 0 && result.problems.length > 0) {
+  const events = result.writes.length + result.duplicates + result.irrelevant;
+  const unusable = result.problems.length;
+  if (format === "text") io.out(`\n${textSummary(result)}\n`);
+  // Always say what was read, so that "no dangerous write" is never mistaken for "nothing was read".
+  io.err(`${readSummary(events, result.writes.length, result.duplicates, unusable, inputs.length)}\n`);
+  if (events === 0 && unusable > 0) {
     io.err("error: no usable audit event in the input\n");
     return 1;
   }
-  if (format === "text") io.out(`\n${textSummary(result)}\n`);
   const failed = result.writes.some((w) => failOn.includes(w.processed.classification.class));
-  return failed ? 2 : 0;
+  if (failed) return 2;
+  if (failOn.length > 0 && !values.allowUnusable) {
+    // A gate that passes on input it could not read would vouch for writes it never saw.
+    if (unusable > 0) {
+      io.err(
+        `error: --fail-on: ${plural(unusable, "unusable line")} in the input; the writes in them were not judged (--allow-unusable accepts this)\n`,
+      );
+      return 1;
+    }
+    if (events === 0) {
+      io.err("error: --fail-on: the input holds no audit event (--allow-unusable accepts this)\n");
+      return 1;
+    }
+  }
+  return 0;
 };
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/** `read 100 audit events from 2 inputs: 7 writes to aws-auth (1 duplicate skipped), 0 unusable lines` */
+export function readSummary(
+  events: number,
+  writes: number,
+  duplicates: number,
+  unusable: number,
+  inputs: number,
+): string {
+  const skipped = duplicates > 0 ? ` (${plural(duplicates, "duplicate")} skipped)` : "";
+  return `read ${plural(events, "audit event")} from ${plural(inputs, "input")}: ${plural(writes, "write")} to aws-auth${skipped}, ${plural(unusable, "unusable line")}`;
+}
 
 async function readInput(name: string, io: CommandIo): Promise<Buffer> {
   if (name === "-") return io.readStdin();

@@ -33,7 +33,10 @@ export const COMMANDS: CommandDefinition[] = [
     summary: "judge every write to aws-auth in exported audit logs",
     description: `Reads audit events (raw lines, a CloudWatch Logs subscription event, the decoded payload, or the JSON printed by \`aws logs filter-log-events\`; gzip allowed) from FILEs in the order given, or stdin, and judges every write to kube-system/aws-auth.`,
     after: `
-Exit status: 0 when it ran (dangerous findings included), 2 when --fail-on matched, 1 on unusable input.`,
+Ends with what it read (audit events, writes to aws-auth, unusable lines) on stderr.
+
+Exit status: 0 when it ran (dangerous findings included); 2 when --fail-on matched; 1 when nothing in the
+input was usable, or with --fail-on when any line was unusable or no event was read (unless --allow-unusable).`,
     options: (command) =>
       command
         .option("--baseline <file>", "aws-auth before the first event (kubectl get cm aws-auth -o yaml|json)")
@@ -51,8 +54,12 @@ Exit status: 0 when it ran (dangerous findings included), 2 when --fail-on match
         )
         .option(
           "--fail-on <classes>",
-          "exit 2 when a write has one of these classes, comma-separated (e.g. dangerous); repeatable",
+          "exit 2 when a write has one of these classes, comma-separated (e.g. dangerous); repeatable. Unusable input, or none, then fails the run (exit 1)",
           collect,
+        )
+        .option(
+          "--allow-unusable",
+          "with --fail-on: judge what could be read and pass despite unusable lines",
         ),
     load: async () => (await import("./analyze.js")).analyzeCommand,
   },

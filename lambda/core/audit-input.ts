@@ -15,6 +15,7 @@ import {
   triageAuditEvent,
   triageTruncatedMessage,
 } from "./audit-event.js";
+import { splitRecords } from "./records-splitter.js";
 
 export interface InputProblem {
   /** Where: `file:line`, `logEvent <id>`, … */
@@ -183,10 +184,18 @@ export function decodeAwsLogsEvent(event: unknown, source = "awslogs"): DecodedI
 function decodeJsonDocument(value: unknown, source: string): DecodedInput | undefined {
   if (!isRecord(value)) {
     if (Array.isArray(value)) {
-      return value.reduce<DecodedInput>(
-        (acc, item, index) => merge(acc, decodeJsonDocument(item, `${source}[${index}]`) ?? emptyResult()),
-        emptyResult(),
-      );
+      return value.reduce<DecodedInput>((acc, item, index) => {
+        const itemSource = `${source}[${index}]`;
+        return merge(
+          acc,
+          decodeJsonDocument(item, itemSource) ?? {
+            ...emptyResult(),
+            problems: [
+              { source: itemSource, reason: "array item is neither an audit event nor a log export" },
+            ],
+          },
+        );
+      }, emptyResult());
     }
     return undefined;
   }
@@ -231,19 +240,25 @@ export function decodeAuditInput(input: Buffer | string, name: string): DecodedI
     }
   }
   const result = emptyResult();
-  text.split("\n").forEach((line, index) => {
-    if (line.trim() === "") return;
-    const source = `${name}:${index + 1}`;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      merge(result, decodeMessage(line, { source }));
-      return;
-    }
-    const decoded = decodeJsonDocument(parsed, source);
-    if (decoded) merge(result, decoded);
-    else result.problems.push({ source, reason: "JSON line is neither an audit event nor a log export" });
-  });
+  for (const record of splitRecords(text)) merge(result, decodeRecord(record.text, `${name}:${record.line}`));
   return result;
+}
+
+/**
+ * One record of a text input (see records-splitter.ts): a line, or a JSON document printed over
+ * several lines. `source` labels its problems.
+ */
+export function decodeRecord(text: string, source: string): DecodedInput {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return decodeMessage(text, { source });
+  }
+  return (
+    decodeJsonDocument(parsed, source) ?? {
+      ...emptyResult(),
+      problems: [{ source, reason: "JSON line is neither an audit event nor a log export" }],
+    }
+  );
 }

@@ -110,7 +110,9 @@ describe("the Done-when sequence (committed fixture)", () => {
       "json",
     ]);
     expect(result.code).toBe(0);
-    expect(result.err).toBe("");
+    expect(result.err).toBe(
+      "read 15 audit events from 1 input: 14 writes to aws-auth (1 duplicate skipped), 0 unusable lines\n",
+    );
     const lines = jsonLines(result.out);
     const expected = doneWhenSequence().filter((s) => s.expect !== undefined);
     expect(lines.map((l) => l.class)).toEqual(expected.map((s) => s.expect));
@@ -320,7 +322,88 @@ describe("inputs", () => {
     const { code, out, err } = await run(["analyze", file("mixed.jsonl"), "--format", "json"]);
     expect(code).toBe(0);
     expect(jsonLines(out).map((l) => l.class)).toEqual(["dangerous", "rejected"]);
-    expect(err).toBe(`warning: ${file("mixed.jsonl")}:2: not JSON: "garbage"\n`);
+    expect(err).toBe(
+      `warning: ${file("mixed.jsonl")}:2: not JSON: "garbage"\nread 2 audit events from 1 input: 2 writes to aws-auth, 1 unusable line\n`,
+    );
+  });
+});
+
+describe("honest exits: what was read, and a gate that does not pass on what it could not read", () => {
+  const lines = () => labLines(LAB_FILES.escalationPatch).concat(labLines(LAB_FILES.delete));
+
+  it("reads `jq .` output (pretty-printed events one after another) as the same events: the dangerous write fails the gate", async () => {
+    // Prepare
+    await writeFile(file("events.jsonl"), `${lines().join("\n")}\n`);
+    await writeFile(
+      file("jq.json"),
+      `${lines()
+        .map((l) => JSON.stringify(JSON.parse(l), null, 2))
+        .join("\n")}\n`,
+    );
+
+    // Act
+    const pretty = await run(["analyze", file("jq.json"), "--fail-on", "dangerous", "--format", "json"]);
+    const compact = await run([
+      "analyze",
+      file("events.jsonl"),
+      "--fail-on",
+      "dangerous",
+      "--format",
+      "json",
+    ]);
+
+    // Assess
+    expect(pretty.code).toBe(2);
+    expect(pretty.out).toBe(compact.out);
+    expect(jsonLines(pretty.out).map((l) => l.class)).toContain("dangerous");
+    expect(pretty.err).toBe(
+      `read ${lines().length} audit events from 1 input: 2 writes to aws-auth, 0 unusable lines\n`,
+    );
+  });
+
+  it("--fail-on fails (exit 1) on unusable lines even when nothing readable matched, unless --allow-unusable", async () => {
+    // Prepare: one routine write and a line cut to garbage.
+    await writeFile(
+      file("partly.jsonl"),
+      `${labLines(LAB_FILES.ssoEditPatch).join("\n")}\n{"kind":"Ev\u0000\n`,
+    );
+
+    // Act
+    const gated = await run(["analyze", file("partly.jsonl"), "--fail-on", "dangerous"]);
+    const allowed = await run([
+      "analyze",
+      file("partly.jsonl"),
+      "--fail-on",
+      "dangerous",
+      "--allow-unusable",
+    ]);
+    const ungated = await run(["analyze", file("partly.jsonl")]);
+
+    // Assess
+    expect(gated.code).toBe(1);
+    expect(gated.err).toContain(", 1 unusable line\n");
+    expect(gated.err).toMatch(
+      /error: --fail-on: 1 unusable line in the input; the writes in them were not judged \(--allow-unusable accepts this\)\n$/,
+    );
+    expect(allowed.code).toBe(0);
+    expect(ungated.code).toBe(0);
+  });
+
+  it.each([
+    [
+      "an array of numbers",
+      "[1,2,3]",
+      1,
+      /read 0 audit events from 1 input: 0 writes to aws-auth, 3 unusable lines\nerror: no usable audit event in the input\n$/,
+    ],
+    ["an empty file", "", 0, /^read 0 audit events from 1 input: 0 writes to aws-auth, 0 unusable lines\n$/],
+  ])("%s is reported, never a silent pass", async (_label, content, code, message) => {
+    await writeFile(file("odd.json"), content);
+    const result = await run(["analyze", file("odd.json")]);
+    expect(result.code).toBe(code);
+    expect(result.err).toMatch(message);
+    const gated = await run(["analyze", file("odd.json"), "--fail-on", "dangerous"]);
+    expect(gated.code).toBe(1);
   });
 });
 
@@ -381,7 +464,7 @@ describe("unusable input and bad arguments: exit 1 with a clear message", () => 
         await writeFile(file("junk.txt"), "this is not an audit log\nnor is this\n");
         return ["analyze", file("junk.txt")];
       },
-      /^warning: .*junk\.txt:1: not JSON.*\nwarning: .*junk\.txt:2: not JSON.*\nerror: no usable audit event in the input\n$/,
+      /^warning: .*junk\.txt:1: not JSON.*\nwarning: .*junk\.txt:2: not JSON.*\nread 0 audit events from 1 input: 0 writes to aws-auth, 2 unusable lines\nerror: no usable audit event in the input\n$/,
     ],
     [
       "a file that does not exist",
@@ -456,7 +539,9 @@ describe("the real binary", () => {
       ],
       { cwd: ROOT },
     );
-    expect(stderr).toBe("");
+    expect(stderr).toBe(
+      "read 15 audit events from 1 input: 14 writes to aws-auth (1 duplicate skipped), 0 unusable lines\n",
+    );
     expect(jsonLines(stdout).map((l) => l.class)).toEqual(
       doneWhenSequence().flatMap((s) => (s.expect ? [s.expect] : [])),
     );

@@ -116,6 +116,51 @@ describe("raw audit events", () => {
     expect(decoded.writes[0]?.write.stored?.metadata.resourceVersion).toBe("208");
   });
 
+  it("reads pretty-printed events one after another (what `jq .` prints), each named by its first line", () => {
+    // Prepare: jq prints every event over many lines, one after the other, no separator.
+    const events = incidentLines().map((l) => JSON.parse(l) as AuditEventJson);
+    const text = events.map((e) => JSON.stringify(e, null, 2)).join("\n");
+    const firstLines: number[] = [];
+    let line = 1;
+    for (const e of events) {
+      firstLines.push(line);
+      line += JSON.stringify(e, null, 2).split("\n").length;
+    }
+
+    // Act
+    const decoded = decodeAuditInput(text, "jq.json");
+
+    // Assess
+    expect(decoded.problems).toEqual([]);
+    expect(auditIDs(decoded)).toEqual(INCIDENT_WRITE_IDS);
+    expect(decoded.irrelevant).toBe(events.length - INCIDENT_WRITE_IDS.length);
+    const index = events.findIndex((e) => e.auditID === INCIDENT_WRITE_IDS[0]);
+    expect(decoded.writes[0]?.source).toBe(`jq.json:${firstLines[index]}`);
+  });
+
+  it("reports a pretty-printed document cut short, and reads the lines before it", () => {
+    const [first, second] = incidentLines();
+    const cut = JSON.stringify(JSON.parse(second as string), null, 2)
+      .split("\n")
+      .slice(0, 12)
+      .join("\n");
+    const decoded = decodeAuditInput(`${first}\n${cut}\n`, "cut.json");
+    expect(decoded.irrelevant + decoded.writes.length).toBe(1);
+    expect(decoded.problems).toHaveLength(1);
+    expect(decoded.problems[0]?.source).toBe("cut.json:2");
+  });
+
+  it("reports JSON that holds no event: an array of numbers, an object of another kind", () => {
+    expect(decodeAuditInput("[1,2,3]", "numbers.json").problems.map((p) => p.source)).toEqual([
+      "numbers.json[0]",
+      "numbers.json[1]",
+      "numbers.json[2]",
+    ]);
+    expect(decodeAuditInput('{"hello":"world"}\n', "other.json").problems).toEqual([
+      { source: "other.json:1", reason: "JSON line is neither an audit event nor a log export" },
+    ]);
+  });
+
   it("reads an EventList (what a webhook audit backend posts) and a JSON array of events", () => {
     const items = incidentLines().map((l) => JSON.parse(l) as AuditEventJson);
     const list = { kind: "EventList", apiVersion: "audit.k8s.io/v1", metadata: {}, items };
