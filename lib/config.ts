@@ -144,6 +144,8 @@ function readClusters(raw: unknown): readonly string[] | "discover" {
   const expected = `a list of EKS cluster names, e.g. ["prod-eu-1"], or the string "${DISCOVER}" to guard every cluster in the region`;
   if (raw === undefined || raw === null) throw missing("clusters", expected);
   if (raw === DISCOVER) return DISCOVER;
+  // `-c clusters=prod`: one cluster, given as a plain name.
+  if (typeof raw === "string" && CLUSTER_NAME.test(raw)) return [raw];
   const value = fromCommandLine(raw, "array");
   if (!Array.isArray(value)) throw wrong("clusters", raw, expected);
   if (value.length === 0) {
@@ -163,6 +165,73 @@ function readClusters(raw: unknown): readonly string[] | "discover" {
     throw new ConfigError(`context key "clusters" names "${duplicate}" twice; list each cluster once.`);
   }
   return names;
+}
+
+/**
+ * Context keys that are neither the guardian's nor the CDK's: a typo (`cluster` for `clusters`) would
+ * otherwise be ignored and the stack deployed without what the key meant to set.
+ *
+ * @throws ConfigError naming the first unknown key and the closest known one
+ */
+export function checkContextKeys(keys: readonly string[]): void {
+  for (const key of keys) {
+    if ((CONFIG_KEYS as readonly string[]).includes(key) || isCdkContextKey(key)) continue;
+    const closest = closestKey(key);
+    throw new ConfigError(
+      `unknown context key "${key}"${closest ? `; did you mean "${closest}"?` : ""} The guardian reads ${CONFIG_KEYS.join(", ")}.`,
+    );
+  }
+}
+
+/** Keys the CDK itself sets or reads: feature flags (`@aws-cdk/…`), `aws:cdk:…`, lookups (`…:account=…`). */
+function isCdkContextKey(key: string): boolean {
+  return key.startsWith("@") || key.includes(":") || CDK_PLAIN_KEYS.includes(key);
+}
+
+/** CDK context keys without a namespace. */
+const CDK_PLAIN_KEYS = ["acknowledged-issue-numbers", "cdk-bootstrap-stack-name", "assetOutdir"];
+
+/** The known key closest to `key` by edit distance, when it is close enough to be a typo. */
+function closestKey(key: string): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const known of CONFIG_KEYS) {
+    const distance = editDistance(key.toLowerCase(), known.toLowerCase());
+    if (!best || distance < best.distance) best = { key: known, distance };
+  }
+  if (!best) return undefined;
+  const prefix = best.key.toLowerCase().startsWith(key.toLowerCase()) && key.length >= 3;
+  return best.distance <= Math.max(2, Math.floor(best.key.length / 3)) || prefix ? best.key : undefined;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i] as number[];
+      const up = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row[j] = best;
+    }
+  }
+  return (rows[a.length] as number[])[b.length] as number;
+}
+
+/** What synth should warn about in a configuration that is valid but probably not what was meant. */
+export function configWarnings(config: GuardianConfig): string[] {
+  const warnings: string[] = [];
+  if (config.alertEmails.length === 0 && !config.slack) {
+    warnings.push(
+      'No alert destination: "alertEmails" is empty and "slack" is not set, so alerts reach only the SNS topic, which nobody is subscribed to. Add an address to "alertEmails", or "slack", or subscribe to the topic yourself.',
+    );
+  }
+  return warnings;
 }
 
 function readAlertEmails(raw: unknown): readonly string[] {

@@ -44,4 +44,15 @@ describe("bin/app.ts", () => {
     );
     expect(result.stderr).not.toContain("    at ");
   });
+
+  it("fails on an unknown context key with the closest known one (-c cluster=prod)", () => {
+    // Act
+    const result = runApp({ ...CDK_CONTEXT, cluster: "prod" });
+
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'aws-auth-guardian configuration error: unknown context key "cluster"; did you mean "clusters"?',
+    );
+  });
 });

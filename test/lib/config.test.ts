@@ -2,7 +2,14 @@
  * The cdk.json configuration: what is accepted, the defaults, and the messages that say what to fix.
  */
 import { describe, expect, it } from "vitest";
-import { CONFIG_KEYS, ConfigError, loadGuardianConfig, rateToMinutes } from "../../lib/config.js";
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  checkContextKeys,
+  configWarnings,
+  loadGuardianConfig,
+  rateToMinutes,
+} from "../../lib/config.js";
 import { CDK_CONTEXT } from "./synth.js";
 
 const VALID = {
@@ -141,8 +148,8 @@ describe("loadGuardianConfig", () => {
     ],
     [
       'clusters is neither a list nor "discover"',
-      { ...VALID, clusters: "all" },
-      /"clusters" is "all"; expected a list of EKS cluster names.*"discover"/,
+      { ...VALID, clusters: "prod eu" },
+      /"clusters" is "prod eu"; expected a list of EKS cluster names.*"discover"/,
     ],
     ["clusters is empty", { ...VALID, clusters: [] }, /"clusters" is an empty list/],
     [
@@ -296,6 +303,60 @@ describe("loadGuardianConfig", () => {
     // Assess
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(message);
+  });
+});
+
+describe("checkContextKeys", () => {
+  it("accepts the guardian's keys and the CDK's own (feature flags, aws:cdk:…, lookups)", () => {
+    expect(() => checkContextKeys(Object.keys(CDK_CONTEXT))).not.toThrow();
+    expect(() =>
+      checkContextKeys([
+        "aws:cdk:enable-path-metadata",
+        "availability-zones:account=111122223333:region=eu-west-1",
+        "acknowledged-issue-numbers",
+      ]),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ["cluster", "clusters"],
+    ["alertEmail", "alertEmails"],
+    ["trustedWriter", "trustedWriters"],
+    ["verifyschedule", "verifySchedule"],
+    ["slak", "slack"],
+  ])("fails on %s, naming the closest key %s", (typo, known) => {
+    expect(() => checkContextKeys([...CONFIG_KEYS, typo])).toThrow(
+      new RegExp(`^unknown context key "${typo}"; did you mean "${known}"\\?`),
+    );
+  });
+
+  it("fails on a key like no other without guessing", () => {
+    expect(() => checkContextKeys(["xyzzy"])).toThrow(
+      /^unknown context key "xyzzy" The guardian reads clusters,/,
+    );
+  });
+});
+
+describe("configWarnings", () => {
+  it("warns when alerts have no destination: no e-mail, no Slack", () => {
+    const warnings = configWarnings(load({ ...VALID, alertEmails: [] }));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^No alert destination: "alertEmails" is empty and "slack" is not set/);
+  });
+
+  it("is quiet with an e-mail address or a Slack channel", () => {
+    expect(configWarnings(load(VALID))).toEqual([]);
+    expect(
+      configWarnings(
+        load({ ...VALID, alertEmails: [], slack: { workspaceId: "T0123ABCD", channelId: "C0123ABCD" } }),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe("a single cluster given as a string", () => {
+  it("is a list of one (-c clusters=prod)", () => {
+    expect(load({ ...VALID, clusters: "prod-eu-1" }).clusters).toEqual(["prod-eu-1"]);
   });
 });
 
