@@ -199,7 +199,7 @@ export function renderEmail(input: AlertInput): string {
     out.push(`Audit ID:  ${input.audit.auditID}`);
   } else if (input.record?.capture) {
     out.push(
-      `When:      ${input.record.capture.at} (captured from the cluster: ${input.record.capture.reason})`,
+      `When:      ${input.record.capture.at || "(unknown)"} (${input.record.capture.from === "file" ? "read from a file" : "captured from the cluster"}: ${input.record.capture.reason})`,
     );
   }
   if (input.record) out.push(`Version:   ${input.record.id}`);

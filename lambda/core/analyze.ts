@@ -56,6 +56,7 @@ export class Analyzer {
           this.options.baseline,
           "baseline given with --baseline",
           this.options.baseline.metadata.creationTimestamp ?? "",
+          "file",
         );
       }
       this.timelines.set(cluster, timeline);

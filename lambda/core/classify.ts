@@ -65,7 +65,9 @@ function describeRecord(record: VersionRecord): string {
   const who = record.audit
     ? ` by ${record.audit.actor.username}`
     : record.capture
-      ? " (captured from the cluster)"
+      ? record.capture.from === "file"
+        ? " (read from a file)"
+        : " (captured from the cluster)"
       : "";
   return `version ${record.id} (${record.time}${who})`;
 }

@@ -243,12 +243,18 @@ export interface CaptureOutcome {
   drift: boolean;
 }
 
+export interface CaptureOptions {
+  /** The live object is what this restore (described for people) wrote: no alert, no blind spot. */
+  writtenByRestore?: string;
+}
+
 /** Files the live aws-auth read from the cluster as a version (capture, baseline, verify). */
 export async function processCapture(
   deps: PipelineDeps,
   cluster: string,
   live: ConfigMapObject,
   reason: string,
+  options: CaptureOptions = {},
 ): Promise<CaptureOutcome> {
   const { store, policy } = deps;
   const at = deps.now().toISOString();
@@ -270,7 +276,21 @@ export async function processCapture(
   }
   const placed = placeRecord("version", latestResourceVersionOf(ids), resourceVersion, captureRef(at));
   const history = await store.historyBefore(cluster, ids, placed.id);
-  const classification = classifyContent(live, undefined, history, policy);
+  const judged = classifyContent(live, undefined, history, policy);
+  // The guardian's own restore wrote it: it announced itself when it did; say so, and stay quiet.
+  const classification = options.writtenByRestore
+    ? {
+        ...judged,
+        findings: [
+          ...judged.findings,
+          {
+            id: "guardian-write",
+            severity: "info" as const,
+            message: `Written by the guardian's restore: ${options.writtenByRestore}.`,
+          },
+        ],
+      }
+    : judged;
   const record = recordForCapture(cluster, live, reason, at, classification, placed, history);
   const stored = await store.putRecord(record);
   await advancePointers(store, record);

@@ -50,8 +50,11 @@ export interface VersionRecord {
   configMap?: ConfigMapObject;
   /** The write that produced this record; absent for a capture from the live cluster. */
   audit?: AuditSummary;
-  /** Set when the content was read from the cluster instead of an audit event. */
-  capture?: { reason: string; at: string };
+  /**
+   * Set when the content was read instead of taken from an audit event: from the cluster, or (`from:
+   * "file"`) from a file the operator gave (`analyze --baseline`).
+   */
+  capture?: { reason: string; at: string; from?: "file" };
   class: WriteClass;
   findings: Finding[];
   /**

@@ -100,6 +100,7 @@ export function recordForCapture(
   classification: Classification,
   placed: { id: string; resourceVersion?: string },
   history: HistoryContext,
+  from: CaptureSource = "cluster",
 ): VersionRecord {
   return {
     kind: "version",
@@ -108,7 +109,7 @@ export function recordForCapture(
     ...(placed.resourceVersion ? { resourceVersion: placed.resourceVersion } : {}),
     time: at,
     configMap: keepConfigMap(live),
-    capture: { reason, at },
+    capture: { reason, at, ...(from === "file" ? { from } : {}) },
     class: classification.class,
     findings: classification.findings,
     ...(classification.good === false ? { good: false } : {}),
@@ -116,9 +117,14 @@ export function recordForCapture(
   };
 }
 
-/** A capture is filed under its resourceVersion with a ref made of the capture time. */
-export function captureRef(at: string): string {
-  return `capture-${at.replace(/[^0-9]/g, "")}`;
+/** Where captured content was read: the live cluster, or a file the operator gave. */
+export type CaptureSource = "cluster" | "file";
+
+/** A capture is filed under its resourceVersion with a ref made of its source and the capture time. */
+export function captureRef(at: string, from: CaptureSource = "cluster"): string {
+  const digits = at.replace(/[^0-9]/g, "");
+  const tag = from === "file" ? "file" : "capture";
+  return digits ? `${tag}-${digits}` : tag;
 }
 
 export interface ProcessedWrite {
@@ -203,6 +209,7 @@ export class Timeline {
     configMap: ConfigMapObject,
     reason: string,
     at: string,
+    from: CaptureSource = "cluster",
   ): { record: VersionRecord; classification: Classification } {
     const resourceVersion = configMap.metadata.resourceVersion;
     const existing = this.records.find((r) => r.kind === "version" && r.resourceVersion === resourceVersion);
@@ -212,10 +219,24 @@ export class Timeline {
         classification: { class: existing.class, findings: existing.findings, recordKind: "none" },
       };
     }
-    const placed = placeRecord("version", this.latestResourceVersion(), resourceVersion, captureRef(at));
+    const placed = placeRecord(
+      "version",
+      this.latestResourceVersion(),
+      resourceVersion,
+      captureRef(at, from),
+    );
     const history = historyBefore(this.records, placed.id);
     const classification = classifyContent(configMap, undefined, history, this.policy);
-    const record = recordForCapture(this.cluster, configMap, reason, at, classification, placed, history);
+    const record = recordForCapture(
+      this.cluster,
+      configMap,
+      reason,
+      at,
+      classification,
+      placed,
+      history,
+      from,
+    );
     this.insert(record);
     return { record, classification };
   }

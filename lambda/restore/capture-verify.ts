@@ -8,9 +8,9 @@
 import type { AlertInput } from "../core/alert.js";
 import { modelOf } from "../core/classify.js";
 import { diffModels } from "../core/diff.js";
-import { alertOnce, type PipelineDeps, processCapture } from "../core/pipeline.js";
+import { alertOnce, type CaptureOptions, type PipelineDeps, processCapture } from "../core/pipeline.js";
 import type { WriteClass } from "../core/policy.js";
-import type { AwsAuthClient } from "../core/ports.js";
+import type { AwsAuthClient, ConfigMapObject } from "../core/ports.js";
 import { type Finding, type VersionRecord, versionId } from "../core/records.js";
 
 export interface LiveDeps {
@@ -139,6 +139,57 @@ async function unrecordedRecreation(
   });
 }
 
+/**
+ * The guardian's own restore that wrote exactly this object: a `restored` restore record with the
+ * live resourceVersion. A restore with the operator's own kubeconfig (`restore --direct`) files no
+ * version, and no audit event may ever reach the store; without this, the next verify would take
+ * the restored content for a write nobody reported.
+ */
+async function writtenByRestore(
+  deps: PipelineDeps,
+  cluster: string,
+  live: ConfigMapObject,
+): Promise<CaptureOptions> {
+  const resourceVersion = live.metadata.resourceVersion;
+  if (!resourceVersion) return {};
+  const restores = await deps.store.listRestores(cluster);
+  const restore = restores.find(
+    (r) => r.outcome === "restored" && !r.dryRun && r.resourceVersionWritten === resourceVersion,
+  );
+  return restore
+    ? {
+        writtenByRestore: `version ${restore.target} put back at ${restore.at}${restore.by ? ` by ${restore.by}` : ""}`,
+      }
+    : {};
+}
+
+/** The live aws-auth differs from the latest record though it went back to the last good version. */
+async function unrecordedChange(
+  deps: PipelineDeps,
+  cluster: string,
+  latest: VersionRecord,
+  recordId: string,
+): Promise<boolean> {
+  const record = await deps.store.getRecord(cluster, recordId);
+  const findings: Finding[] = [
+    {
+      id: "unrecorded-change",
+      severity: "high",
+      message: `The live aws-auth differs from the guardian's latest record (${latest.id}, ${latest.time}) and no audit event or restore explains it: the guardian missed a write (audit logging off, subscription filter removed or delivery skipped).`,
+    },
+    ...(record?.findings ?? []),
+  ];
+  return alertBlindSpot(deps, cluster, `unrecorded-${recordId}`, recordId, {
+    severity: "high",
+    findings,
+    ...(record ? { record } : {}),
+    comparedWith: latest,
+    ...(record?.configMap && latest.configMap
+      ? { diff: diffModels(modelOf(latest.configMap), modelOf(record.configMap)) }
+      : {}),
+  });
+}
+
 /** Reads the live aws-auth and stores it as a version (no-op when that resourceVersion is known). */
 export async function captureLive(deps: LiveDeps, cluster: string, reason: string): Promise<CaptureResult> {
   const live = await deps.client.read();
@@ -166,7 +217,14 @@ export async function captureLive(deps: LiveDeps, cluster: string, reason: strin
       detail: `aws-auth does not exist on ${deps.client.target}; nothing to capture${latest ? ` (the latest record, ${latest.id}, is a ${latest.kind})` : ""}`,
     };
   }
-  const outcome = await processCapture(deps.pipeline, cluster, live, reason);
+  const restored = await writtenByRestore(deps.pipeline, cluster, live);
+  const outcome = await processCapture(
+    deps.pipeline,
+    cluster,
+    live,
+    restored.writtenByRestore ? `${reason} after the guardian's restore` : reason,
+    restored,
+  );
   return {
     operation: "capture",
     cluster,
@@ -215,7 +273,14 @@ export async function verifyLive(deps: LiveDeps, cluster: string): Promise<Verif
     };
   }
 
-  const capture = await processCapture(deps.pipeline, cluster, live, "verify");
+  const restored = await writtenByRestore(deps.pipeline, cluster, live);
+  const capture = await processCapture(
+    deps.pipeline,
+    cluster,
+    live,
+    restored.writtenByRestore ? "verify after the guardian's restore" : "verify",
+    restored,
+  );
   const version = live.metadata.resourceVersion ?? "?";
   if (!latest) {
     return {
@@ -228,11 +293,33 @@ export async function verifyLive(deps: LiveDeps, cluster: string): Promise<Verif
       detail: `the store held nothing for ${cluster}: stored resourceVersion ${version} as the first version ${capture.recordId} (${capture.class})`,
     };
   }
+  if (restored.writtenByRestore) {
+    return {
+      operation: "verify",
+      cluster,
+      outcome: "in-sync",
+      latestId: latest.id,
+      recordId: capture.recordId,
+      blindSpot: false,
+      alerted: capture.alerted,
+      detail: `the live aws-auth (resourceVersion ${version}) is what the guardian's restore wrote (${restored.writtenByRestore})${capture.stored ? `; stored it as ${capture.recordId} (${capture.class})` : ""}`,
+    };
+  }
   const recreated = latest.kind === "tombstone" && capture.stored;
-  if (capture.drift || recreated) {
-    const alerted = recreated
-      ? (await unrecordedRecreation(deps.pipeline, cluster, latest, capture.recordId)) || capture.alerted
-      : capture.alerted;
+  // The classifier does not call a return to the last good version an unrecorded change; verify must:
+  // the latest record says something else, and no audit event or restore explains the difference.
+  const differs =
+    capture.stored &&
+    latest.kind === "version" &&
+    latest.configMap !== undefined &&
+    !diffModels(modelOf(latest.configMap), modelOf(live)).equivalent;
+  if (capture.drift || recreated || differs) {
+    let alerted = capture.alerted;
+    if (recreated) {
+      alerted = (await unrecordedRecreation(deps.pipeline, cluster, latest, capture.recordId)) || alerted;
+    } else if (!capture.drift) {
+      alerted = (await unrecordedChange(deps.pipeline, cluster, latest, capture.recordId)) || alerted;
+    }
     const what = recreated
       ? `aws-auth exists (resourceVersion ${version}) although the latest record ${latest.id} is its deletion`
       : `the live aws-auth (resourceVersion ${version}) differs from the latest record ${latest.id}`;

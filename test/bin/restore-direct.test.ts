@@ -320,6 +320,48 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     expect(writes()).toEqual([]);
   });
 
+  it("verify right after restore --direct: the restored object is the guardian's own write, not the attacker's version, and no notification", async () => {
+    // Prepare: a baseline, an escalation found by verify, then the restore.
+    await baseline();
+    server.seed(awsAuth(ESCALATED_DATA));
+    expect((await directWithStore("verify")).code).toBe(2);
+    expect((await directWithStore("restore", ["--yes"])).code).toBe(0);
+
+    // Act
+    const verified = await directWithStore("verify");
+    const again = await directWithStore("verify");
+
+    // Assess
+    expect(verified.code).toBe(0);
+    expect(verified.out).toMatch(
+      /^Cluster prod: in-sync: the live aws-auth \(resourceVersion 3\) is what the guardian's restore wrote \(version \d{20}-capture-\d+ put back at /,
+    );
+    expect(verified.out).not.toContain("grants what the latest record");
+    expect(verified.err).toBe("");
+    expect(again.code).toBe(0);
+    expect(again.err).toBe("");
+  });
+
+  it("verify calls a return to the last good version that nobody recorded a blind spot", async () => {
+    // Prepare: the escalation is recorded; then someone puts the good content back outside the guardian.
+    await baseline();
+    server.seed(awsAuth(ESCALATED_DATA));
+    await directWithStore("verify");
+    server.seed(awsAuth(GOOD_DATA));
+
+    // Act
+    const verified = await directWithStore("verify");
+
+    // Assess
+    expect(verified.code).toBe(2);
+    expect(verified.out).toMatch(
+      /^Cluster prod: drift: BLIND SPOT: the live aws-auth \(resourceVersion 3\) differs from the latest record/,
+    );
+    expect(verified.err).toMatch(
+      /notification not published \(no --topic-arn\): \[aws-auth DANGEROUS\] prod:/,
+    );
+  });
+
   it("verify exits 0 in sync and 2 on a blind spot", async () => {
     // Prepare
     await baseline();

@@ -97,6 +97,42 @@ describe("record ids", () => {
   });
 });
 
+describe("a baseline read from a file (analyze --baseline)", () => {
+  it("is filed as read from a file, with a complete id even without a time, and described as such", () => {
+    // Prepare: kubectl's output without creationTimestamp gives no time at all.
+    const timeline = new Timeline("prod", POLICY);
+
+    // Act
+    const { record: fromFile } = timeline.capture(
+      asConfigMapObject(configMapWith(goodData(), "201")),
+      "baseline given with --baseline",
+      "",
+      "file",
+    );
+    const next = timeline.process(
+      writeOf(
+        updateEvent({
+          auditID: derivedAuditID(901),
+          resourceVersion: "202",
+          data: withRoles(goodData(), developer),
+        }),
+      ),
+    );
+
+    // Assess
+    expect(fromFile.id).toBe("00000000000000000201-file");
+    expect(fromFile.capture).toEqual({ reason: "baseline given with --baseline", at: "", from: "file" });
+    expect(next.history.base?.id).toBe(fromFile.id);
+    const cluster = new Timeline("prod", POLICY).capture(
+      asConfigMapObject(configMapWith(goodData(), "201")),
+      "capture",
+      "",
+    );
+    expect(cluster.record.id).toBe("00000000000000000201-capture");
+    expect(cluster.record.capture?.from).toBeUndefined();
+  });
+});
+
 describe("historyBefore", () => {
   const records = [
     record("version", "201", "a", "routine"),
