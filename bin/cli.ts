@@ -2,6 +2,8 @@
  * The `aws-auth-guardian` command line. Each command lives in `bin/commands/`; this file only
  * dispatches and turns errors into exit codes.
  */
+
+import { oneLine } from "../lambda/core/encode.js";
 import { ANALYZE_HELP, analyzeCommand } from "./commands/analyze.js";
 import { demoCommand } from "./commands/demo.js";
 import { type CommandIo, processIo, UsageError } from "./commands/io.js";
@@ -52,7 +54,8 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     return await command(rest, io);
   } catch (error) {
     const known = error instanceof UsageError || (error instanceof TypeError && "code" in error);
-    io.err(`error: ${(error as Error).message}\n`);
+    // Messages quote what was read (store keys, API server answers): one line each.
+    io.err(`error: ${oneLine((error as Error).message)}\n`);
     if (!known && process.env.AWS_AUTH_GUARDIAN_DEBUG) io.err(`${(error as Error).stack}\n`);
     return 1;
   }

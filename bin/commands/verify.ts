@@ -4,6 +4,7 @@
  * missed a write because audit logging, the subscription filter or delivery failed. It alerts.
  */
 import { parseArgs } from "node:util";
+import { oneLine } from "../../lambda/core/encode.js";
 import { type VerifyResult, verifyLive } from "../../lambda/restore/capture-verify.js";
 import { runLive } from "./capture.js";
 import type { CommandIo } from "./io.js";
@@ -36,8 +37,8 @@ export async function verifyCommand(argv: string[], io: CommandIo, deps: Command
     { action: "verify" },
     (live, cluster) => verifyLive(live, cluster),
   );
-  for (const warning of result.warnings ?? []) io.err(`warning: ${warning}\n`);
+  for (const warning of result.warnings ?? []) io.err(`warning: ${oneLine(warning)}\n`);
   if (values.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
-  else io.out(`Cluster ${result.cluster}: ${result.outcome}: ${result.detail}\n`);
+  else io.out(`Cluster ${result.cluster}: ${result.outcome}: ${oneLine(result.detail)}\n`);
   return result.blindSpot ? 2 : 0;
 }
