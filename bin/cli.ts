@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   history: async (argv, io) => (await import("./commands/history.js")).historyCommand(argv, io),
   show: async (argv, io) => (await import("./commands/history.js")).showCommand(argv, io),
   diff: async (argv, io) => (await import("./commands/history.js")).diffCommand(argv, io),
+  migrate: async (argv, io) => (await import("./commands/migrate.js")).migrateCommand(argv, io),
 };
 
 const HELP = `aws-auth-guardian: watches, classifies, snapshots and restores the EKS aws-auth ConfigMap.
@@ -32,6 +33,9 @@ Commands:
   history           list a cluster's versions in a snapshot store (--store s3://BUCKET|DIR)
   show VERSION      one stored version and its data
   diff A B          what changes for the authenticator between two stored versions
+  migrate plan      plan the move from aws-auth to EKS access entries (table, JSON, CloudFormation,
+                    CDK, Terraform), with who every principal is today and after
+  migrate apply     switch to API_AND_CONFIG_MAP (after you confirm), create the entries, verify
 
 Run "aws-auth-guardian COMMAND --help" for a command's options.
 

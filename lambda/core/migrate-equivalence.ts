@@ -224,7 +224,7 @@ export function equivalence(plan: MigrationPlan): PrincipalEquivalence[] {
     const dead = plan.cannotMigrate.find(
       (c) => c.principal?.toLowerCase() === principal.toLowerCase() && c.reason === "dead-entry",
     );
-    const live = dead && !mapped ? null : mapped;
+    const live = dead ? null : mapped;
     const have = existingFor(entryFor(principal)?.principalArn ?? principal);
     const today = inApiMode && have ? entryIdentity(have) : live;
     const planned = entryFor(principal);

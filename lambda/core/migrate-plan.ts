@@ -109,6 +109,8 @@ export interface MigrationPlan {
 export type PrincipalLookup =
   | { status: "found"; arn: string }
   | { status: "missing" }
+  /** The principal exists under another ARN than aws-auth writes, so aws-auth's mapping never matches. */
+  | { status: "mismatch"; arn: string; message: string }
   | { status: "error"; message: string };
 
 export interface PlanContext {
@@ -434,6 +436,15 @@ export function planMigration(data: Record<string, string> | undefined, context:
         principal: candidate.arn,
         reason: "principal-missing",
         message: `IAM has no ${candidate.isRole ? "role" : "user"} ${roleName(candidate.arn)}: the mapping grants nothing to anyone until it is re-created, and EKS refuses an entry for a principal that does not exist. Drop the mapping, or re-create the principal and plan again`,
+      });
+      continue;
+    }
+    if (lookup?.status === "mismatch") {
+      cannotMigrate.push({
+        from: candidate.from,
+        principal: candidate.arn,
+        reason: "dead-entry",
+        message: `${lookup.message}. Today it grants nothing; an access entry for ${lookup.arn} would grant access nobody has now`,
       });
       continue;
     }
