@@ -16,7 +16,7 @@ import { equivalence, unexplainedDifferences } from "../../lambda/core/migrate-e
 import type { MigrationPlan, PlannedEntry } from "../../lambda/core/migrate-plan.js";
 import { remainingSteps, renderPlanText } from "../../lambda/core/migrate-render.js";
 import type { MigrationRecord } from "../../lambda/core/snapshot-store.js";
-import type { CommandIo } from "./io.js";
+import type { ConfirmIo } from "./io.js";
 import { processIo, UsageError } from "./io.js";
 import { awsFor, buildPlan, type MigrateDeps, type MigrateValues } from "./migrate.js";
 import { openStore } from "./store-location.js";
@@ -45,10 +45,7 @@ export interface ApplyResult {
   detail?: string;
 }
 
-export interface ApplyIo extends CommandIo {
-  /** Asks a yes/no question; undefined when there is no one to ask. */
-  confirm?(question: string): Promise<boolean>;
-}
+export type ApplyIo = ConfirmIo;
 
 const code = (error: unknown) =>
   (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name;

@@ -4,10 +4,10 @@
  * told not to, and prints the plan as a reviewer's table, JSON, or infrastructure code. `apply`
  * carries the plan out with the caller's credentials (migrate-apply.ts).
  */
-import { parseArgs } from "node:util";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { IAMClient } from "@aws-sdk/client-iam";
-import type { Env } from "../../lambda/adapters/aws-clients.js";
+import { createEksClient, type Env } from "../../lambda/adapters/aws-clients.js";
+import { EksAccessEntryApi } from "../../lambda/adapters/eks-access-entries.js";
 import {
   lookupPrincipals,
   type MigrationAccessEntryApi,
@@ -18,53 +18,10 @@ import { AUTHENTICATION_MODES } from "../../lambda/core/migrate-eks-rules.js";
 import { type MigrationPlan, type PlanContext, planMigration } from "../../lambda/core/migrate-plan.js";
 import { PLAN_FORMATS, type PlanFormat, renderPlan } from "../../lambda/core/migrate-render.js";
 import type { ConfigMapObject } from "../../lambda/core/ports.js";
-import type { CommandIo } from "./io.js";
+import type { CommandIo, CommandRun } from "./io.js";
 import { UsageError } from "./io.js";
 import { directCluster, kubeconfigClient, readSnapshotFile } from "./restore.js";
 import { clusterInStore, openStore } from "./store-location.js";
-
-export const MIGRATE_HELP = `Usage:
-  aws-auth-guardian migrate plan  --cluster NAME SOURCE [--format FORMAT] [--offline|--aws] [--usage-days N] [--region R]
-  aws-auth-guardian migrate apply --cluster NAME SOURCE [--store S] [--yes] [--region R]
-
-Moves aws-auth's mappings to EKS access entries, exactly as the authenticator reads them today:
-duplicates resolved, dead entries left behind, system:masters kept as cluster admin, node and Fargate
-roles as node entries. plan prints what would be created and what cannot be, and who every
-principal is today and after the move. apply switches CONFIG_MAP → API_AND_CONFIG_MAP (after you
-confirm: it is one-way), creates the entries, reads each back and never edits aws-auth.
-
-SOURCE, where aws-auth is read from:
-  --snapshot FILE               kubectl get cm aws-auth -n kube-system -o yaml|json, or a stored version
-  --store S                     the latest version in the snapshot store (s3://BUCKET[/prefix] or a folder)
-  --direct --kubeconfig FILE    the live aws-auth, with your own access [--context NAME]
-
-Options:
-  --format FORMAT     text (default: a table for a pull request), json, cloudformation, cdk, terraform
-  --offline           ask AWS nothing (the default with --snapshot; --aws asks anyway)
-  --usage-days N      mark entries nobody used in N days (authenticator log in /aws/eks/NAME/cluster)
-  --account ID        the cluster's account (default: from the cluster's ARN); principals of other
-                      accounts are not looked up in IAM
-  --region REGION     region of the cluster (default: the AWS SDK's)
-  --yes               apply: switch the mode and create without asking
-
-Exit status: plan 0; apply 0 when every entry is in place, 1 when something failed or was refused.`;
-
-export const MIGRATE_OPTIONS = {
-  cluster: { type: "string" },
-  snapshot: { type: "string" },
-  store: { type: "string" },
-  direct: { type: "boolean" },
-  kubeconfig: { type: "string" },
-  context: { type: "string" },
-  format: { type: "string" },
-  offline: { type: "boolean" },
-  aws: { type: "boolean" },
-  "usage-days": { type: "string" },
-  account: { type: "string" },
-  region: { type: "string" },
-  yes: { type: "boolean", short: "y" },
-  help: { type: "boolean", short: "h" },
-} as const;
 
 export interface MigrateValues {
   cluster?: string;
@@ -76,7 +33,7 @@ export interface MigrateValues {
   format?: string;
   offline?: boolean;
   aws?: boolean;
-  "usage-days"?: string;
+  usageDays?: string;
   account?: string;
   region?: string;
   yes?: boolean;
@@ -147,27 +104,19 @@ export async function loadSource(values: MigrateValues, env: Env): Promise<Loade
 function defaultAws(env: Env): (region: string | undefined) => MigrateAws {
   return (region) => {
     const config = { ...(region ? { region } : {}) };
-    void env;
+    const eks = createEksClient(env, config);
     return {
       iam: new IAMClient(config),
       logs: new CloudWatchLogsClient(config),
-      eks: unavailableEks,
+      eks: new EksAccessEntryApi(eks),
+      clusterAccount: async (cluster) => {
+        const { DescribeClusterCommand } = await import("@aws-sdk/client-eks");
+        const arn = (await eks.send(new DescribeClusterCommand({ name: cluster }))).cluster?.arn;
+        return arn?.split(":")[4] || undefined;
+      },
     };
   };
 }
-
-const unwired = async (): Promise<never> => {
-  throw new Error("the EKS access-entry API is not wired in this build");
-};
-const unavailableEks: MigrateAws["eks"] = {
-  describeAccessConfig: unwired,
-  listAccessEntries: unwired,
-  describeAccessEntry: unwired,
-  listAssociatedAccessPolicies: unwired,
-  createAccessEntry: unwired,
-  associateAccessPolicy: unwired,
-  updateAuthenticationMode: unwired,
-};
 
 /** The AWS side: injected, or built from the environment. */
 export function awsFor(deps: MigrateDeps, env: Env): (region: string | undefined) => MigrateAws {
@@ -186,7 +135,7 @@ export async function buildPlan(
 ): Promise<MigrationPlan> {
   const env = deps.env ?? process.env;
   const loaded = await loadSource(values, env);
-  const usageDays = values["usage-days"] === undefined ? undefined : Number(values["usage-days"]);
+  const usageDays = values.usageDays === undefined ? undefined : Number(values.usageDays);
   if (usageDays !== undefined && !(Number.isInteger(usageDays) && usageDays > 0 && usageDays <= 3650)) {
     throw new UsageError("--usage-days takes a whole number of days (1 to 3650)");
   }
@@ -237,25 +186,23 @@ export async function buildPlan(
   return plan;
 }
 
-export async function migrateCommand(argv: string[], io: CommandIo, deps: MigrateDeps = {}): Promise<number> {
-  const [verb, ...rest] = argv;
-  const { values } = parseArgs({ args: rest, options: MIGRATE_OPTIONS, allowPositionals: false });
-  if (!verb || verb === "--help" || verb === "-h" || values.help) {
-    io.out(`${MIGRATE_HELP}\n`);
-    return verb ? 0 : 1;
-  }
-  if (verb === "plan") {
-    const format = (values.format ?? "text") as PlanFormat;
+export type MigrateOptions = MigrateValues;
+
+export const migrateCommand: CommandRun<MigrateOptions> = async ({ args, options, io, deps }) => {
+  const action = args[0];
+  const migrateDeps: MigrateDeps = { ...(deps.migrate ?? {}), ...(deps.env ? { env: deps.env } : {}) };
+  if (action === "plan") {
+    const format = (options.format ?? "text") as PlanFormat;
     if (!PLAN_FORMATS.includes(format)) {
-      throw new UsageError(`--format ${values.format}: one of ${PLAN_FORMATS.join(", ")}`);
+      throw new UsageError(`--format ${options.format}: one of ${PLAN_FORMATS.join(", ")}`);
     }
-    const plan = await buildPlan(values, deps, io);
+    const plan = await buildPlan(options, migrateDeps, io);
     io.out(renderPlan(plan, format));
     return 0;
   }
-  if (verb === "apply") {
+  if (action === "apply") {
     const { applyCommand } = await import("./migrate-apply.js");
-    return applyCommand(values, io, deps);
+    return applyCommand(options, io, migrateDeps);
   }
-  throw new UsageError(`unknown migrate command "${verb}": plan or apply`);
-}
+  throw new UsageError(`unknown migrate action "${action}": plan or apply`);
+};

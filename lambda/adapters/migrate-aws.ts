@@ -8,8 +8,9 @@ import { type CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/clie
 import { GetRoleCommand, GetUserCommand, type IAMClient, NoSuchEntityException } from "@aws-sdk/client-iam";
 import { parseArn } from "../core/arn.js";
 import { principalsSeen } from "../core/authenticator-log.js";
-import type { AccessEntryState, AccessScope, AuthenticationMode } from "../core/migrate-eks-rules.js";
+import type { AccessEntryState } from "../core/migrate-eks-rules.js";
 import type { PrincipalLookup } from "../core/migrate-plan.js";
+import type { AccessEntryApi } from "../core/ports.js";
 
 function errorText(error: unknown): string {
   const e = error as { name?: string; message?: string };
@@ -162,21 +163,5 @@ export async function readAccessEntries(
   return out;
 }
 
-/** The read and write side of the EKS access-entry API that plan and apply use (the port's methods, by shape). */
-export interface MigrationAccessEntryApi extends AccessEntryReader {
-  describeAccessConfig(cluster: string): Promise<{ authenticationMode: AuthenticationMode }>;
-  createAccessEntry(
-    cluster: string,
-    entry: { principalArn: string; type?: string; username?: string; kubernetesGroups?: readonly string[] },
-  ): Promise<unknown>;
-  associateAccessPolicy(
-    cluster: string,
-    principalArn: string,
-    policyArn: string,
-    scope: AccessScope,
-  ): Promise<unknown>;
-  updateAuthenticationMode(
-    cluster: string,
-    mode: AuthenticationMode,
-  ): Promise<{ id: string; status: string }>;
-}
+/** The EKS access-entry API as plan and apply use it: the port. */
+export type MigrationAccessEntryApi = AccessEntryApi;

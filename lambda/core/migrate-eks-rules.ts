@@ -5,8 +5,7 @@
  * `CreateAccessEntry` API reference, and aws-cdk-lib's `AccessEntryType`.
  */
 
-export const AUTHENTICATION_MODES = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"] as const;
-export type AuthenticationMode = (typeof AUTHENTICATION_MODES)[number];
+export { AUTHENTICATION_MODES, type AuthenticationMode } from "./ports.js";
 
 export const ACCESS_ENTRY_TYPES = [
   "STANDARD",
