@@ -66,12 +66,9 @@ export interface LoadedSource {
 
 /** Reads aws-auth from exactly one of --snapshot, --store, --direct. */
 export async function loadSource(values: MigrateValues, env: Env): Promise<LoadedSource> {
-  const chosen = [
-    values.snapshot !== undefined,
-    values.direct === true,
-    values.store !== undefined && !values.direct,
-  ];
-  if (chosen.filter(Boolean).length !== 1 || (values.snapshot !== undefined && values.direct)) {
+  // --store is the source only when nothing else is; with a source, apply records its outcome there.
+  const fromStore = values.store !== undefined && values.snapshot === undefined && !values.direct;
+  if ([values.snapshot !== undefined, values.direct === true, fromStore].filter(Boolean).length !== 1) {
     throw new UsageError("give one source: --snapshot FILE, --store S, or --direct --kubeconfig FILE");
   }
   if (values.snapshot !== undefined) {
