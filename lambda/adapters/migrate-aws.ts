@@ -33,8 +33,9 @@ export async function lookupPrincipals(
     const key = arn.toLowerCase();
     if (out.has(key)) continue;
     const parsed = parseArn(arn);
-    const type = parsed?.resourceType.toLowerCase();
-    if (!parsed || parsed.service.toLowerCase() !== "iam" || (type !== "role" && type !== "user")) continue;
+    if (!parsed) continue;
+    const type = parsed.resourceType.toLowerCase();
+    if (parsed.service.toLowerCase() !== "iam" || (type !== "role" && type !== "user")) continue;
     if (ownAccount !== undefined && parsed.account !== ownAccount) {
       out.set(key, {
         status: "error",

@@ -3,7 +3,7 @@
  * `client-cloudwatch-logs` against moto, the real `@aws-sdk/client-eks` against the in-test EKS
  * access-entry fake (moto has no access entries).
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
