@@ -22,12 +22,13 @@ interface Exited {
 }
 
 /**
- * Runs the real binary. With `firstLine`, stdout is closed after its first line, as `| head -1` does.
+ * Runs the real binary. With `closedStdout`, the reading end of its stdout is closed before it writes
+ * anything (as `| head -0` does; with `| head -1` the reader may go before or after the last write).
  * `env` replaces the test's environment (minus the SDK notice switch vitest sets for everything).
  */
 function binary(
   args: string[],
-  options: { firstLine?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { closedStdout?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Exited> {
   const env = { ...process.env, ...options.env };
   delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
@@ -37,10 +38,11 @@ function binary(
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
   });
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString("utf8");
-    if (options.firstLine && stdout.includes("\n")) child.stdout.destroy();
-  });
+  if (options.closedStdout) child.stdout.destroy();
+  else
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8");
+    });
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -122,15 +124,14 @@ describe("mistakes get the closest match", () => {
 
 describe("the real binary", () => {
   it.each([[["demo"]], [["analyze", "test/fixtures/audit/derived/classify/done-when.jsonl"]]])(
-    "%j | head -1 ends quietly when the reader goes away",
+    "%j | head ends quietly when the reader goes away",
     async (args) => {
       // Act
-      const result = await binary(args, { firstLine: true });
+      const result = await binary(args, { closedStdout: true });
 
       // Assess: no stack trace, the status of a process whose pipe broke.
       expect(result.stderr).toBe("");
       expect(result.code).toBe(141);
-      expect(result.stdout.length).toBeGreaterThan(0);
     },
   );
 
