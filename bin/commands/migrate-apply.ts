@@ -335,7 +335,7 @@ export async function applyCommand(values: MigrateValues, io: ApplyIo, deps: Mig
   if (result.outcome === "applied" || result.outcome === "incomplete") {
     io.out("\nWhat is left (aws-auth was not touched):\n");
     remainingSteps(plan).forEach((step, i) => {
-      io.out(`${i + 1}. ${step.replace("CLUSTER", plan.cluster)}\n`);
+      io.out(`${i + 1}. ${step}\n`);
     });
   }
   return result.outcome === "applied" ? 0 : 1;

@@ -18,6 +18,7 @@ import { AUTHENTICATION_MODES } from "../../lambda/core/migrate-eks-rules.js";
 import { type MigrationPlan, type PlanContext, planMigration } from "../../lambda/core/migrate-plan.js";
 import { PLAN_FORMATS, type PlanFormat, renderPlan } from "../../lambda/core/migrate-render.js";
 import type { ConfigMapObject } from "../../lambda/core/ports.js";
+import type { VersionRecord } from "../../lambda/core/records.js";
 import type { CommandIo, CommandRun } from "./io.js";
 import { UsageError } from "./io.js";
 import { directCluster, kubeconfigClient, readSnapshotFile } from "./restore.js";
@@ -34,6 +35,8 @@ export interface MigrateValues {
   offline?: boolean;
   aws?: boolean;
   usageDays?: string;
+  /** With --store: the version to plan from. @default "latest" */
+  to?: string;
   account?: string;
   region?: string;
   yes?: boolean;
@@ -62,6 +65,12 @@ export interface LoadedSource {
   cluster: string;
   source: string;
   configMap: ConfigMapObject | undefined;
+  /** How the guardian judged that version (a stored record, or the file on its own). */
+  judgement?: { class: string; findings: string[] };
+}
+
+function judgementOf(record: VersionRecord): LoadedSource["judgement"] {
+  return { class: record.class, findings: record.findings.map((f) => `${f.id}: ${f.message}`) };
 }
 
 /** Reads aws-auth from exactly one of --snapshot, --store, --direct. */
@@ -76,7 +85,12 @@ export async function loadSource(values: MigrateValues, env: Env): Promise<Loade
     const record = await readSnapshotFile(values.snapshot, values.cluster);
     if (!record.configMap)
       throw new UsageError(`--snapshot ${values.snapshot} holds no aws-auth content (${record.kind})`);
-    return { cluster: values.cluster, source: `snapshot ${values.snapshot}`, configMap: record.configMap };
+    return {
+      cluster: values.cluster,
+      source: `snapshot ${values.snapshot}`,
+      configMap: record.configMap,
+      judgement: judgementOf(record),
+    };
   }
   if (values.direct) {
     if (!values.kubeconfig)
@@ -88,14 +102,20 @@ export async function loadSource(values: MigrateValues, env: Env): Promise<Loade
   }
   const opened = await openStore(values.store as string, { env });
   const cluster = await clusterInStore(opened, values.cluster);
-  const record = await opened.store.resolve(cluster, "latest");
-  if (!record) throw new UsageError(`no version of cluster ${cluster} in ${opened.location}`);
+  const wanted = values.to ?? "latest";
+  const record = await opened.store.resolve(cluster, wanted);
+  if (!record) throw new UsageError(`no version "${wanted}" of cluster ${cluster} in ${opened.location}`);
   if (!record.configMap) {
     throw new UsageError(
       `the latest record of ${cluster} (${record.id}, ${record.kind}) holds no aws-auth content; capture it first: aws-auth-guardian capture --cluster ${cluster}`,
     );
   }
-  return { cluster, source: `store ${opened.location} version ${record.id}`, configMap: record.configMap };
+  return {
+    cluster,
+    source: `store ${opened.location} version ${record.id}`,
+    configMap: record.configMap,
+    judgement: judgementOf(record),
+  };
 }
 
 function defaultAws(env: Env): (region: string | undefined) => MigrateAws {
@@ -141,7 +161,11 @@ export async function buildPlan(
   }
   const online =
     !values.offline && (values.snapshot === undefined || values.aws === true || usageDays !== undefined);
-  const context: PlanContext = { cluster: loaded.cluster, source: loaded.source };
+  const context: PlanContext = {
+    cluster: loaded.cluster,
+    source: loaded.source,
+    ...(loaded.judgement ? { sourceJudgement: loaded.judgement } : {}),
+  };
   const extraWarnings: string[] = [];
   if (online) {
     const aws = awsFor(deps, env)(values.region);

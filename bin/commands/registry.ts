@@ -168,6 +168,10 @@ aborted, failed or not verified).`,
           "--store <location>",
           "snapshot store, s3://BUCKET[/prefix] or a folder: read its latest version; apply records the outcome there",
         )
+        .option(
+          "--to <version>",
+          "with --store as the source: the version to plan from (default latest; last-good, previous or an id)",
+        )
         .option("--direct", "read the live aws-auth through your own --kubeconfig")
         .option("--kubeconfig <file>", "kubeconfig for --direct")
         .option("--context <name>", "kubeconfig context (default: its current context)")

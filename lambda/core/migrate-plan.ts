@@ -125,6 +125,8 @@ export interface PlanContext {
   principals?: ReadonlyMap<string, PrincipalLookup>;
   /** Lower-cased canonical ARNs seen in `access granted` lines, with the window in days. */
   usage?: { days: number; seen: ReadonlySet<string> };
+  /** How the guardian judged the aws-auth version the plan is made from, when it has. */
+  sourceJudgement?: { class: string; findings: string[] };
   /** Names of managed node group and Fargate profile roles EKS itself looks after, when known. */
   eksManagedRoles?: ReadonlySet<string>;
 }
@@ -213,7 +215,7 @@ function decide(
   const node = candidate.isRole ? nodeDecision(candidate) : undefined;
   if (node) {
     const notes = [
-      `node role: EKS gives a ${node.type} entry the username ${node.type.startsWith("EC2") ? NODE_EC2_USERNAME : NODE_SESSION_USERNAME} and its own node groups`,
+      `node role: EKS gives an ${node.type} entry the username ${node.type.startsWith("EC2") ? NODE_EC2_USERNAME : NODE_SESSION_USERNAME} and its own node groups`,
     ];
     if (node.extra.length > 0) {
       notes.push(
@@ -527,6 +529,11 @@ export function planMigration(data: Record<string, string> | undefined, context:
   if (!context.principals) {
     warnings.push(
       "principals were not looked up in IAM (no AWS access): a role whose real ARN has a path needs it in its access entry, and a principal that no longer exists cannot have one; plan with AWS access before applying",
+    );
+  }
+  if (context.sourceJudgement?.class === "dangerous") {
+    warnings.unshift(
+      `the guardian judged this aws-auth version dangerous (${context.sourceJudgement.findings.join("; ")}): the plan moves exactly what it grants, the dangerous part included; plan from a good version (--to last-good) unless that access is meant`,
     );
   }
   if (context.authenticationMode === "API") {

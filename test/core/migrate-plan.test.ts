@@ -82,6 +82,27 @@ describe("the recorded lab's aws-auth (after the SSO admin's last edit, s06)", (
   });
 });
 
+describe("a version the guardian judged dangerous", () => {
+  it("warns that the plan would carry the dangerous access over", () => {
+    const plan = planMigration(labLatest.s06?.data, {
+      ...ctx,
+      sourceJudgement: {
+        class: "dangerous",
+        findings: ["masters-granted: role/contractor-debug now gets system:masters"],
+      },
+    });
+    expect(plan.warnings[0]).toMatch(
+      /judged this aws-auth version dangerous \(masters-granted.*--to last-good/,
+    );
+    expect(
+      planMigration(labLatest.s06?.data, {
+        ...ctx,
+        sourceJudgement: { class: "routine", findings: [] },
+      }).warnings.join(" "),
+    ).not.toMatch(/dangerous/);
+  });
+});
+
 describe("the lab's other versions plan the same principals", () => {
   it.each([
     ["s02", "eks:node-manager's unquoted rewrite without Fargate", 3],
