@@ -185,9 +185,7 @@ describe("the Done-when sequence (committed fixture)", () => {
     expect(out).toContain(
       `    ~ role arn:aws:iam::${CLUSTER_ACCOUNT}:role/Developer: +system:masters, -view-only`,
     );
-    expect(out).toMatch(
-      / {4}undo: aws-auth-guardian restore --cluster prod-eu --to 0{17}213-d1000000-0000-4000-8000-000000000008\n/,
-    );
+    expect(out).toMatch(/ {4}undo: aws-auth-guardian restore --cluster prod-eu --to 0{17}213-[0-9a-f]{24}\n/);
     expect(out).toContain(
       "14 writes to aws-auth: 2 routine, 6 dangerous, 2 rejected, 1 dry-run, 1 cosmetic, 2 unverified; 1 duplicate events skipped.",
     );
@@ -388,11 +386,15 @@ describe("unusable input and bad arguments: exit 1 with a clear message", () => 
       async () => ["analyze", file("missing.jsonl")],
       /^error: cannot read .*missing\.jsonl: ENOENT\n$/,
     ],
-    ["an unknown option", async () => ["analyze", SEQUENCE, "--colour"], /^error: Unknown option '--colour'/],
+    [
+      "an unknown option, with the closest one",
+      async () => ["analyze", SEQUENCE, "--fail-one", "dangerous"],
+      /^error: unknown option '--fail-one'\n\(Did you mean --fail-on\?\)\n$/,
+    ],
     [
       "a bad --format",
       async () => ["analyze", SEQUENCE, "--format", "xml"],
-      /^error: --format must be text or json, not "xml"\n$/,
+      /^error: option '--format <format>' argument 'xml' is invalid\. Allowed choices are text, json\.\n$/,
     ],
     [
       "a bad --account",
@@ -412,7 +414,11 @@ describe("unusable input and bad arguments: exit 1 with a clear message", () => 
       },
       /^error: --baseline .*not-cm\.yaml: not a ConfigMap \(kind "Secret"\)\n$/,
     ],
-    ["an unknown command", async () => ["analyse"], /^error: unknown command "analyse"/],
+    [
+      "an unknown command, with the closest one",
+      async () => ["analyse"],
+      /^error: unknown command 'analyse'\n\(Did you mean analyze\?\)\n$/,
+    ],
   ];
   for (const [name, argv, message] of cases) {
     it(name, async () => {
