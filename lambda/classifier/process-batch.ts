@@ -121,9 +121,10 @@ export async function processLogsEvent(event: unknown, deps: BatchDeps): Promise
       clusterAccount: deps.pipeline.policy.clusterAccount ?? item.owner,
     });
     const pipeline = { ...deps.pipeline, policy };
+    const options = item.deliveryId ? { deliveryId: item.deliveryId } : {};
     let outcome: WriteOutcome | undefined;
     try {
-      outcome = await processWrite(pipeline, item.cluster, write);
+      outcome = await processWrite(pipeline, item.cluster, write, options);
     } catch (error) {
       if (error instanceof DependencyError) {
         logger.error("dependency failed; failing the invocation so that it is retried", { ...keys, error });
@@ -141,6 +142,7 @@ export async function processLogsEvent(event: unknown, deps: BatchDeps): Promise
           pipeline,
           item.cluster,
           withoutContent(write, `it could not be judged (${messageOf(error)})`),
+          options,
         );
       } catch (again) {
         if (again instanceof DependencyError) {

@@ -33,6 +33,8 @@ export interface DecodedWrite {
   owner?: string;
   /** The cluster, from the log group `/aws/eks/<cluster>/cluster`. */
   cluster?: string;
+  /** The CloudWatch Logs event id it was delivered in (`id`, or `eventId` in an export). */
+  deliveryId?: string;
 }
 
 export interface DecodedInput {
@@ -64,6 +66,8 @@ interface Context {
   cluster?: string;
   /** The CloudWatch log event's `timestamp` (ms): the time of an event cut before its own timestamps. */
   timestamp?: number;
+  /** The CloudWatch log event's id. */
+  deliveryId?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -194,6 +198,7 @@ function fromTriage(triage: EventTriage, context: Context): DecodedInput {
           : write,
       ...(context.owner ? { owner: context.owner } : {}),
       ...(context.cluster ? { cluster: context.cluster } : {}),
+      ...(context.deliveryId ? { deliveryId: context.deliveryId } : {}),
     });
     if (triage.unusable?.length) {
       const shown = triage.unusable.slice(0, 3).join("; ");
@@ -234,7 +239,12 @@ function decodeLogEvents(events: readonly unknown[], context: Context): DecodedI
     const timestamp = time.ok ? time.value : undefined;
     merge(
       result,
-      decodeMessage(message, { ...context, source, ...(timestamp !== undefined ? { timestamp } : {}) }),
+      decodeMessage(message, {
+        ...context,
+        source,
+        ...(timestamp !== undefined ? { timestamp } : {}),
+        ...(typeof id === "string" ? { deliveryId: id } : {}),
+      }),
     );
   });
   return result;

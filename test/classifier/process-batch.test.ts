@@ -89,7 +89,9 @@ describe("one delivery holding a hostile event and a real escalation", () => {
     );
     expect(result.processed.find((o) => o.auditID === ESCALATION.auditID)?.class).toBe("dangerous");
     const records = [...blobs.objects.entries()].filter(([key]) => key.includes("/versions/"));
-    const unverified = records.find(([key]) => key.includes("unverified-numeric-resource-version"));
+    const unverified = records.find(
+      ([key, body]) => key.includes("unverified") && /"auditID": ?"numeric-resource-version"/.test(body),
+    );
     expect(unverified?.[1]).toContain("responseObject.metadata.resourceVersion: expected string, got number");
   });
 

@@ -457,8 +457,8 @@ export function gzipBombs(): { awslogs: unknown; gzipFile: Buffer } {
   return bombs;
 }
 
-/** ~120k unusable lines, then a real write: analyze must count them all and still judge the write. */
-export function badLineFlood(lines = 120_000): string {
+/** 150k unusable lines (more than a call takes arguments), then a real write: analyze must count them all and still judge the write. */
+export function badLineFlood(lines = 150_000): string {
   const bad = Array.from({ length: lines }, (_, i) =>
     i % 3 === 0 ? "{" : i % 3 === 1 ? `{"auditID":${i}}` : "not json at all",
   );
@@ -666,7 +666,7 @@ async function runCli(mutator: Mutator, m: Mutated & { seed: Seed }): Promise<Ch
   if (m.mutation === "bad-line-flood") {
     const warnings = stderr.split("\n").filter((l) => l.startsWith("warning:")).length;
     // The write after the flood is judged (alone, it is the first version the timeline sees).
-    if (warnings < 120_000 || !/1 writes to aws-auth|"verb":"patch"/.test(out.join("")))
+    if (warnings < 150_000 || !/1 writes to aws-auth|"verb":"patch"/.test(out.join("")))
       return {
         ok: false,
         kind: "cli: bad lines not all reported or the write after them not judged",
