@@ -157,7 +157,7 @@ describe("raw audit events", () => {
       "numbers.json[2]",
     ]);
     expect(decodeAuditInput('{"hello":"world"}\n', "other.json").problems).toEqual([
-      { source: "other.json:1", reason: "JSON line is neither an audit event nor a log export" },
+      { source: "other.json", reason: "JSON line is neither an audit event nor a log export" },
     ]);
   });
 
