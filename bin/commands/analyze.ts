@@ -3,6 +3,7 @@ import { Analyzer, jsonLine, textEntry, textSummary } from "../../lambda/core/an
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { parseClassList, type WriteClass } from "../../lambda/core/policy.js";
 import { type CommandIo, type CommandRun, UsageError } from "./io.js";
+import type { StoreFiler } from "./store-filing.js";
 
 export interface AnalyzeOptions {
   baseline?: string;
@@ -12,9 +13,11 @@ export interface AnalyzeOptions {
   format: "text" | "json";
   failOn?: string[];
   allowUnusable?: boolean;
+  store?: string;
+  region?: string;
 }
 
-export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options: values, io }) => {
+export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options: values, io, deps }) => {
   const format = values.format;
   if (values.account !== undefined && !/^\d{12}$/.test(values.account)) {
     throw new UsageError(`--account must be a 12-digit AWS account id, not "${values.account}"`);
@@ -41,13 +44,41 @@ export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options
     ...(values.cluster ? { cluster: values.cluster } : {}),
   });
 
+  let filer: StoreFiler | undefined;
+  if (values.store) {
+    if (!values.cluster)
+      throw new UsageError("--store needs --cluster NAME: the cluster the writes are filed under");
+    // Loaded only here: the store brings in the S3 client, which a plain analyze never needs.
+    const { StoreFiler } = await import("./store-filing.js");
+    filer = await StoreFiler.open(
+      values.store,
+      values.cluster,
+      {
+        ...(values.account ? { clusterAccount: values.account } : {}),
+        trustedWriters: values.trustedWriter ?? [],
+      },
+      deps,
+      values.region,
+    );
+    if (baseline?.ok && values.baseline) {
+      await filer.capture(
+        baseline.configMap,
+        `baseline read from ${values.baseline}`,
+        baseline.configMap.metadata.creationTimestamp ?? new Date().toISOString(),
+        "file",
+      );
+    }
+  }
+
   const inputs = args.length > 0 ? args : ["-"];
   for (const name of inputs) {
     const data = await readInput(name, io);
     for (const write of analyzer.add(data, name === "-" ? "stdin" : name)) {
       io.out(`${format === "json" ? jsonLine(write) : textEntry(write)}\n`);
+      await filer?.write(write.processed.write);
     }
   }
+  if (filer) io.err(`${filer.summary()}\n`);
   const { result } = analyzer;
   for (const problem of result.problems) {
     io.err(

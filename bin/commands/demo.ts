@@ -2,13 +2,18 @@
  * `npm run demo`: the incident the guardian exists for, replayed from events recorded on a real API
  * server with EKS's audit policy (test/fixtures/audit/lab). No AWS account needed.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type AnalyzedWrite, Analyzer, alertText, textEntry } from "../../lambda/core/analyze.js";
+import { literal, option, shellCommand } from "../../lambda/core/encode.js";
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import type { CommandRun } from "./io.js";
 
 const FIXTURES = new URL("../../test/fixtures/", import.meta.url);
 const CLUSTER = "demo";
+/** When the demo's cluster-access function read the live aws-auth (step 2). */
+const CAPTURED_AT = "2026-11-22T13:03:50Z";
 const ACCOUNT = "012345678901";
 
 interface Step {
@@ -54,8 +59,11 @@ function verdict(write: AnalyzedWrite): string {
   return `  → ${write.processed.classification.class.toUpperCase()}, ${alert}`;
 }
 
-export const demoCommand: CommandRun<Record<string, never>> = async ({ io }) => {
+export const demoCommand: CommandRun<{ store?: string }> = async ({ options, io, deps }) => {
   const analyzer = new Analyzer({ cluster: CLUSTER, policy: { clusterAccount: ACCOUNT } });
+  const { StoreFiler } = await import("./store-filing.js");
+  const storeDir = options.store ?? (await mkdtemp(join(tmpdir(), "aws-auth-guardian-demo-")));
+  const filer = await StoreFiler.open(storeDir, CLUSTER, { clusterAccount: ACCOUNT }, deps);
   io.out(`aws-auth-guardian demo: cluster "${CLUSTER}", account ${ACCOUNT}, recorded audit events\n`);
   let last: AnalyzedWrite | undefined;
   for (const [index, step] of DEMO_STEPS.entries()) {
@@ -69,8 +77,9 @@ export const demoCommand: CommandRun<Record<string, never>> = async ({ io }) => 
       const { record, classification } = timeline.capture(
         parsed.configMap,
         "content of the create",
-        "2026-11-22T13:03:50Z",
+        CAPTURED_AT,
       );
+      await filer.capture(parsed.configMap, "content of the create", CAPTURED_AT, "cluster");
       io.out(`  captured version ${record.id}: ${classification.class}\n`);
       for (const f of classification.findings) io.out(`    [${f.severity}] ${f.id}: ${f.message}\n`);
       continue;
@@ -78,6 +87,7 @@ export const demoCommand: CommandRun<Record<string, never>> = async ({ io }) => 
     const data = await readFile(new URL(`audit/lab/${step.file}.jsonl`, FIXTURES));
     for (const write of analyzer.add(data, `${step.file}.jsonl`)) {
       io.out(`${textEntry(write)}\n${verdict(write)}\n`);
+      await filer.write(write.processed.write);
       if (write.processed.classification.class === "dangerous") {
         io.out(`\n  The alert (e-mail text; Slack gets the same through AWS Chatbot):\n`);
         io.out(`${(alertText(write) ?? "").replace(/^/gm, "  │ ")}\n`);
@@ -90,6 +100,14 @@ export const demoCommand: CommandRun<Record<string, never>> = async ({ io }) => 
   io.out("\n━━ What the guardian kept\n");
   for (const record of timeline?.all() ?? []) {
     io.out(`  ${record.id}  ${record.kind.padEnd(10)}  ${record.class}\n`);
+  }
+  const store = filer.opened.location;
+  io.out(`\nIts snapshot store, as the deployed guardian keeps it in S3: ${store}\n`);
+  io.out(`  ${shellCommand([literal("aws-auth-guardian history"), ...option("--store", store)])}\n`);
+  if (lastGood) {
+    io.out(
+      `  ${shellCommand([literal("aws-auth-guardian diff"), lastGood.id, "latest", ...option("--store", store)])}\n`,
+    );
   }
   if (lastGood && last) {
     io.out(

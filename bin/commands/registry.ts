@@ -60,12 +60,24 @@ input was usable, or with --fail-on when any line was unusable or no event was r
         .option(
           "--allow-unusable",
           "with --fail-on: judge what could be read and pass despite unusable lines",
-        ),
+        )
+        .option(
+          "--store <location>",
+          "also file every write judged, as the deployed guardian does, in this snapshot store (a local folder, or s3://BUCKET[/prefix]); needs --cluster",
+        )
+        .option("--region <region>", "AWS region of an s3:// store (default: the AWS SDK's)"),
     load: async () => (await import("./analyze.js")).analyzeCommand,
   },
   {
     name: "demo",
     summary: "replay the incident the guardian exists for, from recorded events (no AWS needed)",
+    description:
+      "Replays the incident the guardian exists for, from audit events recorded on a real API server with EKS's audit policy, and files every write in a local snapshot store, so that history, show, diff, report and restore --direct can be tried on it.",
+    options: (command) =>
+      void command.option(
+        "--store <dir>",
+        "the snapshot store folder to file the writes in (default: a new temporary folder)",
+      ),
     load: async () => (await import("./demo.js")).demoCommand,
   },
   {
@@ -122,6 +134,17 @@ Examples:
 Exit status: 0 in sync (or baseline taken), 2 blind spot found, 1 on errors.`,
     options: (command) => void clusterAccessOptions(command),
     load: async () => (await import("./verify.js")).verifyCommand,
+  },
+  {
+    name: "rules",
+    summary: "every finding the classifier can report: id, severity, class, meaning, example",
+    options: (command) =>
+      void command.addOption(
+        new Option("--format <format>", "a line per rule, JSON, or the Markdown of docs/rules.md")
+          .choices(["text", "json", "markdown"])
+          .default("text"),
+      ),
+    load: async () => (await import("./rules.js")).rulesCommand,
   },
   {
     name: "history",

@@ -22,7 +22,14 @@ import type { GuardianPolicy, WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier } from "./ports.js";
 import { eventKeyOf, isGoodRecord, summarizeWrite, type VersionRecord } from "./records.js";
 import type { SnapshotStore } from "./snapshot-store.js";
-import { captureRef, placeRecord, recordForCapture, recordForWrite, recordKindOf } from "./timeline.js";
+import {
+  type CaptureSource,
+  captureRef,
+  placeRecord,
+  recordForCapture,
+  recordForWrite,
+  recordKindOf,
+} from "./timeline.js";
 
 export interface PipelineDeps {
   store: SnapshotStore;
@@ -247,6 +254,8 @@ export interface CaptureOutcome {
 export interface CaptureOptions {
   /** The live object is what this restore (described for people) wrote: no alert, no blind spot. */
   writtenByRestore?: string;
+  /** The content was read from a file the operator gave, not from the cluster. @default "cluster" */
+  from?: CaptureSource;
 }
 
 /** Files the live aws-auth read from the cluster as a version (capture, baseline, verify). */
@@ -275,7 +284,12 @@ export async function processCapture(
       drift: false,
     };
   }
-  const placed = placeRecord("version", latestResourceVersionOf(ids), resourceVersion, captureRef(at));
+  const placed = placeRecord(
+    "version",
+    latestResourceVersionOf(ids),
+    resourceVersion,
+    captureRef(at, options.from),
+  );
   const history = await store.historyBefore(cluster, ids, placed.id);
   const judged = classifyContent(live, undefined, history, policy);
   // The guardian's own restore wrote it: it announced itself when it did; say so, and stay quiet.
@@ -292,7 +306,7 @@ export async function processCapture(
         ],
       }
     : judged;
-  const record = recordForCapture(cluster, live, reason, at, classification, placed, history);
+  const record = recordForCapture(cluster, live, reason, at, classification, placed, history, options.from);
   const stored = await store.putRecord(record);
   await advancePointers(store, record);
   const drift = classification.findings.some((f) => f.id === "unrecorded-change");

@@ -3,7 +3,8 @@
  * - a line is a record (one audit event per line, or a line that is not JSON at all);
  * - a JSON document printed over several lines (`jq .` output, `aws logs filter-log-events` output)
  *   is one record: it starts with a line that is only `{` or `[`, and ends where its brackets close.
- *   Several such documents one after another are several records.
+ *   Several such documents one after another are several records. Inside a document every line but
+ *   the closing one is indented, as every pretty-printer writes it; a line at column 0 ends it.
  * A document that never closes (the input was cut) is given back whole at the end, or as soon as it
  * grows past `maxDocumentChars`; the decoder then reports it. Pure and total.
  */
@@ -27,12 +28,23 @@ export class RecordSplitter {
 
   constructor(private readonly maxDocumentChars = MAX_DOCUMENT_CHARS) {}
 
-  /** Feeds one line (without its newline); returns the record it completes, if any. */
-  push(line: string, lineNumber: number): TextRecord | undefined {
+  /**
+   * Feeds one line (without its newline); returns the records it completes: none, one, or two when
+   * it shows that an open document was broken (a line at column 0 that does not close it: the
+   * pretty-printed document ended early, or a lone "{" was not a document at all). The broken
+   * document is given back as it is, and the line is read afresh, so that no line after a stray
+   * bracket is ever swallowed.
+   */
+  push(line: string, lineNumber: number): TextRecord[] {
+    const records: TextRecord[] = [];
+    if (this.lines.length > 0 && /^[^\s}\]]/.test(line)) records.push(this.flush());
     if (this.lines.length === 0) {
       const trimmed = line.trim();
-      if (trimmed === "") return undefined;
-      if (trimmed !== "{" && trimmed !== "[") return { text: line, line: lineNumber };
+      if (trimmed === "") return records;
+      if (trimmed !== "{" && trimmed !== "[") {
+        records.push({ text: line, line: lineNumber });
+        return records;
+      }
       this.start = lineNumber;
       this.depth = 0;
       this.inString = false;
@@ -41,8 +53,8 @@ export class RecordSplitter {
     this.lines.push(line);
     this.size += line.length + 1;
     this.scan(line);
-    if (this.depth <= 0 || this.size > this.maxDocumentChars) return this.flush();
-    return undefined;
+    if (this.depth <= 0 || this.size > this.maxDocumentChars) records.push(this.flush());
+    return records;
   }
 
   /** The input ended: a document still open is given back as it is. */
@@ -81,8 +93,7 @@ export function splitRecords(text: string): TextRecord[] {
   const lines = text.split("\n");
   lines.forEach((raw, index) => {
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    const record = splitter.push(line, index + 1);
-    if (record) records.push(record);
+    records.push(...splitter.push(line, index + 1));
   });
   const rest = splitter.end();
   if (rest) records.push(rest);

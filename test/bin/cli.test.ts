@@ -13,7 +13,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { recordingIo } from "./io.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const COMMANDS = ["analyze", "demo", "restore", "capture", "verify", "history", "show", "diff"];
+const COMMANDS = ["analyze", "demo", "restore", "capture", "verify", "rules", "history", "show", "diff"];
 
 interface Exited {
   code: number | null;
