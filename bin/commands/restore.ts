@@ -22,6 +22,7 @@ import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import type { AwsAuthClient, Notifier, OutboundAlert } from "../../lambda/core/ports.js";
 import { keepConfigMap, type VersionRecord } from "../../lambda/core/records.js";
+import { type Prover, proveRequest } from "../../lambda/restore/prove-request.js";
 import { executeRestore, type RestoreRequest, type RestoreResult } from "../../lambda/restore/restore.js";
 import {
   type CommandDeps,
@@ -53,15 +54,25 @@ function lazyLambdaInvoke(lookup: FunctionLookup): Invoke {
   };
 }
 
-/** Lambda Invoke, RequestResponse, without SDK retries: a retried restore could run twice. */
+/**
+ * Lambda Invoke, RequestResponse, without SDK retries: a retried restore could run twice. A restore carries
+ * the proof of who asks (a presigned STS GetCallerIdentity signed over the request), made with the same
+ * credentials and for the same region as the invocation; `AWS_ENDPOINT_URL_STS` overrides the STS endpoint.
+ */
 export function lambdaInvoke(name: string, region: string | undefined, env: Env): Invoke {
   const lambda = createLambdaClient(env, { maxAttempts: 1, ...(region ? { region } : {}) });
+  const prover: Prover = {
+    credentials: () => lambda.config.credentials(),
+    region: () => lambda.config.region(),
+    ...(env.AWS_ENDPOINT_URL_STS ? { stsEndpoint: env.AWS_ENDPOINT_URL_STS } : {}),
+  };
   return async (event) => {
+    const proven = await proveRequest(event, prover);
     const response = await lambda.send(
       new InvokeCommand({
         FunctionName: name,
         InvocationType: "RequestResponse",
-        Payload: new TextEncoder().encode(JSON.stringify(event)),
+        Payload: new TextEncoder().encode(JSON.stringify(proven)),
       }),
     );
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : "";

@@ -11,9 +11,12 @@ import { type EksClusterClientProps, forEksCluster } from "../cluster/kube-aws-a
 import type { PipelineDeps } from "../core/pipeline.js";
 import type { AwsAuthClient } from "../core/ports.js";
 import { SnapshotStore } from "../core/snapshot-store.js";
+import { type Authorization, authorize, type DefaultOperators } from "./authorize.js";
+import { requestBinding, verifyCallerProof } from "./caller-proof.js";
 import { type CaptureResult, captureLive, type VerifyResult, verifyLive } from "./capture-verify.js";
 import type { ClusterAccessConfig } from "./config.js";
 import { executeRestore, type RestoreResult } from "./restore.js";
+import { renderRestoreAlert } from "./restore-alert.js";
 import { logger as defaultLogger, recordVerifyDrift } from "./telemetry.js";
 
 export type ClusterAccessEvent =
@@ -25,8 +28,13 @@ export type ClusterAccessEvent =
       dryRun?: boolean;
       force?: boolean;
       reason?: string;
-      /** Who asked, as the caller says; informational, kept in the restore record. */
+      /** Who asked, as the caller says: kept as `claimedBy`; the record's `by` is the proven caller. */
       requestedBy?: string;
+      /**
+       * The caller's proof of identity: a presigned STS GetCallerIdentity URL signed over this request's
+       * {@link restoreBinding} (caller-proof.ts). Required: without it the restore is refused.
+       */
+      proof?: string;
       /** Write only while the live resourceVersion is still this one (`""`: absent), as the confirmed dry run saw it. */
       expectLiveResourceVersion?: string;
     }
@@ -55,8 +63,10 @@ export interface ClusterAccessClients {
   describeCluster?: (eks: EKSClient, name: string) => Promise<EksClusterAccess>;
   /** @default forEksCluster */
   clusterClient?: (props: EksClusterClientProps) => AwsAuthClient;
-  /** @default - `https://sts.<region>.amazonaws.com` */
+  /** STS for EKS tokens and for checking callers' proofs. @default - `https://sts.<region>.amazonaws.com` */
   stsEndpoint?: string;
+  /** The principal that created a cluster, where known (a default restore operator). @default - unknown */
+  clusterCreator?: (cluster: string) => Promise<string | undefined>;
   /** @default - the current time */
   now?: () => Date;
   /** @default - the module's Powertools logger */
@@ -64,6 +74,13 @@ export interface ClusterAccessClients {
   /** @default - the `VerifyDrift` EMF metric the stack's alarm watches */
   recordVerify?: (cluster: string, blindSpot: boolean) => void;
 }
+
+/** A refused caller never reaches the cluster. */
+const NOT_REACHED: ClusterAccessInfo = {
+  endpoint: "",
+  authenticationMode: "not reached",
+  auditLoggingEnabled: false,
+};
 
 export class InvalidEventError extends Error {
   override readonly name = "InvalidEventError";
@@ -108,6 +125,7 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
   const reason = optionalString(event, "reason");
   const requestedBy = optionalString(event, "requestedBy");
   const expectLiveResourceVersion = optionalString(event, "expectLiveResourceVersion");
+  const proof = optionalString(event, "proof");
   const dryRun = optionalBoolean(event, "dryRun");
   const force = optionalBoolean(event, "force");
   return {
@@ -119,7 +137,24 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
     ...(reason ? { reason } : {}),
     ...(requestedBy ? { requestedBy } : {}),
     ...(expectLiveResourceVersion !== undefined ? { expectLiveResourceVersion } : {}),
+    ...(proof ? { proof } : {}),
   };
+}
+
+type RestoreEvent = Extract<ClusterAccessEvent, { action: "restore" }>;
+
+/**
+ * What a restore's proof is signed over: every field that changes what the write does. The CLI and the
+ * function both compute it from the parsed event, so that one proof serves exactly one request.
+ */
+export function restoreBinding(event: RestoreEvent): string {
+  return requestBinding("restore", event.cluster, {
+    to: event.to,
+    dryRun: event.dryRun,
+    force: event.force,
+    reason: event.reason,
+    expectLiveResourceVersion: event.expectLiveResourceVersion,
+  });
 }
 
 /** What the operator must know about how this function reaches the cluster. */
@@ -176,10 +211,99 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
     };
   }
 
+  /** The last good version (its system:masters holders) and the creator: who the function acts for by default. */
+  async function defaultOperators(cluster: string): Promise<DefaultOperators> {
+    const creatorArn = await clients.clusterCreator?.(cluster).catch(() => undefined);
+    const creator = creatorArn ? { creatorArn } : {};
+    try {
+      const record = await store.resolve(cluster, "last-good");
+      if (record?.configMap) return { lastGood: { id: record.id, configMap: record.configMap }, ...creator };
+      return { lastGoodUnavailable: "no last good version is recorded", ...creator };
+    } catch (error) {
+      return {
+        lastGoodUnavailable: `the last good version cannot be read: ${(error as Error).message}`,
+        ...creator,
+      };
+    }
+  }
+
+  /** Who asks, proven through STS, and whether the function acts for them; before anything else happens. */
+  async function gate(event: RestoreEvent): Promise<Authorization> {
+    const proof = await verifyCallerProof(event.proof, {
+      region: config.region,
+      binding: restoreBinding(event),
+      now: now(),
+      ...(clients.stsEndpoint ? { stsEndpoint: clients.stsEndpoint } : {}),
+    });
+    const write = { action: "restore", cluster: event.cluster, force: event.force === true };
+    const defaults = proof.ok ? await defaultOperators(event.cluster) : {};
+    return authorize(write, proof, config.restoreOperators, defaults);
+  }
+
+  /** A refused caller: nothing is read from the cluster; the refusal is recorded and announced. */
+  async function refuseCaller(event: RestoreEvent, refusal: Extract<Authorization, { ok: false }>) {
+    const result: RestoreResult = {
+      outcome: "refused",
+      cluster: event.cluster,
+      target: event.to ?? "last-good",
+      action: "none",
+      diffLines: [],
+      dataKeysChanged: [],
+      verification: {
+        ok: false,
+        detail: "nothing was read or written: the caller is not allowed to restore",
+      },
+      refusal: [refusal.reason],
+      overridden: [],
+      attempts: 0,
+      dryRun: event.dryRun === true,
+      forced: false,
+      warnings: [],
+      notified: false,
+    };
+    const by = refusal.caller ?? "unknown caller (no valid proof)";
+    log.warn("restore refused: caller not allowed", { caller: by, reason: refusal.reason });
+    try {
+      result.recordLocation = store.locate(
+        await store.putRestore({
+          cluster: event.cluster,
+          at: now().toISOString(),
+          target: result.target,
+          ...(event.reason ? { reason: event.reason } : {}),
+          by,
+          ...(event.requestedBy ? { claimedBy: event.requestedBy } : {}),
+          dryRun: result.dryRun,
+          forced: false,
+          outcome: "refused",
+          detail: refusal.reason,
+          unauthorized: true,
+        }),
+      );
+    } catch (error) {
+      log.error("could not record the refused restore", error as Error);
+    }
+    try {
+      await notifier.publish(renderRestoreAlert(result, { requestedBy: by, storeLocation: store.root() }));
+      result.notified = true;
+    } catch (error) {
+      log.error("could not announce the refused restore", error as Error);
+    }
+    return result;
+  }
+
   return async (payload: unknown): Promise<ClusterAccessResult> => {
     const event = parseClusterAccessEvent(payload);
     log.appendKeys({ cluster: event.cluster, action: event.action });
     try {
+      let requestedBy: string | undefined;
+      if (event.action === "restore") {
+        const allowed = await gate(event);
+        if (!allowed.ok) {
+          const refused = await refuseCaller(event, allowed);
+          return { ...refused, operation: "restore", access: NOT_REACHED };
+        }
+        requestedBy = `${allowed.caller} (${allowed.basis})`;
+      }
       const { client, info, warnings } = await reach(event.cluster);
       const pipeline: PipelineDeps = { store, notifier, policy: config.policy, now };
       if (event.action === "capture") {
@@ -197,7 +321,8 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
         log[result.blindSpot ? "warn" : "info"](`verify ${result.outcome}`, { detail: result.detail });
         return { ...result, warnings, access: info };
       }
-      const { action: _action, ...request } = event;
+      const { action: _action, proof: _proof, requestedBy: _claimed, ...rest } = event;
+      const request = { ...rest, ...(requestedBy ? { requestedBy } : {}) };
       const result = await executeRestore(
         {
           client,

@@ -4,7 +4,12 @@ import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
 import { type ClusterAccessResult, InvalidEventError } from "../../lambda/restore/create-handler.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
 import { createVersionedBucket, drainQueue } from "../support/moto.js";
-import { type ClusterAccessAws, clusterAccessHandler, startClusterAccessAws } from "./cluster-access.js";
+import {
+  type ClusterAccessAws,
+  clusterAccessHandler,
+  provenInvoke,
+  startClusterAccessAws,
+} from "./cluster-access.js";
 import { awsAuth, CLUSTER, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "./fixtures.js";
 
 const BUCKET = "guardian-snapshots";
@@ -58,9 +63,12 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
       AWS_REGION: aws.moto.env.AWS_REGION,
       GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
     });
-    invoke = clusterAccessHandler(config, aws, server, {
-      recordVerify: (cluster, blindSpot) => verifyMetrics.push([cluster, blindSpot]),
-    });
+    invoke = provenInvoke(
+      clusterAccessHandler(config, aws, server, {
+        recordVerify: (cluster, blindSpot) => verifyMetrics.push([cluster, blindSpot]),
+      }),
+      aws.sts,
+    );
   });
 
   afterEach(async () => {
