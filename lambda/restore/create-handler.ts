@@ -65,6 +65,8 @@ export interface ClusterAccessClients {
   clusterClient?: (props: EksClusterClientProps) => AwsAuthClient;
   /** STS for EKS tokens and for checking callers' proofs. @default - `https://sts.<region>.amazonaws.com` */
   stsEndpoint?: string;
+  /** STS the callers' proofs are checked with. @default - stsEndpoint, else `https://sts.<region>.amazonaws.com` */
+  callerStsEndpoint?: string;
   /** The principal that created a cluster, where known (a default restore operator). @default - unknown */
   clusterCreator?: (cluster: string) => Promise<string | undefined>;
   /** @default - the current time */
@@ -233,7 +235,9 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
       region: config.region,
       binding: restoreBinding(event),
       now: now(),
-      ...(clients.stsEndpoint ? { stsEndpoint: clients.stsEndpoint } : {}),
+      ...(clients.callerStsEndpoint || clients.stsEndpoint
+        ? { stsEndpoint: clients.callerStsEndpoint ?? clients.stsEndpoint }
+        : {}),
     });
     const write = { action: "restore", cluster: event.cluster, force: event.force === true };
     const defaults = proof.ok ? await defaultOperators(event.cluster) : {};

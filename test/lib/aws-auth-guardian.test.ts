@@ -223,9 +223,8 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::", { Ref: "AWS::AccountId" }, ":root"]],
   };
   const DEPLOYER = {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template
-    "Fn::Sub":
-      "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}",
+    // A CloudFormation Fn::Sub string: its ${…} are CloudFormation's, escaped here.
+    "Fn::Sub": `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-\${AWS::AccountId}-\${AWS::Region}`,
   };
 
   it("denies object writes, deletes and version deletes on the snapshot bucket to all but the guardian's writers", () => {

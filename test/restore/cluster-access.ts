@@ -92,7 +92,7 @@ export function clusterAccessHandler(
       caData: server.caData,
     }),
     logger: new Logger({ logLevel: "SILENT" }),
-    stsEndpoint: aws.sts.url,
+    callerStsEndpoint: aws.sts.url,
     ...more,
   });
 }
