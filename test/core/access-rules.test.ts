@@ -120,7 +120,9 @@ describe("access rules", () => {
       event({ eventName: "UpdateClusterConfig", principalArn: undefined, authenticationMode: "API" }),
     );
     expect(verdict.class).toBe("dangerous");
-    expect(verdict.findings[0]?.message).toContain("from API_AND_CONFIG_MAP to API by arn:aws:iam::111122223333:role/PlatformAdmin: aws-auth is now ignored");
+    expect(verdict.findings[0]?.message).toContain(
+      "from API_AND_CONFIG_MAP to API by arn:aws:iam::111122223333:role/PlatformAdmin: aws-auth is now ignored",
+    );
   });
 
   it("writers outside the trusted writers are dangerous only when trusted writers are configured", () => {
