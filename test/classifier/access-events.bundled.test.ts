@@ -8,11 +8,14 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { restoreCommand } from "../../bin/commands/restore.js";
 import { EksAccessEntryApi } from "../../lambda/adapters/eks-access-entries.js";
 import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
 import { captureAccessPicture } from "../../lambda/core/access-pipeline.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { makePolicy } from "../../lambda/core/policy.js";
+import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
+import { createHandler as createClusterAccessHandler } from "../../lambda/restore/create-handler.js";
 import { type BundledClassifier, bundleClassifier, type Invocation } from "../support/bundled-classifier.js";
 import {
   type CloudTrailEventBridgeEvent,
@@ -42,6 +45,7 @@ const KEYS = {
   admin: "AKIAPLATFORMADMIN",
   attacker: "AKIACIDEPLOYER",
   classifier: "AKIACLASSIFIER",
+  guardian: "AKIAGUARDIAN",
 } as const;
 
 interface ChatbotAlert {
@@ -72,6 +76,9 @@ describe("bundled classifier with access-entry events", () => {
             userAgent: "aws-sdk-go-v2/1.30.0 stratus-red-team",
           },
           [KEYS.classifier]: { arn: `arn:aws:sts::${FAKE_ACCOUNT}:assumed-role/ClassifierRole/classifier` },
+          [KEYS.guardian]: {
+            arn: `arn:aws:sts::${FAKE_ACCOUNT}:assumed-role/AwsAuthGuardian-ClusterAccessRole/restore`,
+          },
         },
       }),
       bundleClassifier(),
@@ -198,6 +205,84 @@ describe("bundled classifier with access-entry events", () => {
     );
     expect(latest?.findings.map((f) => f.id)).toEqual(["access-cluster-admin", "access-foreign-principal"]);
     expect((await store().resolve(CLUSTER, "last-good"))?.id).toBe(baseline);
+  });
+
+  it("restores through the cluster-access function: dry run, confirmation, the foreign admin removed, read back", async () => {
+    // Prepare
+    const cluster = "restore";
+    const { attacker } = await setUp(cluster);
+    const mark = fake.events().length;
+    await attacker.createAccessEntry(cluster, { principalArn: OUTSIDER });
+    await attacker.associateAccessPolicy(cluster, OUTSIDER, ADMIN, { type: "cluster", namespaces: [] });
+    await attacker.deleteAccessEntry(cluster, CREATOR);
+    await classifier.invoke(since(mark), env());
+    await alerts();
+    const sns = new SNSClient(clientConfig(moto.env));
+    const functionHandler = createClusterAccessHandler(
+      loadClusterAccessConfig({
+        SNAPSHOT_BUCKET: bucket,
+        ALERT_TOPIC_ARN: topicArn,
+        AWS_REGION: "us-east-1",
+        GUARDIAN_WRITERS: GUARDIAN,
+      }),
+      {
+        s3,
+        sns,
+        eks: fake.client(KEYS.guardian),
+        credentials: async () => ({ accessKeyId: KEYS.guardian, secretAccessKey: "x" }),
+      },
+    );
+    const out: string[] = [];
+    const questions: string[] = [];
+    const restoreMark = fake.events().length;
+
+    // Act
+    const status = await restoreCommand({
+      args: [],
+      options: { accessEntries: true, cluster, function: "cluster-access" },
+      io: {
+        out: (t) => out.push(t),
+        err: (t) => out.push(t),
+        readStdin: async () => Buffer.alloc(0),
+        confirm: async (q) => {
+          questions.push(q);
+          return true;
+        },
+      },
+      deps: { invoke: (event) => functionHandler(event) },
+    });
+
+    // Assess
+    const text = out.join("");
+    expect(status).toBe(0);
+    expect(questions).toEqual([`Apply these steps to the access entries of ${cluster}? [y/N] `]);
+    expect(text).toContain(`create access entry ${CREATOR} (STANDARD)`);
+    expect(text).toContain(`associate ${ADMIN} with ${CREATOR} at cluster scope`);
+    expect(text).toContain(`delete access entry ${OUTSIDER}`);
+    expect(text).toContain("Restored: 3 step(s). Verified: read back: the access entries match version");
+    const live = fake.snapshot(cluster);
+    expect(live?.entries.map((e) => e.principalArn)).toEqual([GUARDIAN, CREATOR].sort());
+    const restoreEvents = since(restoreMark);
+    expect(restoreEvents.map((e) => e.detail.eventName)).toEqual([
+      "CreateAccessEntry",
+      "AssociateAccessPolicy",
+      "DeleteAccessEntry",
+    ]);
+    const restored = (await alerts()).map((a) => a.subject);
+    expect(restored).toContain(
+      `[access-entry RESTORED] ${cluster}: back to ${(await store().listIds(cluster))[0]}`,
+    );
+    // The classifier sees the restore's own calls, and says they are the guardian's: re-granting
+    // cluster admin is still reported as what it is.
+    const seen = values(await classifier.invoke(restoreEvents, env({ GUARDIAN_WRITERS: GUARDIAN })));
+    const classes = seen.map((r) => (r.processed as { class: string }[])[0]?.class);
+    expect(classes).toEqual(["routine", "dangerous", "routine"]);
+    const readmin = ((seen[1]?.processed ?? []) as { recordId: string }[])[0]?.recordId ?? "";
+    expect((await store().getRecord(cluster, readmin))?.findings.map((f) => f.id)).toEqual([
+      "access-cluster-admin",
+      "guardian-write",
+    ]);
+    expect((await store().resolve(cluster, "latest"))?.good).toBe(true);
   });
 
   it("judges every watched call, accepted and refused, and decodes URL-encoded ARNs", async () => {
