@@ -1,56 +1,56 @@
 /**
- * The `aws-auth-guardian` command line. Each command lives in `bin/commands/`; this file only
- * dispatches and turns errors into exit codes.
+ * The `aws-auth-guardian` command line: commander reads the arguments and writes the help; each
+ * command is declared in `bin/commands/registry.ts` and implemented in its own module, loaded on use.
+ * This file turns a command's result or error into the exit status.
  */
-import { ANALYZE_HELP, analyzeCommand } from "./commands/analyze.js";
-import { demoCommand } from "./commands/demo.js";
-import { type CommandIo, processIo, UsageError } from "./commands/io.js";
+import { Command, CommanderError } from "commander";
+import packageJson from "../package.json" with { type: "json" };
+import { type CommandDeps, type ConfirmIo, processIo, UsageError } from "./commands/io.js";
+import { COMMANDS } from "./commands/registry.js";
 
-type Command = (argv: string[], io: CommandIo) => Promise<number>;
+const DESCRIPTION = "Watches, classifies, snapshots and restores the EKS aws-auth ConfigMap.";
 
-const COMMANDS: Record<string, Command> = {
-  analyze: analyzeCommand,
-  demo: demoCommand,
-  // Loaded on use: they pull in the Kubernetes client and the AWS SDK, which analyze and demo never need.
-  restore: async (argv, io) => (await import("./commands/restore.js")).restoreCommand(argv, io),
-  capture: async (argv, io) => (await import("./commands/capture.js")).captureCommand(argv, io),
-  verify: async (argv, io) => (await import("./commands/verify.js")).verifyCommand(argv, io),
-  history: async (argv, io) => (await import("./commands/history.js")).historyCommand(argv, io),
-  show: async (argv, io) => (await import("./commands/history.js")).showCommand(argv, io),
-  diff: async (argv, io) => (await import("./commands/history.js")).diffCommand(argv, io),
-};
-
-const HELP = `aws-auth-guardian: watches, classifies, snapshots and restores the EKS aws-auth ConfigMap.
-
-Commands:
-  analyze [FILE…]   judge every write to aws-auth in exported audit logs
-  demo              replay the incident the guardian exists for, from recorded events
-  restore           put a known-good aws-auth back (through the function, or --direct); exit 1
-                    refused or failed, 2 written but not verified
-  capture           store the live aws-auth as a version (baseline, content of unseen writes)
-  verify            compare the live aws-auth with the latest record; exit 2 on a blind spot
-  history           list a cluster's versions in a snapshot store (--store s3://BUCKET|DIR)
-  show VERSION      one stored version and its data
-  diff A B          what changes for the authenticator between two stored versions
-
-Run "aws-auth-guardian COMMAND --help" for a command's options.
-
-${ANALYZE_HELP}`;
-
-export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    io.out(`${HELP}\n`);
-    return name ? 0 : 1;
+function program(io: ConfirmIo, deps: CommandDeps, done: (code: number) => void): Command {
+  const root = new Command("aws-auth-guardian")
+    .description(DESCRIPTION)
+    .version(packageJson.version, "-V, --version", "print the version")
+    .helpOption("-h, --help", "print this help")
+    .helpCommand("help [command]", "print the help of a command")
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
+    .addHelpText("after", '\nRun "aws-auth-guardian COMMAND --help" for a command\'s options.')
+    .exitOverride();
+  for (const definition of COMMANDS) {
+    const command = root
+      .command(definition.name)
+      .summary(definition.summary)
+      .description(definition.description ?? definition.summary)
+      .helpOption("-h, --help", "print this help");
+    definition.options?.(command);
+    if (definition.after) command.addHelpText("after", definition.after);
+    command.action(async (...received: unknown[]) => {
+      const self = received.at(-1) as Command;
+      const run = await definition.load();
+      done(await run({ args: self.args, options: self.opts() as never, io, deps }));
+    });
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.err(`error: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(", ")}\n`);
-    return 1;
-  }
+  return root;
+}
+
+/** Runs one command line (without `node` and the script) and returns the exit status. */
+export async function main(
+  argv: string[],
+  io: ConfirmIo = processIo,
+  deps: CommandDeps = {},
+): Promise<number> {
+  let code = 0;
   try {
-    return await command(rest, io);
+    await program(io, deps, (result) => {
+      code = result;
+    }).parseAsync(argv, { from: "user" });
+    return code;
   } catch (error) {
+    // Commander has printed its own message (unknown command or option, with the closest match).
+    if (error instanceof CommanderError) return error.exitCode;
     const known = error instanceof UsageError || (error instanceof TypeError && "code" in error);
     io.err(`error: ${(error as Error).message}\n`);
     if (!known && process.env.AWS_AUTH_GUARDIAN_DEBUG) io.err(`${(error as Error).stack}\n`);

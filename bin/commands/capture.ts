@@ -3,14 +3,11 @@
  * newly guarded cluster, or the content of a write the audit stream did not carry). Through the
  * cluster-access function, or `--direct` with your own kubeconfig into a store you name.
  */
-import { parseArgs } from "node:util";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { type CaptureResult, captureLive, type LiveDeps } from "../../lambda/restore/capture-verify.js";
-import { type CommandIo, UsageError } from "./io.js";
+import { type CommandDeps, type CommandIo, type CommandRun, UsageError } from "./io.js";
+import type { ClusterAccessOptions } from "./options.js";
 import {
-  CLUSTER_ACCESS_OPTIONS,
-  type ClusterAccessOptions,
-  type CommandDeps,
   directCluster,
   directNotifier,
   kubeconfigClient,
@@ -21,20 +18,6 @@ import {
   viaFunction,
 } from "./restore.js";
 import { openStore } from "./store-location.js";
-
-export const CAPTURE_HELP = `Usage:
-  aws-auth-guardian capture --cluster NAME [--reason TEXT] [--function NAME] [--region REGION]
-  aws-auth-guardian capture --direct --kubeconfig FILE [--context NAME] --store s3://BUCKET[/prefix]|DIR
-                            [--cluster NAME] [--reason TEXT] [--topic-arn ARN]
-
-Reads the live kube-system/aws-auth and files it in the snapshot store as a version, classified
-against the history (the first capture is the baseline). A resourceVersion already stored is not
-stored twice. A live object that differs from the latest record without an audit event, or an
-aws-auth that is gone while the latest record is a version, is reported and alerted (blind spot).
-
-  --json    print the result as JSON
-
-Exit status: 0 captured (or already stored, or nothing to capture), 1 on errors.`;
 
 type LiveEvent = { action: "capture"; reason?: string } | { action: "verify" };
 
@@ -55,9 +38,9 @@ export async function runLive<T extends { operation: string }>(
     if (!values.store) throw new UsageError("--direct needs --store s3://BUCKET[/prefix] or --store DIR");
     rejectFunctionFlags(values);
     const client = kubeconfigClient(kubeconfig, values.context);
-    const opened = await openStore(values.store, { mustExist: false, env });
+    const opened = await openStore(values.store, { mustExist: false, env, region: values.region });
     const cluster = await directCluster(values.cluster, opened, kubeconfig, values.context);
-    const notify = directNotifier(values["topic-arn"], env);
+    const notify = directNotifier(values.topicArn, env, values.region);
     const result = await direct(
       {
         client,
@@ -73,7 +56,7 @@ export async function runLive<T extends { operation: string }>(
     reportHeld(io, notify.held);
     return result;
   }
-  const { cluster, invoke } = viaFunction(values, deps, ["kubeconfig", "context", "store", "topic-arn"]);
+  const { cluster, invoke } = viaFunction(values, deps, ["kubeconfig", "context", "store", "topicArn"]);
   const answer = (await invoke({ ...event, cluster })) as T & { warnings?: string[] };
   if (typeof answer !== "object" || answer === null || answer.operation !== event.action) {
     throw unexpectedAnswer(answer);
@@ -81,15 +64,11 @@ export async function runLive<T extends { operation: string }>(
   return answer;
 }
 
-export async function captureCommand(argv: string[], io: CommandIo, deps: CommandDeps = {}): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...CLUSTER_ACCESS_OPTIONS, reason: { type: "string" } },
-  });
-  if (values.help) {
-    io.out(`${CAPTURE_HELP}\n`);
-    return 0;
-  }
+export interface CaptureOptions extends ClusterAccessOptions {
+  reason?: string;
+}
+
+export const captureCommand: CommandRun<CaptureOptions> = async ({ options: values, io, deps }) => {
   const reason = values.reason ?? "capture requested from the command line";
   const result: CaptureResult & { warnings?: string[] } = await runLive(
     values,
@@ -106,4 +85,4 @@ export async function captureCommand(argv: string[], io: CommandIo, deps: Comman
     if (result.drift) io.out("BLIND SPOT: the guardian missed a write to aws-auth; an alert was raised.\n");
   }
   return 0;
-}
+};

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { type AnalyzedWrite, Analyzer, alertText, textEntry } from "../../lambda/core/analyze.js";
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
-import type { CommandIo } from "./io.js";
+import type { CommandRun } from "./io.js";
 
 const FIXTURES = new URL("../../test/fixtures/", import.meta.url);
 const CLUSTER = "demo";
@@ -54,7 +54,7 @@ function verdict(write: AnalyzedWrite): string {
   return `  → ${write.processed.classification.class.toUpperCase()}, ${alert}`;
 }
 
-export async function demoCommand(_argv: string[], io: CommandIo): Promise<number> {
+export const demoCommand: CommandRun<Record<string, never>> = async ({ io }) => {
   const analyzer = new Analyzer({ cluster: CLUSTER, policy: { clusterAccount: ACCOUNT } });
   io.out(`aws-auth-guardian demo: cluster "${CLUSTER}", account ${ACCOUNT}, recorded audit events\n`);
   let last: AnalyzedWrite | undefined;
@@ -97,4 +97,4 @@ export async function demoCommand(_argv: string[], io: CommandIo): Promise<numbe
     );
   }
   return 0;
-}
+};

@@ -3,41 +3,29 @@
  * it was judged), `show VERSION` (one record and its data, exactly as stored) and `diff A B` (what
  * changes for the authenticator between two versions).
  */
-import { parseArgs } from "node:util";
 import { diffLines } from "../../lambda/core/alert.js";
 import { modelOf } from "../../lambda/core/classify.js";
 import { diffModels } from "../../lambda/core/diff.js";
 import type { VersionRecord } from "../../lambda/core/records.js";
-import type { CommandIo } from "./io.js";
-import { UsageError } from "./io.js";
+import { type CommandDeps, type CommandRun, UsageError } from "./io.js";
 import { clusterInStore, type OpenedStore, openStore } from "./store-location.js";
 
-const STORE_OPTIONS = {
-  cluster: { type: "string" },
-  store: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-export const HISTORY_HELP = `Usage:
-  aws-auth-guardian history [--cluster NAME] --store s3://BUCKET[/prefix]|DIR [--json]
-  aws-auth-guardian show VERSION [--cluster NAME] --store s3://BUCKET[/prefix]|DIR [--json]
-  aws-auth-guardian diff A B [--cluster NAME] --store s3://BUCKET[/prefix]|DIR [--json]
-
-history  every record of the cluster's aws-auth, oldest first: id, time, kind, class and who wrote it
-         (or why it was captured), the latest and last-good pointers, then the restores
-show     one record: how it was judged, then every data string exactly as stored
-diff     what changes for the authenticator from A to B (a deletion counts as "no aws-auth")
-
-VERSION, A and B are record ids as history prints them, or last-good, latest, previous.
---cluster may be left out when the store holds a single cluster.`;
-
-async function openFor(values: {
+export interface StoreOptions {
   store?: string;
   cluster?: string;
-}): Promise<{ opened: OpenedStore; cluster: string }> {
+  region?: string;
+  json?: boolean;
+}
+
+async function openFor(
+  values: StoreOptions,
+  deps: CommandDeps,
+): Promise<{ opened: OpenedStore; cluster: string }> {
   if (!values.store) throw new UsageError("--store s3://BUCKET[/prefix] or --store DIR is required");
-  const opened = await openStore(values.store);
+  const opened = await openStore(values.store, {
+    region: values.region,
+    ...(deps.env ? { env: deps.env } : {}),
+  });
   return { opened, cluster: await clusterInStore(opened, values.cluster) };
 }
 
@@ -60,13 +48,8 @@ async function resolveOrFail(opened: OpenedStore, cluster: string, name: string)
   return record;
 }
 
-export async function historyCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: STORE_OPTIONS });
-  if (values.help) {
-    io.out(`${HISTORY_HELP}\n`);
-    return 0;
-  }
-  const { opened, cluster } = await openFor(values);
+export const historyCommand: CommandRun<StoreOptions> = async ({ options: values, io, deps }) => {
+  const { opened, cluster } = await openFor(values, deps);
   const { store } = opened;
   const ids = await store.listIds(cluster);
   const records: VersionRecord[] = [];
@@ -116,18 +99,11 @@ export async function historyCommand(argv: string[], io: CommandIo): Promise<num
     }
   }
   return 0;
-}
+};
 
-export async function showCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: STORE_OPTIONS });
-  if (values.help) {
-    io.out(`${HISTORY_HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1)
-    throw new UsageError("show takes one VERSION (an id, last-good, latest or previous)");
-  const { opened, cluster } = await openFor(values);
-  const record = await resolveOrFail(opened, cluster, positionals[0] as string);
+export const showCommand: CommandRun<StoreOptions> = async ({ args, options: values, io, deps }) => {
+  const { opened, cluster } = await openFor(values, deps);
+  const record = await resolveOrFail(opened, cluster, args[0] as string);
   if (values.json) {
     io.out(`${JSON.stringify(record, null, 2)}\n`);
     return 0;
@@ -160,17 +136,11 @@ export async function showCommand(argv: string[], io: CommandIo): Promise<number
   }
   if (!data || Object.keys(data).length === 0) io.out("  (no data)\n");
   return 0;
-}
+};
 
-export async function diffCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: STORE_OPTIONS });
-  if (values.help) {
-    io.out(`${HISTORY_HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 2) throw new UsageError("diff takes two versions: diff A B");
-  const [from, to] = positionals as [string, string];
-  const { opened, cluster } = await openFor(values);
+export const diffCommand: CommandRun<StoreOptions> = async ({ args, options: values, io, deps }) => {
+  const [from, to] = args as [string, string];
+  const { opened, cluster } = await openFor(values, deps);
   const [a, b] = await Promise.all([
     resolveOrFail(opened, cluster, from),
     resolveOrFail(opened, cluster, to),
@@ -204,4 +174,4 @@ export async function diffCommand(argv: string[], io: CommandIo): Promise<number
   for (const p of diff.problems.added) io.out(`  ! new problem: ${p.section}: ${p.message}\n`);
   for (const p of diff.problems.removed) io.out(`  ! fixed: ${p.section}: ${p.message}\n`);
   return 0;
-}
+};

@@ -1,17 +1,66 @@
 /** What a command needs from the process, injected so tests can run commands in-process. */
+import type { Env } from "../../lambda/adapters/aws-clients.js";
+import type { ClusterAccessEvent } from "../../lambda/restore/create-handler.js";
+
 export interface CommandIo {
   out(text: string): void;
   err(text: string): void;
   readStdin(): Promise<Buffer>;
 }
 
+/** A CommandIo that can ask yes/no questions; tests supply `confirm`, a terminal gets a prompt. */
+export interface ConfirmIo extends CommandIo {
+  confirm?(question: string): Promise<boolean>;
+}
+
+/** Sends one event to the cluster-access function and returns what it answered. */
+export type Invoke = (event: ClusterAccessEvent) => Promise<unknown>;
+
+/** What tests inject instead of the real outside world. */
+export interface CommandDeps {
+  /** @default - Lambda Invoke of --function */
+  invoke?: Invoke;
+  /** @default process.env */
+  env?: Env;
+}
+
+/** What a command's implementation receives: its operands, its options (camelCased), the world. */
+export interface CommandInput<Options> {
+  args: string[];
+  options: Options;
+  io: ConfirmIo;
+  deps: CommandDeps;
+}
+
+/** A command's implementation; the number is the exit status. */
+export type CommandRun<Options> = (input: CommandInput<Options>) => Promise<number>;
+
 /** Bad arguments or unusable input: the CLI prints the message and exits 1. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** Status of a process whose reader went away (`| head`), as for a Unix tool killed by SIGPIPE. */
+export const BROKEN_PIPE_STATUS = 141;
+
+let stdoutClosed = false;
+
+/**
+ * Once the reader of stdout has gone (`aws-auth-guardian demo | head`), stop quietly: no stack
+ * trace, no further writes.
+ */
+export function endQuietlyOnBrokenPipe(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    stdoutClosed = true;
+    process.exit(BROKEN_PIPE_STATUS);
+  });
+}
+
 export const processIo: CommandIo = {
-  out: (text) => process.stdout.write(text),
+  out: (text) => {
+    if (!stdoutClosed) process.stdout.write(text);
+  },
   err: (text) => process.stderr.write(text),
   readStdin: async () => {
     const chunks: Buffer[] = [];

@@ -11,7 +11,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import yaml from "js-yaml";
 import { createLambdaClient, createSnsClient, type Env } from "../../lambda/adapters/aws-clients.js";
@@ -22,94 +21,22 @@ import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import type { AwsAuthClient, Notifier, OutboundAlert } from "../../lambda/core/ports.js";
 import { keepConfigMap, type VersionRecord } from "../../lambda/core/records.js";
-import type { ClusterAccessEvent } from "../../lambda/restore/create-handler.js";
 import { executeRestore, type RestoreRequest, type RestoreResult } from "../../lambda/restore/restore.js";
-import { type CommandIo, processIo, UsageError } from "./io.js";
+import {
+  type CommandDeps,
+  type CommandIo,
+  type CommandRun,
+  type ConfirmIo,
+  type Invoke,
+  processIo,
+  UsageError,
+} from "./io.js";
+import type { ClusterAccessOptions } from "./options.js";
 import { type FunctionLookup, resolveFunctionName } from "./stack-outputs.js";
 import { type OpenedStore, onlyCluster, openStore } from "./store-location.js";
 
-export const RESTORE_HELP = `Usage:
-  aws-auth-guardian restore --cluster NAME [--to last-good|previous|VERSION] [options]
-  aws-auth-guardian restore --direct --kubeconfig FILE [--context NAME]
-                            (--store s3://BUCKET[/prefix] | --store DIR | --snapshot FILE) [options]
-
-Puts a known version of kube-system/aws-auth back. First a dry run prints the change it would make
-(live → version); then, after you confirm (or with --yes), it writes exactly that object, reads it
-back and verifies it. If aws-auth changes between the dry run and the write, nothing is written.
-
-Refused unless --force: a version classified dangerous, a section that does not parse, a version that
-would remove every system:masters mapping or every node mapping the live aws-auth has. Always refused:
-a version without content (a recorded deletion or unverified write), or another ConfigMap.
-
-Through the cluster-access function (default):
-  --cluster NAME        the EKS cluster (required)
-  --function NAME       the function (default: $AWS_AUTH_GUARDIAN_FUNCTION, else the output
-                        ClusterAccessFunctionName of the deployed stack)
-  --stack NAME          stack to read that output from (default: $AWS_AUTH_GUARDIAN_STACK or
-                        AwsAuthGuardian)
-  --region REGION       region of the function (default: the AWS SDK's)
-
-Direct, with your own access (when the function cannot be used):
-  --direct              run here, through --kubeconfig (any cluster, not only EKS)
-  --kubeconfig FILE     kubeconfig to use; --context NAME picks a context (default: current)
-  --store LOCATION      snapshot store to read the version from and record the restore in
-  --snapshot FILE       restore this file instead: a stored version record, or a ConfigMap as
-                        "kubectl get cm aws-auth -n kube-system -o yaml|json" prints it
-  --cluster NAME        cluster name in the store (default: the only one, else from the context)
-  --topic-arn ARN       publish the "restored" notification to this SNS topic
-
-Common:
-  --to VERSION          last-good (default), previous, latest or a version id (see history)
-  --dry-run             only show what would be written, and the exact object
-  --yes, -y             do not ask for confirmation (required without a terminal)
-  --force               go ahead despite the refusals that can be overridden (recorded)
-  --reason TEXT         why, kept in the restore record and the notification
-  --json                print the results as JSON
-
-Exit status: 0 restored (or nothing to do, or a dry run that would go ahead); 1 refused, aborted or
-failed before anything was verified; 2 written but the read-back did not match the version.`;
-
-/** A CommandIo that can ask yes/no questions; tests supply `confirm`, a terminal gets a prompt. */
-export interface ConfirmIo extends CommandIo {
-  confirm?(question: string): Promise<boolean>;
-}
-
-/** Sends one event to the cluster-access function and returns what it answered. */
-export type Invoke = (event: ClusterAccessEvent) => Promise<unknown>;
-
-export interface CommandDeps {
-  /** @default - Lambda Invoke of --function */
-  invoke?: Invoke;
-  /** @default process.env */
-  env?: Env;
-}
-
-/** The options of every command that reaches the cluster: restore, capture and verify. */
-export const CLUSTER_ACCESS_OPTIONS = {
-  cluster: { type: "string" },
-  function: { type: "string" },
-  stack: { type: "string" },
-  region: { type: "string" },
-  direct: { type: "boolean" },
-  kubeconfig: { type: "string" },
-  context: { type: "string" },
-  store: { type: "string" },
-  "topic-arn": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-export interface ClusterAccessOptions {
-  cluster?: string;
-  function?: string;
-  stack?: string;
-  region?: string;
-  direct?: boolean;
-  kubeconfig?: string;
-  context?: string;
-  store?: string;
-  "topic-arn"?: string;
-}
+export type { CommandDeps, ConfirmIo, Invoke } from "./io.js";
+export type { ClusterAccessOptions } from "./options.js";
 
 /** The function answered with an error (FunctionError) instead of a result. */
 export class FunctionInvokeError extends Error {
@@ -157,6 +84,11 @@ export function lambdaInvoke(name: string, region: string | undefined, env: Env)
   };
 }
 
+/** `topicArn` → `--topic-arn`: the option as the user typed it. */
+function flag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /**
  * The function path: checks that none of the command's `--direct` flags was given and that
  * --cluster was; invokes `deps.invoke`, or the Lambda function named by --function or the environment.
@@ -166,8 +98,8 @@ export function viaFunction(
   deps: CommandDeps,
   directOnly: ReadonlyArray<keyof ClusterAccessOptions | "snapshot">,
 ): { cluster: string; invoke: Invoke } {
-  for (const flag of directOnly) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for --direct`);
+  for (const key of directOnly) {
+    if (values[key] !== undefined) throw new UsageError(`${flag(key)} is only for --direct`);
   }
   if (!values.cluster) throw new UsageError("--cluster NAME is required (or use --direct)");
   const env = deps.env ?? process.env;
@@ -199,8 +131,8 @@ export function requireKubeconfig(values: ClusterAccessOptions): string {
 
 /** `--direct` does not go through the function; its options would be silently ignored. */
 export function rejectFunctionFlags(values: ClusterAccessOptions): void {
-  if (values.function || values.region)
-    throw new UsageError("--function and --region are for the function path, not --direct");
+  if (values.function || values.stack)
+    throw new UsageError("--function and --stack are for the function path, not --direct");
 }
 
 /** Who runs the command, for the record (informational only). */
@@ -275,8 +207,10 @@ export class HeldNotifier implements Notifier {
 export function directNotifier(
   topicArn: string | undefined,
   env: Env,
+  region?: string,
 ): { notifier: Notifier; held?: HeldNotifier } {
-  if (topicArn) return { notifier: new SnsNotifier(createSnsClient(env), topicArn) };
+  if (topicArn)
+    return { notifier: new SnsNotifier(createSnsClient(env, region ? { region } : {}), topicArn) };
   const held = new HeldNotifier();
   return { notifier: held, held };
 }
@@ -438,23 +372,16 @@ export function exitCodeOf(result: RestoreResult): number {
   return 1;
 }
 
-export async function restoreCommand(argv: string[], io: ConfirmIo, deps: CommandDeps = {}): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...CLUSTER_ACCESS_OPTIONS,
-      to: { type: "string" },
-      "dry-run": { type: "boolean" },
-      yes: { type: "boolean", short: "y" },
-      force: { type: "boolean" },
-      reason: { type: "string" },
-      snapshot: { type: "string" },
-    },
-  });
-  if (values.help) {
-    io.out(`${RESTORE_HELP}\n`);
-    return 0;
-  }
+export interface RestoreOptions extends ClusterAccessOptions {
+  to?: string;
+  snapshot?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  force?: boolean;
+  reason?: string;
+}
+
+export const restoreCommand: CommandRun<RestoreOptions> = async ({ options: values, io, deps }) => {
   const env = deps.env ?? process.env;
   const base = {
     ...(values.force ? { force: true } : {}),
@@ -477,7 +404,7 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
     const client = kubeconfigClient(kubeconfig, values.context);
     // With --snapshot the store only records the restore: it may be new, and names no cluster.
     const opened = values.store
-      ? await openStore(values.store, { mustExist: !values.snapshot, env })
+      ? await openStore(values.store, { mustExist: !values.snapshot, env, region: values.region })
       : undefined;
     cluster = await directCluster(
       values.cluster,
@@ -486,7 +413,7 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
       values.context,
     );
     const target = values.snapshot ? await readSnapshotFile(values.snapshot, cluster) : undefined;
-    const notify = directNotifier(values["topic-arn"], env);
+    const notify = directNotifier(values.topicArn, env, values.region);
     held = notify.held;
     const requestedBy = `${whoAmI()} (direct, kubeconfig ${kubeconfig}${values.context ? ` context ${values.context}` : ""})`;
     run = (request) =>
@@ -500,7 +427,7 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
         { ...request, cluster, requestedBy, ...(target ? { target } : {}) },
       );
   } else {
-    const access = viaFunction(values, deps, ["kubeconfig", "context", "store", "snapshot", "topic-arn"]);
+    const access = viaFunction(values, deps, ["kubeconfig", "context", "store", "snapshot", "topicArn"]);
     cluster = access.cluster;
     const requestedBy = whoAmI();
     run = async (request) =>
@@ -510,13 +437,13 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
   // 1. Dry run: what would be written, over what.
   const preview = await run({ ...base, to: values.to ?? "last-good", dryRun: true });
   if (values.json) io.out(`${JSON.stringify({ dryRun: preview }, null, 2)}\n`);
-  else printPlan(io, preview, values["dry-run"] === true);
+  else printPlan(io, preview, values.dryRun === true);
   if (preview.outcome !== "dry-run") {
     if (!values.json && preview.outcome !== "already-equal") printOutcome(io, preview);
     reportHeld(io, held);
     return exitCodeOf(preview);
   }
-  if (values["dry-run"]) return 0;
+  if (values.dryRun) return 0;
 
   // 2. Confirmation.
   if (!values.yes) {
@@ -543,4 +470,4 @@ export async function restoreCommand(argv: string[], io: ConfirmIo, deps: Comman
   else printOutcome(io, result);
   reportHeld(io, held);
   return exitCodeOf(result);
-}
+};

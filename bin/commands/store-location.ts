@@ -21,6 +21,8 @@ export interface OpenStoreOptions {
   mustExist?: boolean;
   /** @default process.env */
   env?: Env;
+  /** Region of an S3 store. @default - the AWS SDK's */
+  region?: string | undefined;
 }
 
 export function parseS3Location(spec: string): { bucket: string; prefix: string } | undefined {
@@ -35,7 +37,11 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
     if (!parsed || parsed.bucket === "")
       throw new UsageError(`--store ${spec}: expected s3://BUCKET[/prefix]`);
     const store = new SnapshotStore(
-      new S3BlobStore(createS3Client(options.env ?? process.env), parsed.bucket, parsed.prefix),
+      new S3BlobStore(
+        createS3Client(options.env ?? process.env, options.region ? { region: options.region } : {}),
+        parsed.bucket,
+        parsed.prefix,
+      ),
     );
     return {
       store,

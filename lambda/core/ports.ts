@@ -86,3 +86,118 @@ export interface OutboundAlert {
 export interface Notifier {
   publish(alert: OutboundAlert): Promise<void>;
 }
+
+/** How a cluster authenticates IAM principals. Changes go one way only: `CONFIG_MAP` → `API_AND_CONFIG_MAP` → `API`. */
+export const AUTHENTICATION_MODES = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"] as const;
+export type AuthenticationMode = (typeof AUTHENTICATION_MODES)[number];
+
+/** The cluster's access configuration as `eks:DescribeCluster` reports it. */
+export interface ClusterAccessConfig {
+  /** Clusters created before access entries existed report none and behave as `CONFIG_MAP`. */
+  readonly authenticationMode: AuthenticationMode;
+  /** Whether the creator got an admin access entry at creation; undefined when EKS does not say. */
+  readonly bootstrapClusterCreatorAdminPermissions?: boolean;
+}
+
+/** Where an associated access policy applies: the whole cluster, or the listed namespaces. */
+export interface AccessScope {
+  readonly type: "cluster" | "namespace";
+  /** Empty for `cluster`. Namespace names may end in `*` (prefix match). */
+  readonly namespaces: readonly string[];
+}
+
+/** An access policy associated with an access entry (`arn:aws:eks::aws:cluster-access-policy/NAME`). */
+export interface AssociatedAccessPolicy {
+  readonly policyArn: string;
+  readonly accessScope: AccessScope;
+  readonly associatedAt?: string;
+  readonly modifiedAt?: string;
+}
+
+/** One access entry as `eks:DescribeAccessEntry` returns it. */
+export interface AccessEntry {
+  /** The IAM role or user ARN, with its path (unlike aws-auth). */
+  readonly principalArn: string;
+  /** `STANDARD`, `EC2_LINUX`, `EC2_WINDOWS`, `FARGATE_LINUX`, `HYBRID_LINUX`, `EC2`, or a newer type. */
+  readonly type: string;
+  readonly username?: string;
+  readonly kubernetesGroups: readonly string[];
+  readonly accessEntryArn?: string;
+  readonly createdAt?: string;
+  readonly modifiedAt?: string;
+}
+
+/** What `eks:CreateAccessEntry` takes besides the cluster. */
+export interface NewAccessEntry {
+  readonly principalArn: string;
+  /** @default "STANDARD" */
+  readonly type?: string;
+  readonly username?: string;
+  readonly kubernetesGroups?: readonly string[];
+}
+
+/** What `eks:UpdateAccessEntry` may change; an omitted field stays as it is. */
+export interface AccessEntryChange {
+  readonly username?: string;
+  readonly kubernetesGroups?: readonly string[];
+}
+
+/** An `eks:UpdateClusterConfig` accepted by EKS; the change applies asynchronously. */
+export interface ClusterUpdate {
+  readonly id: string;
+  readonly status: string;
+}
+
+/**
+ * The EKS access-entry API of one region, reached through whatever identity the adapter holds.
+ * Every method throws `AccessEntryApiError` when EKS refuses the call.
+ */
+export interface AccessEntryApi {
+  /** The cluster's authentication mode (from `DescribeCluster`). */
+  describeAccessConfig(cluster: string): Promise<ClusterAccessConfig>;
+  /** Every access entry's principal ARN, all pages. */
+  listAccessEntries(cluster: string): Promise<string[]>;
+  /** The entry, or undefined when the cluster has none for this principal. */
+  describeAccessEntry(cluster: string, principalArn: string): Promise<AccessEntry | undefined>;
+  /** Every policy associated with the entry, all pages. */
+  listAssociatedAccessPolicies(cluster: string, principalArn: string): Promise<AssociatedAccessPolicy[]>;
+  /** Throws `AccessEntryApiError` with code `ResourceInUseException` (409) when the entry exists. */
+  createAccessEntry(cluster: string, entry: NewAccessEntry): Promise<AccessEntry>;
+  updateAccessEntry(cluster: string, principalArn: string, change: AccessEntryChange): Promise<AccessEntry>;
+  /** Also removes the entry's policy associations. */
+  deleteAccessEntry(cluster: string, principalArn: string): Promise<void>;
+  /** Associating a policy that is already associated replaces its scope. */
+  associateAccessPolicy(
+    cluster: string,
+    principalArn: string,
+    policyArn: string,
+    scope: AccessScope,
+  ): Promise<AssociatedAccessPolicy>;
+  disassociateAccessPolicy(cluster: string, principalArn: string, policyArn: string): Promise<void>;
+  /** Moves the authentication mode forward; EKS refuses a step back or to the same mode. */
+  updateAuthenticationMode(cluster: string, mode: AuthenticationMode): Promise<ClusterUpdate>;
+  /** Where this API points, for humans (region or endpoint). */
+  readonly target: string;
+}
+
+/** The EKS error codes the guardian reacts to; others arrive as they are. */
+export const EKS_ERROR_CODES = {
+  inUse: "ResourceInUseException",
+  notFound: "ResourceNotFoundException",
+  invalidParameter: "InvalidParameterException",
+  invalidRequest: "InvalidRequestException",
+  accessDenied: "AccessDeniedException",
+} as const;
+
+/** EKS refused an access-entry call: `code` is its error type, `status` the HTTP status (0 when none). */
+export class AccessEntryApiError extends Error {
+  override readonly name = "AccessEntryApiError";
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

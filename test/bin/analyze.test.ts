@@ -388,11 +388,15 @@ describe("unusable input and bad arguments: exit 1 with a clear message", () => 
       async () => ["analyze", file("missing.jsonl")],
       /^error: cannot read .*missing\.jsonl: ENOENT\n$/,
     ],
-    ["an unknown option", async () => ["analyze", SEQUENCE, "--colour"], /^error: Unknown option '--colour'/],
+    [
+      "an unknown option, with the closest one",
+      async () => ["analyze", SEQUENCE, "--fail-one", "dangerous"],
+      /^error: unknown option '--fail-one'\n\(Did you mean --fail-on\?\)\n$/,
+    ],
     [
       "a bad --format",
       async () => ["analyze", SEQUENCE, "--format", "xml"],
-      /^error: --format must be text or json, not "xml"\n$/,
+      /^error: option '--format <format>' argument 'xml' is invalid\. Allowed choices are text, json\.\n$/,
     ],
     [
       "a bad --account",
@@ -412,7 +416,11 @@ describe("unusable input and bad arguments: exit 1 with a clear message", () => 
       },
       /^error: --baseline .*not-cm\.yaml: not a ConfigMap \(kind "Secret"\)\n$/,
     ],
-    ["an unknown command", async () => ["analyse"], /^error: unknown command "analyse"/],
+    [
+      "an unknown command, with the closest one",
+      async () => ["analyse"],
+      /^error: unknown command 'analyse'\n\(Did you mean analyze\?\)\n$/,
+    ],
   ];
   for (const [name, argv, message] of cases) {
     it(name, async () => {

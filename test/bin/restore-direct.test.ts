@@ -396,7 +396,7 @@ describe("restore, capture and verify usage errors (before anything is read or i
     [
       "restore --direct with --function",
       ["restore", "--direct", "--kubeconfig", "kc", "--store", "dir", "--function", "fn"],
-      "--function and --region are for the function path, not --direct",
+      "--function and --stack are for the function path, not --direct",
     ],
     [
       "restore --snapshot without --direct",
@@ -415,9 +415,14 @@ describe("restore, capture and verify usage errors (before anything is read or i
       "--direct needs --store s3://BUCKET[/prefix] or --store DIR",
     ],
     [
-      "verify --direct with --region",
-      ["verify", "--direct", "--kubeconfig", "kc", "--store", "dir", "--region", "eu-west-1"],
-      "--function and --region are for the function path, not --direct",
+      "verify --direct with --stack",
+      ["verify", "--direct", "--kubeconfig", "kc", "--store", "dir", "--stack", "Guardian"],
+      "--function and --stack are for the function path, not --direct",
+    ],
+    [
+      "restore --topic-arn without --direct",
+      ["restore", "--cluster", "prod", "--topic-arn", "arn:aws:sns:us-east-1:012345678901:t"],
+      "--topic-arn is only for --direct",
     ],
     [
       "verify --kubeconfig without --direct",

@@ -1,0 +1,144 @@
+/**
+ * Every command of the CLI, in the order `--help` lists them. An entry declares the command's
+ * arguments, options and help text, and loads its implementation only when it runs, so that
+ * `--help` and the commands that need neither the AWS SDK nor the Kubernetes client start fast.
+ *
+ * To add a command: write `bin/commands/NAME.ts` exporting a `CommandRun`, and add an entry here.
+ */
+import { type Command, Option } from "commander";
+import type { CommandRun } from "./io.js";
+import { clusterAccessOptions, collect, jsonOption, storeOptions } from "./options.js";
+
+export interface CommandDefinition {
+  /** Name and operands as commander reads them: `show <version>`, `analyze [files...]`. */
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** What `COMMAND --help` says above the options. @default - the summary */
+  description?: string;
+  /** What `COMMAND --help` says below the options (exit status, notes). */
+  after?: string;
+  options?(command: Command): void;
+  /** The implementation, imported on use. */
+  load(): Promise<CommandRun<never>>;
+}
+
+const STORE_HELP = `
+VERSION, A and B are record ids as history prints them, or last-good, latest, previous.
+--cluster may be left out when the store holds a single cluster.`;
+
+export const COMMANDS: CommandDefinition[] = [
+  {
+    name: "analyze [files...]",
+    summary: "judge every write to aws-auth in exported audit logs",
+    description: `Reads audit events (raw lines, a CloudWatch Logs subscription event, the decoded payload, or the JSON printed by \`aws logs filter-log-events\`; gzip allowed) from FILEs in the order given, or stdin, and judges every write to kube-system/aws-auth.`,
+    after: `
+Exit status: 0 when it ran (dangerous findings included), 2 when --fail-on matched, 1 on unusable input.`,
+    options: (command) =>
+      command
+        .option("--baseline <file>", "aws-auth before the first event (kubectl get cm aws-auth -o yaml|json)")
+        .option("--account <id>", "the cluster's AWS account (default: the CloudWatch payload's owner)")
+        .option("--cluster <name>", "cluster name when the input does not carry its log group")
+        .option(
+          "--trusted-writer <pattern>",
+          "IAM ARN pattern allowed to write aws-auth (repeatable; * is a wildcard), matched against arn:aws:iam::ACCOUNT:role/NAME",
+          collect,
+        )
+        .addOption(
+          new Option("--format <format>", "text timeline or one JSON object per write")
+            .choices(["text", "json"])
+            .default("text"),
+        )
+        .option(
+          "--fail-on <classes>",
+          "exit 2 when a write has one of these classes, comma-separated (e.g. dangerous); repeatable",
+          collect,
+        ),
+    load: async () => (await import("./analyze.js")).analyzeCommand,
+  },
+  {
+    name: "demo",
+    summary: "replay the incident the guardian exists for, from recorded events (no AWS needed)",
+    load: async () => (await import("./demo.js")).demoCommand,
+  },
+  {
+    name: "restore",
+    summary: "put a known-good aws-auth back (through the function, or --direct)",
+    description: `Puts a known version of kube-system/aws-auth back. First a dry run prints the change it would make (live → version); then, after you confirm (or with --yes), it writes exactly that object, reads it back and verifies it. If aws-auth changes between the dry run and the write, nothing is written.
+
+Refused unless --force: a version classified dangerous, a section that does not parse, a version that would remove every system:masters mapping or every node mapping the live aws-auth has. Always refused: a version without content (a recorded deletion or unverified write), or another ConfigMap.`,
+    after: `
+Through the cluster-access function (default):
+  aws-auth-guardian restore --cluster NAME [--to last-good|previous|VERSION]
+Direct, with your own access (when the function cannot be used):
+  aws-auth-guardian restore --direct --kubeconfig FILE [--context NAME]
+                            (--store s3://BUCKET[/prefix] | --store DIR | --snapshot FILE)
+
+Exit status: 0 restored (or nothing to do, or a dry run that would go ahead); 1 refused, aborted or
+failed before anything was verified; 2 written but the read-back did not match the version.`,
+    options: (command) =>
+      clusterAccessOptions(command)
+        .option("--to <version>", "last-good (default), previous, latest or a version id (see history)")
+        .option(
+          "--snapshot <file>",
+          'with --direct: restore this file instead: a stored version record, or a ConfigMap as "kubectl get cm aws-auth -n kube-system -o yaml|json" prints it',
+        )
+        .option("--dry-run", "only show what would be written, and the exact object")
+        .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
+        .option("--force", "go ahead despite the refusals that can be overridden (recorded)")
+        .option("--reason <text>", "why, kept in the restore record and the notification"),
+    load: async () => (await import("./restore.js")).restoreCommand,
+  },
+  {
+    name: "capture",
+    summary: "store the live aws-auth as a version (baseline, content of unseen writes)",
+    description: `Reads the live kube-system/aws-auth and files it in the snapshot store as a version, classified against the history (the first capture is the baseline). A resourceVersion already stored is not stored twice. A live object that differs from the latest record without an audit event, or an aws-auth that is gone while the latest record is a version, is reported and alerted (blind spot).`,
+    after: `
+Examples:
+  aws-auth-guardian capture --cluster NAME [--reason TEXT]
+  aws-auth-guardian capture --direct --kubeconfig FILE --store s3://BUCKET[/prefix]|DIR [--cluster NAME]
+
+Exit status: 0 captured (or already stored, or nothing to capture), 1 on errors.`,
+    options: (command) =>
+      clusterAccessOptions(command).option("--reason <text>", "why, kept with the captured version"),
+    load: async () => (await import("./capture.js")).captureCommand,
+  },
+  {
+    name: "verify",
+    summary: "compare the live aws-auth with the latest record; exit 2 on a blind spot",
+    description: `Compares the live kube-system/aws-auth with the latest record in the snapshot store. A live object that differs from it, or an aws-auth that is gone while the latest record is a version, was written without the guardian seeing the audit event: it is stored and alerted as a blind spot. With an empty store the live object becomes the baseline.`,
+    after: `
+Examples:
+  aws-auth-guardian verify --cluster NAME
+  aws-auth-guardian verify --direct --kubeconfig FILE --store s3://BUCKET[/prefix]|DIR [--cluster NAME]
+
+Exit status: 0 in sync (or baseline taken), 2 blind spot found, 1 on errors.`,
+    options: (command) => void clusterAccessOptions(command),
+    load: async () => (await import("./verify.js")).verifyCommand,
+  },
+  {
+    name: "history",
+    summary: "list a cluster's versions in a snapshot store",
+    description:
+      "Every record of the cluster's aws-auth, oldest first: id, time, kind, class and who wrote it (or why it was captured), the latest and last-good pointers, then the restores.",
+    after: STORE_HELP,
+    options: (command) => void jsonOption(storeOptions(command)),
+    load: async () => (await import("./history.js")).historyCommand,
+  },
+  {
+    name: "show <version>",
+    summary: "one stored version and its data",
+    description: "One record: how it was judged, then every data string exactly as stored.",
+    after: STORE_HELP,
+    options: (command) => void jsonOption(storeOptions(command)),
+    load: async () => (await import("./history.js")).showCommand,
+  },
+  {
+    name: "diff <a> <b>",
+    summary: "what changes for the authenticator between two stored versions",
+    description: 'What changes for the authenticator from A to B (a deletion counts as "no aws-auth").',
+    after: STORE_HELP,
+    options: (command) => void jsonOption(storeOptions(command)),
+    load: async () => (await import("./history.js")).diffCommand,
+  },
+];
