@@ -19,7 +19,7 @@ import {
 import { diffModels } from "./diff.js";
 import type { GuardianPolicy, WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier } from "./ports.js";
-import { isGoodRecord, summarizeWrite, type VersionRecord } from "./records.js";
+import { eventKeyOf, isGoodRecord, summarizeWrite, type VersionRecord } from "./records.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { captureRef, placeRecord, recordForCapture, recordForWrite, recordKindOf } from "./timeline.js";
 
@@ -32,8 +32,15 @@ export interface PipelineDeps {
   now: () => Date;
 }
 
+export interface WriteOptions {
+  /** The CloudWatch Logs event id the write was delivered in, when it came that way. */
+  deliveryId?: string;
+}
+
 export interface WriteOutcome {
   auditID: string;
+  /** Digest of the audit event: its identity (records.ts `eventKeyOf`); the auditID is only data. */
+  eventKey: string;
   cluster: string;
   class: WriteClass;
   recordId?: string;
@@ -102,13 +109,15 @@ export async function processWrite(
   deps: PipelineDeps,
   cluster: string,
   write: AwsAuthWrite,
+  options: WriteOptions = {},
 ): Promise<WriteOutcome> {
   const { store, policy } = deps;
-  const base = { auditID: write.auditID, cluster, captureRequested: false, late: false };
+  const eventKey = eventKeyOf(write, options.deliveryId);
+  const base = { auditID: write.auditID, eventKey, cluster, captureRequested: false, late: false };
   const kind = recordKindOf(write);
   const ids = await store.listIds(cluster);
 
-  const existingId = store.findIdForAudit(ids, write.auditID);
+  const existingId = store.findIdForEvent(ids, eventKey);
   if (existingId) {
     // Redelivery or retry: the record is there; finish the steps that may not have completed.
     const record = await store.getRecord(cluster, existingId);
@@ -125,14 +134,14 @@ export async function processWrite(
       ? await alertOnce(
           deps,
           cluster,
-          write.auditID,
+          eventKey,
           alertInput(cluster, policy, classification, history, record, record.audit, store.root()),
         )
       : false;
     return { ...base, class: record.class, recordId: record.id, duplicate: true, alerted };
   }
 
-  const placed = placeRecord(kind, latestResourceVersionOf(ids), write.resourceVersion, write.auditID);
+  const placed = placeRecord(kind, latestResourceVersionOf(ids), write.resourceVersion, eventKey);
   const history = await store.historyBefore(
     cluster,
     ids,
@@ -145,6 +154,7 @@ export async function processWrite(
     const audit = summarizeWrite(write);
     const fresh = await store.putAttempt({
       cluster,
+      eventKey,
       auditID: write.auditID,
       time: write.time,
       class: classification.class,
@@ -155,7 +165,7 @@ export async function processWrite(
       ? await alertOnce(
           deps,
           cluster,
-          write.auditID,
+          eventKey,
           alertInput(cluster, policy, classification, history, undefined, audit, store.root()),
         )
       : false;
@@ -163,7 +173,7 @@ export async function processWrite(
   }
 
   const latestId = ids.at(-1);
-  const late = latestId !== undefined && latestId > placed.id;
+  const late = latestId !== undefined && latestId.slice(0, 20) > placed.id.slice(0, 20);
   if (late) {
     classification.findings.push({
       id: "late-arrival",
@@ -201,7 +211,7 @@ export async function processWrite(
   // publishes or fails, and then its retry publishes.
   const alerted =
     created && shouldAlert(record.class, record.findings, policy)
-      ? await alertOnce(deps, cluster, write.auditID, input)
+      ? await alertOnce(deps, cluster, eventKey, input)
       : false;
   return {
     ...base,

@@ -2,6 +2,7 @@
  * What the guardian keeps about each write: one record per version of aws-auth (or per deletion,
  * or per write whose content is not known yet), and separately the writes that changed nothing.
  */
+import { createHash } from "node:crypto";
 import type { AuditActor, AwsAuthWrite, PatchKind, WriteVerb } from "./audit-event.js";
 import type { Severity, WriteClass } from "./policy.js";
 import type { ConfigMapObject } from "./ports.js";
@@ -33,8 +34,14 @@ export type RecordKind = "version" | "tombstone" | "unverified";
 
 export interface VersionRecord {
   kind: RecordKind;
-  /** Sortable id: zero-padded resourceVersion, then the auditID (see `versionId`). */
+  /**
+   * Sortable id: zero-padded resourceVersion, then the digest of the audit event (`eventKeyOf`), or
+   * `capture-<time digits>`. Built from digits, hex and fixed tags only: the auditID, which the writer
+   * chooses, never goes into an id or a store key; it is kept in `audit`.
+   */
   id: string;
+  /** Digest of the audit event that produced this record (`eventKeyOf`); absent for captures. */
+  eventKey?: string;
   cluster: string;
   /** resourceVersion of the stored object (versions), or of the last version seen before (others). */
   resourceVersion?: string;
@@ -82,6 +89,39 @@ export function versionId(kind: RecordKind, resourceVersion: string | undefined,
   const separator = kind === "version" ? "-" : "~";
   const tag = kind === "tombstone" ? "deleted-" : kind === "unverified" ? "unverified-" : "";
   return `${padResourceVersion(resourceVersion)}${separator}${tag}${ref}`;
+}
+
+/** Hex characters of SHA-256 kept in ids and keys: 96 bits, beyond any search for a collision. */
+const DIGEST_CHARS = 24;
+
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, v: unknown) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+          )
+        : v,
+    ) ?? "undefined"
+  );
+}
+
+/** A short hex digest of a value, for ids and store keys. */
+export function digestOf(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, DIGEST_CHARS);
+}
+
+/**
+ * The identity of one audit event: a digest of everything the guardian reads from it. The auditID is
+ * part of it like any other field, so reusing another event's auditID (or a suffix or prefix of it)
+ * never makes a write look like one already seen; the API server's timestamps (to the microsecond),
+ * the resourceVersion and the stored content are not the writer's to choose. Two deliveries of the same
+ * event digest alike. `deliveryId` (the CloudWatch Logs event id) is mixed in for an event CloudWatch
+ * cut off, whose own timestamps are usually lost.
+ */
+export function eventKeyOf(write: AwsAuthWrite, deliveryId?: string): string {
+  return digestOf({ ...write, ...(write.truncated && deliveryId ? { deliveryId } : {}) });
 }
 
 export function summarizeWrite(write: AwsAuthWrite): AuditSummary {

@@ -5,11 +5,13 @@
  *   clusters/<cluster>/versions/<id>.json       one VersionRecord per version, tombstone or unverified write
  *   clusters/<cluster>/latest.json              pointer to the newest record
  *   clusters/<cluster>/last-good.json           pointer to the newest version not classified dangerous
- *   clusters/<cluster>/attempts/<auditID>.json  writes that changed nothing (rejected, dry run)
- *   clusters/<cluster>/alerts/<auditID>.json    marker: the alert for this event was published
+ *   clusters/<cluster>/attempts/<event>.json    writes that changed nothing (rejected, dry run)
+ *   clusters/<cluster>/alerts/<event>.json      marker: the alert for this event was published
  *   clusters/<cluster>/restores/<time>-<outcome>-<random>.json one record per restore attempt
  *
- * Version ids sort by resourceVersion (records.ts), so listing a cluster's versions is its history.
+ * `<event>` is the digest of the audit event (records.ts `eventKeyOf`), never its auditID: keys hold
+ * only digits, hex and fixed tags. Version ids sort by resourceVersion (records.ts), so listing a
+ * cluster's versions is its history.
  * Records are written once (`If-None-Match: *`); pointers move only forward, by compare-and-swap.
  */
 import type { HistoryContext } from "./classify.js";
@@ -26,6 +28,8 @@ export interface Pointer {
 
 export interface AttemptRecord {
   cluster: string;
+  /** Digest of the audit event (records.ts `eventKeyOf`): the attempt's identity and key. */
+  eventKey: string;
   auditID: string;
   time: string;
   class: VersionRecord["class"];
@@ -62,6 +66,15 @@ function clusterPrefix(cluster: string): string {
 
 export function versionKey(cluster: string, id: string): string {
   return `${clusterPrefix(cluster)}versions/${id}.json`;
+}
+
+/** Names the store writes under a cluster take only these characters (ids, digests, fixed words). */
+const SAFE_NAME = /^[0-9A-Za-z][0-9A-Za-z~._-]{0,200}$/;
+
+function safeName(name: string): string {
+  if (!SAFE_NAME.test(name))
+    throw new StoreDataError(`unsafe store key part ${JSON.stringify(name.slice(0, 80))}`);
+  return name;
 }
 
 function idFromKey(key: string): string {
@@ -115,14 +128,14 @@ export class SnapshotStore {
   /** Writes a record once; false when a record with that id already exists (a redelivery). */
   async putRecord(record: VersionRecord): Promise<boolean> {
     return this.blobs.putIfAbsent(
-      versionKey(record.cluster, record.id),
+      versionKey(record.cluster, safeName(record.id)),
       `${JSON.stringify(record, null, 2)}\n`,
     );
   }
 
-  /** The id already filed for this auditID, if the event was processed before. */
-  findIdForAudit(ids: readonly string[], auditID: string): string | undefined {
-    return ids.find((id) => id.endsWith(`-${auditID}`));
+  /** The id already filed for this event (by its digest), if it was processed before. */
+  findIdForEvent(ids: readonly string[], eventKey: string): string | undefined {
+    return ids.find((id) => id.endsWith(`-${eventKey}`));
   }
 
   async getPointer(cluster: string, name: "latest" | "last-good"): Promise<Pointer | undefined> {
@@ -158,18 +171,19 @@ export class SnapshotStore {
   }
 
   async putAttempt(attempt: AttemptRecord): Promise<boolean> {
-    const key = `${clusterPrefix(attempt.cluster)}attempts/${attempt.auditID}.json`;
+    const key = `${clusterPrefix(attempt.cluster)}attempts/${safeName(attempt.eventKey)}.json`;
     return this.blobs.putIfAbsent(key, `${JSON.stringify(attempt, null, 2)}\n`);
   }
 
-  async alertSent(cluster: string, auditID: string): Promise<boolean> {
-    return (await this.blobs.get(`${clusterPrefix(cluster)}alerts/${auditID}.json`)) !== undefined;
+  /** Has the alert about `subject` (an event digest, or a name the guardian made) been published? */
+  async alertSent(cluster: string, subject: string): Promise<boolean> {
+    return (await this.blobs.get(`${clusterPrefix(cluster)}alerts/${safeName(subject)}.json`)) !== undefined;
   }
 
-  async markAlertSent(cluster: string, auditID: string, at: string): Promise<void> {
+  async markAlertSent(cluster: string, subject: string, at: string): Promise<void> {
     await this.blobs.putIfAbsent(
-      `${clusterPrefix(cluster)}alerts/${auditID}.json`,
-      `${JSON.stringify({ auditID, at })}\n`,
+      `${clusterPrefix(cluster)}alerts/${safeName(subject)}.json`,
+      `${JSON.stringify({ subject, at })}\n`,
     );
   }
 

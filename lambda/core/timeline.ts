@@ -9,6 +9,7 @@ import { type Classification, classifyContent, classifyWrite, type HistoryContex
 import type { GuardianPolicy } from "./policy.js";
 import type { ConfigMapObject } from "./ports.js";
 import {
+  eventKeyOf,
   isGoodRecord,
   keepConfigMap,
   type RecordKind,
@@ -32,7 +33,10 @@ export function historyBefore(
   const earlier = records.filter((r) => r.id < id);
   const previous = sameVersion ?? earlier.at(-1);
   const base = sameVersion ?? earlier.findLast((r) => r.kind === "version" && r.configMap !== undefined);
-  const lastGood = earlier.findLast(isGoodRecord);
+  // Ids after the resourceVersion are digests, not times: the version holding it may sort either side.
+  const lastGood = sameVersion
+    ? records.filter((r) => r.id <= sameVersion.id).findLast(isGoodRecord)
+    : earlier.findLast(isGoodRecord);
   return {
     ...(previous ? { previous } : {}),
     ...(base ? { base } : {}),
@@ -123,7 +127,7 @@ export interface ProcessedWrite {
   /** The record the write left, when it changed what is stored. */
   record?: VersionRecord;
   history: HistoryContext;
-  /** True when this auditID was seen before: nothing was done. */
+  /** True when this event was seen before (same digest, records.ts `eventKeyOf`): nothing was done. */
   duplicate: boolean;
 }
 
@@ -154,9 +158,10 @@ export class Timeline {
     else this.records.splice(at, 0, record);
   }
 
-  /** Classifies and files one write; a repeated auditID is recognised and skipped. */
+  /** Classifies and files one write; an event seen before is recognised and skipped. */
   process(write: AwsAuthWrite): ProcessedWrite {
-    if (this.seen.has(write.auditID)) {
+    const key = eventKeyOf(write);
+    if (this.seen.has(key)) {
       return {
         write,
         classification: { class: "cosmetic", findings: [], recordKind: "none" },
@@ -164,9 +169,9 @@ export class Timeline {
         duplicate: true,
       };
     }
-    this.seen.add(write.auditID);
+    this.seen.add(key);
     const probeKind = recordKindOf(write);
-    const placed = placeRecord(probeKind, this.latestResourceVersion(), write.resourceVersion, write.auditID);
+    const placed = placeRecord(probeKind, this.latestResourceVersion(), write.resourceVersion, key);
     const history = historyBefore(
       this.records,
       placed.id,
@@ -175,7 +180,7 @@ export class Timeline {
     const classification = classifyWrite(write, history, this.policy);
     if (classification.recordKind === "none") return { write, classification, history, duplicate: false };
     const newest = this.records.at(-1);
-    if (newest && newest.id > placed.id) {
+    if (newest && newest.id.slice(0, 20) > placed.id.slice(0, 20)) {
       classification.findings.push({
         id: "late-arrival",
         severity: "info",

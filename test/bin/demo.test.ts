@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
 import { DEMO_STEPS } from "../../bin/commands/demo.js";
 import type { CommandIo } from "../../bin/commands/io.js";
+import { eventKeyOf, versionId } from "../../lambda/core/records.js";
+import { LAB_FILES, labEvent, writeOf } from "../support/events.js";
 
 async function demo(): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -73,7 +75,17 @@ describe("demo", () => {
 
   it("prints the alert for each dangerous step and the command that restores the last good version", async () => {
     const { out } = await demo();
-    const lastGood = "00000000000000000206-87691861-29d8-445f-8ad0-dfa1466ae69d";
+    // Ids are the resourceVersion and the digest of the audit event, never its auditID.
+    const lastGood = versionId(
+      "version",
+      "206",
+      eventKeyOf(writeOf(labEvent(LAB_FILES.ssoEditPatch, "patch"))),
+    );
+    const tombstone = versionId(
+      "tombstone",
+      "208",
+      eventKeyOf(writeOf(labEvent(LAB_FILES.delete, "delete"))),
+    );
     const restore = `aws-auth-guardian restore --cluster demo --to ${lastGood}`;
     const parts = steps(out);
     for (const dangerous of [parts[6], parts[7]]) {
@@ -89,8 +101,7 @@ describe("demo", () => {
         ),
     ).toBe(true);
     expect(out).toContain(`  ${lastGood}  version     routine\n`);
-    expect(out).toContain(
-      "  00000000000000000208~deleted-2f278804-b428-46ea-97c4-572dfef9c42e  tombstone   dangerous\n",
-    );
+    expect(tombstone).toMatch(/^0{17}208~deleted-[0-9a-f]{24}$/);
+    expect(out).toContain(`  ${tombstone}  tombstone   dangerous\n`);
   });
 });

@@ -13,9 +13,11 @@ import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
 import { SnsNotifier } from "../../lambda/adapters/sns-notifier.js";
 import { loadClassifierConfig } from "../../lambda/classifier/config.js";
 import { createHandler } from "../../lambda/classifier/create-handler.js";
+import { triageAuditEvent } from "../../lambda/core/audit-event.js";
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { processCapture } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
+import { eventKeyOf, versionId } from "../../lambda/core/records.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import {
   clientConfig,
@@ -52,6 +54,19 @@ function awslogsEvent(messages: string[], messageType = "DATA_MESSAGE"): { awslo
     })),
   };
   return { awslogs: { data: gzipSync(Buffer.from(JSON.stringify(payload))).toString("base64") } };
+}
+
+/** The digest of the (single) aws-auth write in a recording: its identity in the store. */
+function keyOf(name: string): string {
+  const writes = labLines(name)
+    .map((line) => triageAuditEvent(JSON.parse(line)))
+    .flatMap((t) => (t.kind === "write" ? [t.write] : []));
+  if (writes.length !== 1 || !writes[0]) throw new Error(`${name}: expected one aws-auth write`);
+  return eventKeyOf(writes[0]);
+}
+
+function idOf(name: string, kind: "version" | "tombstone", resourceVersion: string): string {
+  return versionId(kind, resourceVersion, keyOf(name));
 }
 
 const SEED = [
@@ -148,15 +163,17 @@ describe("classifier Lambda against moto", () => {
 
     // Assess
     const ids = await store().listIds(CLUSTER);
+    // Ids are the resourceVersion and the digest of the audit event, never its auditID.
     expect(ids).toEqual([
       "00000000000000000201-capture-20261122130350000",
-      "00000000000000000202-f280e579-b421-4ae0-ab83-7de6e8ae7866",
-      "00000000000000000203-aa95291a-6d55-4ccf-9fed-acef4da728de",
-      "00000000000000000204-3eb7446f-bab7-408c-bb41-6d05378e017a",
-      "00000000000000000206-87691861-29d8-445f-8ad0-dfa1466ae69d",
-      "00000000000000000208-90c0884f-20cc-4868-b16e-ad065f767827",
-      "00000000000000000208~deleted-2f278804-b428-46ea-97c4-572dfef9c42e",
+      idOf("s02-node-manager-update-unquoted-drop-fargate", "version", "202"),
+      idOf("s03-fargate-manager-update-readd-fargate", "version", "203"),
+      idOf("s04-terraform-reapply-quoted-jsonpatch", "version", "204"),
+      idOf("s05-sso-admin-kubectl-edit-add-developer", "version", "206"),
+      idOf("s06-escalation-smp-contractor-masters", "version", "208"),
+      idOf("s10-intruder-delete", "tombstone", "208"),
     ]);
+    for (const id of ids) expect(id).toMatch(/^\d{20}[-~][a-z0-9-]+$/);
     const classes = await Promise.all(ids.map(async (id) => (await store().getRecord(CLUSTER, id))?.class));
     expect(classes).toEqual([
       "routine",
@@ -169,7 +186,9 @@ describe("classifier Lambda against moto", () => {
     ]);
     expect((await store().getPointer(CLUSTER, "latest"))?.id).toBe(ids[6]);
     expect((await store().getPointer(CLUSTER, "last-good"))?.id).toBe(ids[4]);
-    const attempt = await s3Json(`clusters/${CLUSTER}/attempts/744e291d-8a7e-48ba-a062-766bc10044b7.json`);
+    const attempt = await s3Json(
+      `clusters/${CLUSTER}/attempts/${keyOf("s14-readonly-patch-forbidden")}.json`,
+    );
     expect(attempt).toMatchObject({ class: "rejected", findings: [{ id: "forbidden-attempt" }] });
 
     const sent = await alerts();
@@ -209,7 +228,7 @@ describe("classifier Lambda against moto", () => {
     // Assess
     const record = await store().getRecord(
       CLUSTER,
-      "00000000000000000202-f280e579-b421-4ae0-ab83-7de6e8ae7866",
+      idOf("s02-node-manager-update-unquoted-drop-fargate", "version", "202"),
     );
     expect(record?.configMap?.data).toEqual(event.responseObject.data);
     expect(record?.configMap?.metadata).toEqual({
@@ -266,13 +285,16 @@ describe("classifier Lambda against moto", () => {
     const late = await invoke(awslogsEvent(labLines("s02-node-manager-update-unquoted-drop-fargate")));
 
     // Assess
-    const s02 = await store().getRecord(CLUSTER, "00000000000000000202-f280e579-b421-4ae0-ab83-7de6e8ae7866");
+    const s02 = await store().getRecord(
+      CLUSTER,
+      idOf("s02-node-manager-update-unquoted-drop-fargate", "version", "202"),
+    );
     expect(s02?.predecessorId).toBe("00000000000000000201-capture-20261122130350000");
     expect(s02?.class).toBe("aws-internal");
     expect(late.processed[0]?.late).toBe(true);
     expect(s02?.findings.map((f) => f.id)).toContain("late-arrival");
     expect((await store().getPointer(CLUSTER, "latest"))?.id).toBe(
-      "00000000000000000204-3eb7446f-bab7-408c-bb41-6d05378e017a",
+      idOf("s04-terraform-reapply-quoted-jsonpatch", "version", "204"),
     );
     expect(await alerts()).toHaveLength(0);
   });

