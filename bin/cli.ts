@@ -4,6 +4,7 @@
  * This file turns a command's result or error into the exit status.
  */
 import { Command, CommanderError } from "commander";
+import { oneLine } from "../lambda/core/encode.js";
 import packageJson from "../package.json" with { type: "json" };
 import { type CommandDeps, type ConfirmIo, processIo, UsageError } from "./commands/io.js";
 import { COMMANDS } from "./commands/registry.js";
@@ -52,7 +53,8 @@ export async function main(
     // Commander has printed its own message (unknown command or option, with the closest match).
     if (error instanceof CommanderError) return error.exitCode;
     const known = error instanceof UsageError || (error instanceof TypeError && "code" in error);
-    io.err(`error: ${(error as Error).message}\n`);
+    // Messages quote what was read (store keys, API server answers): one line each.
+    io.err(`error: ${oneLine((error as Error).message)}\n`);
     if (!known && process.env.AWS_AUTH_GUARDIAN_DEBUG) io.err(`${(error as Error).stack}\n`);
     return 1;
   }

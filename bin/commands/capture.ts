@@ -3,6 +3,7 @@
  * newly guarded cluster, or the content of a write the audit stream did not carry). Through the
  * cluster-access function, or `--direct` with your own kubeconfig into a store you name.
  */
+import { oneLine } from "../../lambda/core/encode.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { type CaptureResult, captureLive, type LiveDeps } from "../../lambda/restore/capture-verify.js";
 import { type CommandDeps, type CommandIo, type CommandRun, UsageError } from "./io.js";
@@ -77,11 +78,11 @@ export const captureCommand: CommandRun<CaptureOptions> = async ({ options: valu
     { action: "capture", reason },
     (live, cluster) => captureLive(live, cluster, reason),
   );
-  for (const warning of result.warnings ?? []) io.err(`warning: ${warning}\n`);
+  for (const warning of result.warnings ?? []) io.err(`warning: ${oneLine(warning)}\n`);
   if (values.json) {
     io.out(`${JSON.stringify(result, null, 2)}\n`);
   } else {
-    io.out(`Cluster ${result.cluster}: ${result.outcome}: ${result.detail}\n`);
+    io.out(`Cluster ${result.cluster}: ${result.outcome}: ${oneLine(result.detail)}\n`);
     if (result.drift) io.out("BLIND SPOT: the guardian missed a write to aws-auth; an alert was raised.\n");
   }
   return 0;

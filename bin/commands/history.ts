@@ -6,6 +6,7 @@
 import { diffLines } from "../../lambda/core/alert.js";
 import { modelOf } from "../../lambda/core/classify.js";
 import { diffModels } from "../../lambda/core/diff.js";
+import { literal, oneLine, option, quoted, shellCommand, token } from "../../lambda/core/encode.js";
 import type { VersionRecord } from "../../lambda/core/records.js";
 import { type CommandDeps, type CommandRun, UsageError } from "./io.js";
 import { clusterInStore, type OpenedStore, openStore } from "./store-location.js";
@@ -29,12 +30,13 @@ async function openFor(
   return { opened, cluster: await clusterInStore(opened, values.cluster) };
 }
 
+/** Who wrote a record, on one line: the name is the writer's own text. */
 export function actorOf(record: VersionRecord): string {
   if (record.audit) {
     const actor = record.audit.actor;
-    return `${actor.canonicalArn ?? actor.arn ?? actor.username} (${record.audit.verb})`;
+    return `${oneLine(actor.canonicalArn ?? actor.arn ?? actor.username, 300)} (${oneLine(record.audit.verb, 40)})`;
   }
-  if (record.capture) return `captured: ${record.capture.reason}`;
+  if (record.capture) return `captured: ${oneLine(record.capture.reason, 300)}`;
   return "?";
 }
 
@@ -42,7 +44,7 @@ async function resolveOrFail(opened: OpenedStore, cluster: string, name: string)
   const record = await opened.store.resolve(cluster, name);
   if (!record) {
     throw new UsageError(
-      `no version "${name}" of cluster ${cluster} in ${opened.location}; see: aws-auth-guardian history --cluster ${cluster} --store ${opened.location}`,
+      `no version ${quoted(name, 200)} of cluster ${cluster} in ${opened.location}; see: ${shellCommand([literal("aws-auth-guardian history"), ...option("--cluster", cluster), ...option("--store", opened.location)])}`,
     );
   }
   return record;
@@ -86,7 +88,7 @@ export const historyCommand: CommandRun<StoreOptions> = async ({ options: values
       Boolean,
     );
     io.out(
-      `${r.id.padEnd(width)}  ${r.time.padEnd(24)}  ${r.kind.padEnd(10)}  ${r.class.padEnd(12)}  ${actorOf(r)}${marks.length ? `  [${marks.join(", ")}]` : ""}\n`,
+      `${oneLine(r.id).padEnd(width)}  ${oneLine(r.time, 40).padEnd(24)}  ${r.kind.padEnd(10)}  ${r.class.padEnd(12)}  ${actorOf(r)}${marks.length ? `  [${marks.join(", ")}]` : ""}\n`,
     );
   }
   if (restores.length > 0) {
@@ -94,7 +96,7 @@ export const historyCommand: CommandRun<StoreOptions> = async ({ options: values
     for (const r of restores) {
       const written = r.resourceVersionWritten ? `, resourceVersion ${r.resourceVersionWritten}` : "";
       io.out(
-        `  ${r.at}  ${r.outcome.padEnd(13)}  version ${r.target}${written}${r.by ? ` by ${r.by}` : ""}${r.reason ? `: ${r.reason}` : ""}\n`,
+        `  ${oneLine(r.at, 40)}  ${r.outcome.padEnd(13)}  version ${oneLine(r.target, 200)}${written}${r.by ? ` by ${oneLine(r.by, 300)}` : ""}${r.reason ? `: ${oneLine(r.reason, 300)}` : ""}\n`,
       );
     }
   }
@@ -108,15 +110,17 @@ export const showCommand: CommandRun<StoreOptions> = async ({ args, options: val
     io.out(`${JSON.stringify(record, null, 2)}\n`);
     return 0;
   }
-  io.out(`Version ${record.id} of ${cluster} (${record.kind}, ${record.class})\n`);
-  io.out(`Time:    ${record.time}\n`);
-  if (record.resourceVersion) io.out(`resourceVersion: ${record.resourceVersion}\n`);
+  // Every field but the data is one line each: what writers put in names and URIs cannot add lines.
+  io.out(`Version ${oneLine(record.id)} of ${cluster} (${record.kind}, ${record.class})\n`);
+  io.out(`Time:    ${oneLine(record.time)}\n`);
+  if (record.resourceVersion) io.out(`resourceVersion: ${oneLine(record.resourceVersion)}\n`);
   io.out(`Actor:   ${actorOf(record)}\n`);
-  if (record.audit) io.out(`Audit:   ${record.audit.auditID} (${record.audit.requestURI})\n`);
-  if (record.predecessorId) io.out(`After:   ${record.predecessorId}\n`);
+  if (record.audit)
+    io.out(`Audit:   ${oneLine(record.audit.auditID)} (${oneLine(record.audit.requestURI, 2000)})\n`);
+  if (record.predecessorId) io.out(`After:   ${oneLine(record.predecessorId)}\n`);
   if (record.findings.length) {
     io.out("Findings:\n");
-    for (const f of record.findings) io.out(`  [${f.severity}] ${f.id}: ${f.message}\n`);
+    for (const f of record.findings) io.out(`  [${f.severity}] ${oneLine(f.id)}: ${oneLine(f.message)}\n`);
   }
   if (!record.configMap) {
     io.out(
@@ -127,11 +131,16 @@ export const showCommand: CommandRun<StoreOptions> = async ({ args, options: val
   const { data } = record.configMap;
   const { labels, annotations } = record.configMap.metadata;
   if (labels) io.out(`Labels:  ${JSON.stringify(labels)}\n`);
-  if (annotations) io.out(`Annotations: ${Object.keys(annotations).join(", ")}\n`);
+  if (annotations)
+    io.out(
+      `Annotations: ${Object.keys(annotations)
+        .map((k) => token(k))
+        .join(", ")}\n`,
+    );
   io.out("Data (exactly as stored):\n");
   for (const [key, value] of Object.entries(data ?? {})) {
     io.out(
-      `--- ${key} (${value.length} characters)\n${value}${value.endsWith("\n") || value === "" ? "" : "\n"}`,
+      `--- ${token(key)} (${value.length} characters)\n${value}${value.endsWith("\n") || value === "" ? "" : "\n"}`,
     );
   }
   if (!data || Object.keys(data).length === 0) io.out("  (no data)\n");
@@ -163,7 +172,7 @@ export const diffCommand: CommandRun<StoreOptions> = async ({ args, options: val
     );
     return 0;
   }
-  io.out(`${a.id} → ${b.id}\n`);
+  io.out(`${oneLine(a.id)} → ${oneLine(b.id)}\n`);
   for (const line of lines) io.out(`  ${line}\n`);
   if (lines.length === 0)
     io.out(
@@ -171,7 +180,7 @@ export const diffCommand: CommandRun<StoreOptions> = async ({ args, options: val
         ? "  (no change in access)\n"
         : "  (no change in access; what the authenticator ignores or drops changed)\n",
     );
-  for (const p of diff.problems.added) io.out(`  ! new problem: ${p.section}: ${p.message}\n`);
-  for (const p of diff.problems.removed) io.out(`  ! fixed: ${p.section}: ${p.message}\n`);
+  for (const p of diff.problems.added) io.out(`  ! new problem: ${p.section}: ${oneLine(p.message)}\n`);
+  for (const p of diff.problems.removed) io.out(`  ! fixed: ${p.section}: ${oneLine(p.message)}\n`);
   return 0;
 };

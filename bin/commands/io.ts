@@ -1,5 +1,6 @@
 /** What a command needs from the process, injected so tests can run commands in-process. */
 import type { Env } from "../../lambda/adapters/aws-clients.js";
+import { terminalText } from "../../lambda/core/encode.js";
 import type { ClusterAccessEvent } from "../../lambda/restore/create-handler.js";
 
 export interface CommandIo {
@@ -57,14 +58,43 @@ export function endQuietlyOnBrokenPipe(): void {
   });
 }
 
-export const processIo: CommandIo = {
-  out: (text) => {
-    if (!stdoutClosed) process.stdout.write(text);
-  },
-  err: (text) => process.stderr.write(text),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  },
-};
+/** Where text finally goes: a process stream, or anything with the same `write`. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/**
+ * The one place output leaves the CLI. Everything printed (stored data in `show`, usernames in
+ * `history`, API server messages in errors) may hold what a writer of aws-auth put there, so every
+ * control character (ANSI/OSC escape sequences included), carriage return, bidi override and
+ * invisible format character is written as a visible escape (`\u001b`, `\r`, `\u202e`). Line feeds
+ * and tabs stay, so multi-line output keeps its shape, and `--json` output stays valid JSON with the
+ * same values.
+ */
+export function terminalIo(
+  stdout: TextSink,
+  stderr: TextSink,
+  stdin: NodeJS.ReadableStream,
+  stdoutOpen: () => boolean = () => true,
+): CommandIo {
+  return {
+    out: (text) => {
+      if (stdoutOpen()) stdout.write(terminalText(text));
+    },
+    err: (text) => {
+      stderr.write(terminalText(text));
+    },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
+export const processIo: CommandIo = terminalIo(
+  process.stdout,
+  process.stderr,
+  process.stdin,
+  () => !stdoutClosed,
+);

@@ -17,6 +17,7 @@ import { createLambdaClient, createSnsClient, type Env } from "../../lambda/adap
 import { SnsNotifier } from "../../lambda/adapters/sns-notifier.js";
 import { fromKubeconfig, KubeconfigError } from "../../lambda/cluster/kube-aws-auth-client.js";
 import { classifyContent } from "../../lambda/core/classify.js";
+import { oneLine, terminalText } from "../../lambda/core/encode.js";
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import type { AwsAuthClient, Notifier, OutboundAlert } from "../../lambda/core/ports.js";
@@ -269,7 +270,7 @@ async function ttyConfirm(question: string): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+    return /^y(es)?$/i.test((await prompt.question(terminalText(question))).trim());
   } finally {
     prompt.close();
   }
@@ -300,7 +301,7 @@ export function printPlan(io: CommandIo, result: RestoreResult, showBody: boolea
   if (result.outcome === "refused" || result.outcome === "failed") {
     if (result.action !== "none") io.out(`  would ${result.action} aws-auth\n`);
   } else if (result.outcome === "already-equal") {
-    io.out(`  nothing to do: ${result.verification.detail}\n`);
+    io.out(`  nothing to do: ${oneLine(result.verification.detail)}\n`);
   } else {
     const over = result.liveResourceVersion
       ? `the live aws-auth (resourceVersion ${result.liveResourceVersion})`
@@ -316,13 +317,13 @@ export function printPlan(io: CommandIo, result: RestoreResult, showBody: boolea
   }
   if (result.refusal?.length) {
     io.out("Refused:\n");
-    for (const reason of result.refusal) io.out(`  - ${reason}\n`);
+    for (const reason of result.refusal) io.out(`  - ${oneLine(reason)}\n`);
   }
   if (result.overridden.length) {
     io.out("Forced past (--force):\n");
-    for (const reason of result.overridden) io.out(`  - ${reason}\n`);
+    for (const reason of result.overridden) io.out(`  - ${oneLine(reason)}\n`);
   }
-  for (const warning of result.warnings) io.err(`warning: ${warning}\n`);
+  for (const warning of result.warnings) io.err(`warning: ${oneLine(warning)}\n`);
   if (showBody && result.body)
     io.out(`Object that would be written:\n${JSON.stringify(result.body, null, 2)}\n`);
 }
@@ -333,10 +334,10 @@ export function printOutcome(io: CommandIo, result: RestoreResult): void {
       io.out(
         `Restored version ${result.target}: ${result.action}, resourceVersion ${result.resourceVersionWritten ?? "?"} written${result.attempts > 1 ? ` (after ${result.attempts} attempts: concurrent writes)` : ""}.\n`,
       );
-      io.out(`Verified: ${result.verification.detail}\n`);
+      io.out(`Verified: ${oneLine(result.verification.detail)}\n`);
       break;
     case "already-equal":
-      io.out(`Nothing written: ${result.verification.detail}\n`);
+      io.out(`Nothing written: ${oneLine(result.verification.detail)}\n`);
       break;
     case "refused":
       // After a dry run, printPlan has listed the reasons already.
@@ -345,15 +346,15 @@ export function printOutcome(io: CommandIo, result: RestoreResult): void {
         break;
       }
       io.out("Refused, nothing written:\n");
-      for (const reason of result.refusal ?? []) io.out(`  - ${reason}\n`);
+      for (const reason of result.refusal ?? []) io.out(`  - ${oneLine(reason)}\n`);
       break;
     default:
       if (result.resourceVersionWritten !== undefined) {
         io.out(
-          `Written (resourceVersion ${result.resourceVersionWritten}) but NOT verified: ${result.verification.detail}\n`,
+          `Written (resourceVersion ${oneLine(result.resourceVersionWritten)}) but NOT verified: ${oneLine(result.verification.detail)}\n`,
         );
       } else {
-        io.out(`Failed, nothing written: ${result.error ?? result.verification.detail}\n`);
+        io.out(`Failed, nothing written: ${oneLine(result.error ?? result.verification.detail)}\n`);
         if (/HTTP 40[13]\b/.test(result.error ?? "")) {
           io.out(
             "The identity used cannot reach aws-auth. If aws-auth itself is broken, it may be locked out like everyone else: use an identity with an EKS access entry (the cluster-access function, or restore --direct with such a kubeconfig) or the cluster creator's credentials.\n",

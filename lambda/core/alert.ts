@@ -5,6 +5,21 @@
  */
 import type { AuditActor } from "./audit-event.js";
 import { groupSet, type SemanticDiff } from "./diff.js";
+import {
+  capSlack,
+  literal,
+  oneLine,
+  option,
+  quoted,
+  type ShellLiteral,
+  SUBJECT_LIMIT,
+  shellCommand,
+  slackCode,
+  slackCodeBlock,
+  slackText,
+  subjectLine,
+  token,
+} from "./encode.js";
 import type { Severity, WriteClass } from "./policy.js";
 import type { OutboundAlert } from "./ports.js";
 import type { AuditSummary, Finding, VersionRecord } from "./records.js";
@@ -30,8 +45,9 @@ export interface AlertInput {
   headline?: string;
 }
 
-const SUBJECT_LIMIT = 99;
 const DESCRIPTION_LIMIT = 3500;
+/** One untrusted value (a user agent, a session name) never takes more than this on a line. */
+const VALUE_CHARS = 300;
 /**
  * The e-mail text travels in the same SNS message as the Chatbot JSON, and SNS refuses a message over
  * 256 KB: deleting an aws-auth with thousands of mappings must still alert. These caps keep the text
@@ -42,16 +58,8 @@ const EMAIL_FINDING_LINES = 50;
 const EMAIL_LINE_CHARS = 400;
 
 function capped(lines: string[], max: number, what: string): string[] {
-  const shown = lines.slice(0, max).map((l) => truncate(l, EMAIL_LINE_CHARS));
+  const shown = lines.slice(0, max).map((l) => oneLine(l, EMAIL_LINE_CHARS));
   return lines.length > max ? [...shown, `… and ${lines.length - max} more ${what} not shown`] : shown;
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? "";
-}
-
-function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
 /** What a person reads first: the worst finding, or what kind of change it was. */
@@ -103,37 +111,57 @@ function shortenArns(text: string): string {
   return text.replace(/arn:aws[\w-]*:(?:iam|sts)::\d{12}:([\w-]+)\/(?:[^\s/,"]+\/)*([^\s/,"]+)/g, "$1/$2");
 }
 
+/** The SNS Subject: one line of printable ASCII under 100 characters, whatever the writer put in aws-auth. */
 export function subjectOf(input: AlertInput): string {
-  const subject = `[aws-auth ${input.class.toUpperCase()}] ${input.cluster}: ${shortenArns(headlineOf(input))}`;
-  return truncate(firstLine(subject).replace(/\s+/g, " "), SUBJECT_LIMIT);
+  const subject = `[aws-auth ${input.class.toUpperCase()}] ${input.cluster}: ${shortenArns(oneLine(headlineOf(input)))}`;
+  return subjectLine(subject, SUBJECT_LIMIT);
 }
 
-/** The exact command that puts the last good version back, or undefined when there is none. */
+/**
+ * The restore command's words: every value shell-quoted, so whatever a version id, cluster name or
+ * store location holds, pasting the command runs exactly this restore and nothing else.
+ */
+export function restoreCommandWords(
+  cluster: string,
+  to: string,
+  storeLocation?: string,
+): { viaFunction: Array<string | ShellLiteral>; direct?: Array<string | ShellLiteral> } {
+  const base = [literal("aws-auth-guardian restore"), ...option("--cluster", cluster), ...option("--to", to)];
+  if (storeLocation === undefined) return { viaFunction: base };
+  return {
+    viaFunction: base,
+    direct: [...base, literal("--direct --kubeconfig ~/.kube/config"), ...option("--store", storeLocation)],
+  };
+}
+
+/** The exact commands that put the last good version back (function, then direct), or none. */
 export function restoreCommands(input: AlertInput): string[] {
   if (!input.restoreTarget) return [];
-  const base = `aws-auth-guardian restore --cluster ${input.cluster} --to ${input.restoreTarget.id}`;
-  const direct = input.storeLocation
-    ? `${base} --direct --kubeconfig ~/.kube/config --store ${input.storeLocation}`
-    : undefined;
-  return direct ? [base, direct] : [base];
+  const words = restoreCommandWords(input.cluster, input.restoreTarget.id, input.storeLocation);
+  return [shellCommand(words.viaFunction), ...(words.direct ? [shellCommand(words.direct)] : [])];
 }
 
+/** Who wrote, one fact per line; every value folded to one line and capped. */
 function describeActor(actor: AuditActor): string[] {
-  const lines = [actor.username || "(no username)"];
-  if (actor.canonicalArn) lines.push(`IAM: ${actor.canonicalArn}`);
-  else if (actor.arn) lines.push(`IAM: ${actor.arn}`);
-  if (actor.sessionName) lines.push(`session: ${actor.sessionName}`);
-  if (actor.impersonatedUser) lines.push(`impersonating: ${actor.impersonatedUser}`);
+  const lines = [actor.username ? oneLine(actor.username, VALUE_CHARS) : "(no username)"];
+  if (actor.canonicalArn) lines.push(`IAM: ${oneLine(actor.canonicalArn, VALUE_CHARS)}`);
+  else if (actor.arn) lines.push(`IAM: ${oneLine(actor.arn, VALUE_CHARS)}`);
+  if (actor.sessionName) lines.push(`session: ${oneLine(actor.sessionName, VALUE_CHARS)}`);
+  if (actor.impersonatedUser) lines.push(`impersonating: ${oneLine(actor.impersonatedUser, VALUE_CHARS)}`);
   const where = [
-    actor.sourceIPs.length ? `source IP ${actor.sourceIPs.join(", ")}` : "",
-    actor.userAgent ? `user agent ${actor.userAgent}` : "",
+    actor.sourceIPs.length ? `source IP ${oneLine(actor.sourceIPs.slice(0, 5).join(", "), VALUE_CHARS)}` : "",
+    actor.userAgent ? `user agent ${oneLine(actor.userAgent, VALUE_CHARS)}` : "",
   ].filter(Boolean);
   if (where.length) lines.push(where.join(", "));
   return lines;
 }
 
 function groupsText(groups: string[]): string {
-  return groups.length ? groupSet(groups).join(", ") : "(no groups)";
+  return groups.length
+    ? groupSet(groups)
+        .map((g) => token(g, VALUE_CHARS))
+        .join(", ")
+    : "(no groups)";
 }
 
 /** The semantic diff as lines: `+` added, `-` removed, `~` changed, `!` broken. */
@@ -152,33 +180,37 @@ export function diffLines(diff: SemanticDiff): string[] {
     ["role", diff.roles],
     ["user", diff.users],
   ] as const) {
+    // Every value comes from aws-auth, written by whoever could write it: a token or a quoted string
+    // on this one line, so no username can fake a mapping, a group or a line of its own.
     for (const m of part.added) {
-      const arn = "rolearn" in m ? m.rolearn || m.key : m.userarn;
-      lines.push(`+ ${label} ${arn} as "${m.username}" in ${groupsText(m.groups)}`);
+      const arn = token("rolearn" in m ? m.rolearn || m.key : m.userarn, VALUE_CHARS);
+      lines.push(`+ ${label} ${arn} as ${quoted(m.username, VALUE_CHARS)} in ${groupsText(m.groups)}`);
     }
     for (const m of part.removed) {
-      const arn = "rolearn" in m ? m.rolearn || m.key : m.userarn;
-      lines.push(`- ${label} ${arn} (was "${m.username}" in ${groupsText(m.groups)})`);
+      const arn = token("rolearn" in m ? m.rolearn || m.key : m.userarn, VALUE_CHARS);
+      lines.push(`- ${label} ${arn} (was ${quoted(m.username, VALUE_CHARS)} in ${groupsText(m.groups)})`);
     }
     for (const c of part.changed) {
-      const arn = "rolearn" in c.after ? c.after.rolearn || c.key : c.after.userarn;
+      const arn = token("rolearn" in c.after ? c.after.rolearn || c.key : c.after.userarn, VALUE_CHARS);
       const parts = [
-        ...c.groupsAdded.map((g) => `+${g}`),
-        ...c.groupsRemoved.map((g) => `-${g}`),
-        ...(c.username ? [`username "${c.username.before}" → "${c.username.after}"`] : []),
+        ...c.groupsAdded.map((g) => `+${token(g, VALUE_CHARS)}`),
+        ...c.groupsRemoved.map((g) => `-${token(g, VALUE_CHARS)}`),
+        ...(c.username
+          ? [`username ${quoted(c.username.before, VALUE_CHARS)} → ${quoted(c.username.after, VALUE_CHARS)}`]
+          : []),
       ];
       lines.push(`~ ${label} ${arn}: ${parts.join(", ")}`);
     }
   }
-  for (const a of diff.accounts.added) lines.push(`+ account ${a} (mapAccounts)`);
-  for (const a of diff.accounts.removed) lines.push(`- account ${a} (mapAccounts)`);
+  for (const a of diff.accounts.added) lines.push(`+ account ${token(a, VALUE_CHARS)} (mapAccounts)`);
+  for (const a of diff.accounts.removed) lines.push(`- account ${token(a, VALUE_CHARS)} (mapAccounts)`);
   return lines;
 }
 
 function describeWrite(audit: AuditSummary): string {
   const how = [
     audit.verb + (audit.patchKind ? ` (${audit.patchKind})` : ""),
-    audit.fieldManager ? `field manager ${audit.fieldManager}` : "",
+    audit.fieldManager ? `field manager ${oneLine(audit.fieldManager, VALUE_CHARS)}` : "",
     audit.code !== undefined ? `HTTP ${audit.code}` : "",
     audit.dryRun ? "dry run" : "",
     audit.truncated ? "event truncated" : "",
@@ -188,22 +220,25 @@ function describeWrite(audit: AuditSummary): string {
 
 export function renderEmail(input: AlertInput): string {
   const out: string[] = [];
+  const cluster = oneLine(input.cluster, VALUE_CHARS);
   out.push(subjectOf(input), "");
-  out.push(`Cluster:   ${input.cluster}${input.clusterAccount ? ` (account ${input.clusterAccount})` : ""}`);
+  out.push(
+    `Cluster:   ${cluster}${input.clusterAccount ? ` (account ${oneLine(input.clusterAccount, VALUE_CHARS)})` : ""}`,
+  );
   out.push(`Class:     ${input.class} (severity ${input.severity})`);
   if (input.audit) {
-    out.push(`When:      ${input.audit.time}`);
+    out.push(`When:      ${oneLine(input.audit.time, VALUE_CHARS)}`);
     const [first, ...rest] = describeActor(input.audit.actor);
     out.push(`Who:       ${first}`, ...rest.map((l) => `           ${l}`));
     out.push(`Write:     ${describeWrite(input.audit)}`);
-    out.push(`Audit ID:  ${input.audit.auditID}`);
+    out.push(`Audit ID:  ${oneLine(input.audit.auditID, VALUE_CHARS)}`);
   } else if (input.record?.capture) {
     out.push(
-      `When:      ${input.record.capture.at} (captured from the cluster: ${input.record.capture.reason})`,
+      `When:      ${oneLine(input.record.capture.at, VALUE_CHARS)} (captured from the cluster: ${oneLine(input.record.capture.reason, VALUE_CHARS)})`,
     );
   }
-  if (input.record) out.push(`Version:   ${input.record.id}`);
-  if (input.comparedWith) out.push(`Compared:  ${input.comparedWith.id}`);
+  if (input.record) out.push(`Version:   ${oneLine(input.record.id, VALUE_CHARS)}`);
+  if (input.comparedWith) out.push(`Compared:  ${oneLine(input.comparedWith.id, VALUE_CHARS)}`);
   out.push("");
   const changes = input.diff ? diffLines(input.diff) : [];
   out.push("What changed");
@@ -215,7 +250,8 @@ export function renderEmail(input: AlertInput): string {
   out.push("");
   if (input.findings.length) {
     out.push("Findings");
-    const lines = input.findings.map((f) => `[${f.severity}] ${f.id}: ${f.message}`);
+    // Rule messages quote what the writer put in aws-auth: each finding stays one line.
+    const lines = input.findings.map((f) => `[${f.severity}] ${oneLine(f.id, 80)}: ${f.message}`);
     out.push(...capped(lines, EMAIL_FINDING_LINES, "findings").map((l) => `  ${l}`));
     out.push("");
   }
@@ -223,7 +259,9 @@ export function renderEmail(input: AlertInput): string {
   out.push("Undo");
   if (commands.length && input.restoreTarget) {
     const which = input.class === "dangerous" ? "the last good version" : "the version before this change";
-    out.push(`  Restore ${which}, ${input.restoreTarget.id} (${input.restoreTarget.time}):`);
+    out.push(
+      `  Restore ${which}, ${oneLine(input.restoreTarget.id, VALUE_CHARS)} (${oneLine(input.restoreTarget.time, VALUE_CHARS)}):`,
+    );
     out.push(`    ${commands[0]}`);
     if (commands[1])
       out.push(
@@ -236,18 +274,27 @@ export function renderEmail(input: AlertInput): string {
   return `${out.join("\n")}\n`;
 }
 
+/** The AWS Chatbot custom notification (`client-markdown`): every untrusted value escaped for Slack. */
 export function renderChatbot(input: AlertInput): string {
   const changes = input.diff ? diffLines(input.diff) : [];
   const who = input.audit ? describeActor(input.audit.actor) : [];
   const description = [
     `*Class:* ${input.class}  *Severity:* ${input.severity}`,
-    input.audit ? `*Who:* ${who.join(" · ")}` : "",
-    input.audit ? `*When:* ${input.audit.time} (${describeWrite(input.audit)})` : "",
+    input.audit ? `*Who:* ${who.map((w) => slackCode(w)).join(" · ")}` : "",
+    input.audit
+      ? `*When:* ${slackCode(input.audit.time, VALUE_CHARS)} (${slackText(describeWrite(input.audit))})`
+      : "",
     changes.length
-      ? `*What changed:*\n\`\`\`\n${changes.join("\n")}\n\`\`\``
+      ? `*What changed:*\n${slackCodeBlock(capped(changes, EMAIL_FINDING_LINES, "changes"))}`
       : "*What changed:* no change in access",
     input.findings.length
-      ? `*Findings:*\n${input.findings.map((f) => `• [${f.severity}] ${f.message}`).join("\n")}`
+      ? `*Findings:*\n${capped(
+          input.findings.map((f) => `[${f.severity}] ${f.message}`),
+          EMAIL_FINDING_LINES,
+          "findings",
+        )
+          .map((l) => `• ${slackText(l)}`)
+          .join("\n")}`
       : "",
   ]
     .filter(Boolean)
@@ -257,28 +304,36 @@ export function renderChatbot(input: AlertInput): string {
   const notification = {
     version: "1.0",
     source: "custom",
-    id,
+    id: oneLine(id, 200),
     content: {
       textType: "client-markdown",
-      title: truncate(`aws-auth ${input.class.toUpperCase()} on ${input.cluster}: ${headlineOf(input)}`, 250),
-      description: truncate(description, DESCRIPTION_LIMIT),
+      title: slackText(
+        `aws-auth ${input.class.toUpperCase()} on ${input.cluster}: ${headlineOf(input)}`,
+        250,
+      ),
+      description: capSlack(description, DESCRIPTION_LIMIT),
+      // Shell-quoted commands are plain ASCII without backticks or `@`: inside a code span they stay exact.
       nextSteps: commands.length
-        ? commands.map((c) => `\`${c}\``)
-        : ["No earlier good version is known; inspect with `aws-auth-guardian history`."],
-      keywords: ["aws-auth", input.cluster, input.class, input.severity],
+        ? commands.map((c) => slackCode(c))
+        : [
+            `No earlier good version is known; inspect with ${slackCode(shellCommand([literal("aws-auth-guardian history"), ...option("--cluster", input.cluster)]))}.`,
+          ],
+      keywords: ["aws-auth", slackText(input.cluster, 100), input.class, input.severity],
     },
     metadata: {
-      threadId: `aws-auth-guardian/${input.cluster}`,
-      summary: truncate(subjectOf(input), 250),
+      threadId: `aws-auth-guardian/${oneLine(input.cluster, 100)}`,
+      summary: subjectOf(input),
       eventType: `aws-auth-${input.class}`,
-      relatedResources: [...new Set(input.findings.flatMap((f) => f.entries ?? []))].slice(0, 20),
+      relatedResources: [...new Set(input.findings.flatMap((f) => f.entries ?? []))]
+        .slice(0, 20)
+        .map((r) => oneLine(r, VALUE_CHARS)),
       additionalContext: {
-        auditID: input.audit?.auditID ?? "",
-        cluster: input.cluster,
+        auditID: oneLine(input.audit?.auditID ?? "", VALUE_CHARS),
+        cluster: oneLine(input.cluster, VALUE_CHARS),
         class: input.class,
         severity: input.severity,
-        version: input.record?.id ?? "",
-        restoreTarget: input.restoreTarget?.id ?? "",
+        version: oneLine(input.record?.id ?? "", VALUE_CHARS),
+        restoreTarget: oneLine(input.restoreTarget?.id ?? "", VALUE_CHARS),
       },
     },
   };
@@ -286,7 +341,7 @@ export function renderChatbot(input: AlertInput): string {
 }
 
 export function renderAttributes(input: AlertInput): Record<string, string> {
-  return { severity: input.severity, class: input.class, cluster: input.cluster };
+  return { severity: input.severity, class: input.class, cluster: oneLine(input.cluster, 256) };
 }
 
 export function renderAlert(input: AlertInput): OutboundAlert {

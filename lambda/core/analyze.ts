@@ -5,6 +5,7 @@
 import { type AlertInput, diffLines, renderEmail } from "./alert.js";
 import { decodeAuditInput, type InputProblem } from "./audit-input.js";
 import { overallSeverity, shouldAlert } from "./classify.js";
+import { literal, oneLine, option, shellCommand } from "./encode.js";
 import { type GuardianPolicy, makePolicy, type Severity, type WriteClass } from "./policy.js";
 import type { ConfigMapObject } from "./ports.js";
 import { type ProcessedWrite, Timeline } from "./timeline.js";
@@ -147,22 +148,30 @@ const QUIET: WriteClass[] = ["cosmetic", "rejected", "dry-run"];
 export function textEntry(write: AnalyzedWrite): string {
   const w = write.processed.write;
   const cls = write.processed.classification.class;
-  const who = w.actor.canonicalArn ? `${w.actor.username} (${w.actor.canonicalArn})` : w.actor.username;
+  // Usernames, ARNs, times and rule messages quote what writers sent: each stays on its own line.
+  const who = oneLine(
+    w.actor.canonicalArn ? `${w.actor.username} (${w.actor.canonicalArn})` : w.actor.username,
+    300,
+  );
   const code = w.code !== undefined ? ` ${w.code}` : "";
   const lines = [
-    `${w.time || "(no time)"}  ${cluster(write)}${w.verb.padEnd(16)}${code.padEnd(4)}  ${cls.padEnd(12)}  ${who}`,
+    `${oneLine(w.time, 64) || "(no time)"}  ${cluster(write)}${w.verb.padEnd(16)}${code.padEnd(4)}  ${cls.padEnd(12)}  ${who}`,
   ];
   const diff = write.processed.classification.diff;
   if (diff && cls !== "cosmetic") lines.push(...diffLines(diff).map((l) => `    ${l}`));
   for (const f of write.processed.classification.findings) {
     if (QUIET.includes(cls) && f.severity === "info") continue;
-    lines.push(`    [${f.severity}] ${f.id}: ${f.message}`);
+    lines.push(`    [${f.severity}] ${f.id}: ${oneLine(f.message, 2000)}`);
   }
   if (cls === "dangerous" && write.alert?.restoreTarget) {
     lines.push(
       // Raw audit lines do not name the cluster: say so rather than print a command for a cluster
       // literally called "cluster".
-      `    undo: aws-auth-guardian restore --cluster ${write.cluster === UNKNOWN_CLUSTER ? "<CLUSTER>" : write.cluster} --to ${write.alert.restoreTarget.id}`,
+      `    undo: ${shellCommand([
+        literal("aws-auth-guardian restore --cluster"),
+        write.cluster === UNKNOWN_CLUSTER ? literal("<CLUSTER>") : write.cluster,
+        ...option("--to", write.alert.restoreTarget.id),
+      ])}`,
     );
   }
   return lines.join("\n");

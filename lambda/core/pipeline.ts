@@ -17,6 +17,7 @@ import {
   shouldAlert,
 } from "./classify.js";
 import { diffModels } from "./diff.js";
+import { literal, option, shellCommand } from "./encode.js";
 import type { GuardianPolicy, WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier } from "./ports.js";
 import { eventKeyOf, isGoodRecord, summarizeWrite, type VersionRecord } from "./records.js";
@@ -203,7 +204,7 @@ export async function processWrite(
       {
         id: "capture-not-configured",
         severity: "medium",
-        message: `No cluster-access function is configured to read the content; capture it with: aws-auth-guardian capture --cluster ${cluster}`,
+        message: `No cluster-access function is configured to read the content; capture it with: ${shellCommand([literal("aws-auth-guardian capture"), ...option("--cluster", cluster)])}`,
       },
     ];
   }

@@ -3,6 +3,18 @@
  * read-back proved it. Same three shapes as core/alert.ts (e-mail text, AWS Chatbot custom
  * notification, SNS attributes), so it travels through any Notifier.
  */
+import {
+  capSlack,
+  literal,
+  oneLine,
+  option,
+  type ShellLiteral,
+  shellCommand,
+  slackCode,
+  slackCodeBlock,
+  slackText,
+  subjectLine,
+} from "../core/encode.js";
 import type { OutboundAlert } from "../core/ports.js";
 import type { RestoreResult } from "./restore.js";
 
@@ -13,11 +25,18 @@ export interface RestoreAlertContext {
   storeLocation?: string;
 }
 
-const SUBJECT_LIMIT = 99;
 const DESCRIPTION_LIMIT = 3500;
+/** One value (a reason, an API server message) never takes more than this on a line. */
+const VALUE_CHARS = 600;
 
-function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+/** `aws-auth-guardian history` for this cluster and store, shell-quoted. */
+function historyCommand(cluster: string, storeLocation: string): string {
+  const words: Array<string | ShellLiteral> = [
+    literal("aws-auth-guardian history"),
+    ...option("--cluster", cluster),
+    ...option("--store", storeLocation),
+  ];
+  return shellCommand(words);
 }
 
 function title(result: RestoreResult): string {
@@ -56,47 +75,46 @@ function severityOf(result: RestoreResult): string {
 }
 
 export function restoreSubject(result: RestoreResult): string {
-  const text = `[aws-auth ${title(result)}] ${result.cluster}: ${headline(result)}`;
-  return truncate(text.replace(/\s+/g, " "), SUBJECT_LIMIT);
+  return subjectLine(`[aws-auth ${title(result)}] ${result.cluster}: ${oneLine(headline(result))}`);
 }
 
 export function renderRestoreEmail(result: RestoreResult, context: RestoreAlertContext = {}): string {
+  // Reasons, requesters, API server messages and version data may all carry a writer's text: each
+  // value is folded onto its own line.
+  const v = (text: string) => oneLine(text, VALUE_CHARS);
   const out: string[] = [restoreSubject(result), ""];
-  out.push(`Cluster:   ${result.cluster}`);
+  out.push(`Cluster:   ${v(result.cluster)}`);
   out.push(
-    `Outcome:   ${result.outcome}${result.dryRun ? " (dry run)" : ""}${result.forced ? " (forced)" : ""}`,
+    `Outcome:   ${v(result.outcome)}${result.dryRun ? " (dry run)" : ""}${result.forced ? " (forced)" : ""}`,
   );
   out.push(
-    `Target:    version ${result.target}${result.targetTime ? ` (${result.targetTime}, ${result.targetClass})` : ""}`,
+    `Target:    version ${v(result.target)}${result.targetTime ? ` (${v(result.targetTime)}, ${v(String(result.targetClass))})` : ""}`,
   );
   out.push(
-    `Action:    ${result.action}${result.attempts > 1 ? ` after ${result.attempts} attempts (concurrent writes)` : ""}`,
+    `Action:    ${v(result.action)}${result.attempts > 1 ? ` after ${result.attempts} attempts (concurrent writes)` : ""}`,
   );
   out.push(
-    `Live was:  ${result.liveResourceVersion ? `resourceVersion ${result.liveResourceVersion}` : "absent"}`,
+    `Live was:  ${result.liveResourceVersion ? `resourceVersion ${v(result.liveResourceVersion)}` : "absent"}`,
   );
-  if (result.resourceVersionWritten) out.push(`Written:   resourceVersion ${result.resourceVersionWritten}`);
-  if (context.requestedBy) out.push(`By:        ${context.requestedBy}`);
-  if (context.reason) out.push(`Reason:    ${context.reason}`);
-  out.push(`Verified:  ${result.verification.ok ? "yes" : "no"}: ${result.verification.detail}`);
+  if (result.resourceVersionWritten)
+    out.push(`Written:   resourceVersion ${v(result.resourceVersionWritten)}`);
+  if (context.requestedBy) out.push(`By:        ${v(context.requestedBy)}`);
+  if (context.reason) out.push(`Reason:    ${v(context.reason)}`);
+  out.push(`Verified:  ${result.verification.ok ? "yes" : "no"}: ${v(result.verification.detail)}`);
   out.push("");
   out.push("What changed (live → restored version)");
   out.push(
-    ...(result.diffLines.length ? result.diffLines.map((l) => `  ${l}`) : ["  (no change in access)"]),
+    ...(result.diffLines.length ? result.diffLines.map((l) => `  ${v(l)}`) : ["  (no change in access)"]),
   );
   if (result.dataKeysChanged.length)
-    out.push(`  data strings rewritten: ${result.dataKeysChanged.join(", ")}`);
-  if (result.refusal?.length) out.push("", "Refused because", ...result.refusal.map((r) => `  - ${r}`));
-  if (result.overridden.length) out.push("", "Forced past", ...result.overridden.map((r) => `  - ${r}`));
-  if (result.error && result.outcome === "failed") out.push("", `Error: ${result.error}`);
-  if (result.warnings.length) out.push("", "Warnings", ...result.warnings.map((w) => `  - ${w}`));
-  if (result.recordLocation) out.push("", `Record: ${result.recordLocation}`);
+    out.push(`  data strings rewritten: ${result.dataKeysChanged.map(v).join(", ")}`);
+  if (result.refusal?.length) out.push("", "Refused because", ...result.refusal.map((r) => `  - ${v(r)}`));
+  if (result.overridden.length) out.push("", "Forced past", ...result.overridden.map((r) => `  - ${v(r)}`));
+  if (result.error && result.outcome === "failed") out.push("", `Error: ${v(result.error)}`);
+  if (result.warnings.length) out.push("", "Warnings", ...result.warnings.map((w) => `  - ${v(w)}`));
+  if (result.recordLocation) out.push("", `Record: ${v(result.recordLocation)}`);
   if (context.storeLocation) {
-    out.push(
-      "",
-      "History",
-      `  aws-auth-guardian history --cluster ${result.cluster} --store ${context.storeLocation}`,
-    );
+    out.push("", "History", `  ${historyCommand(result.cluster, context.storeLocation)}`);
   }
   return `${out.join("\n")}\n`;
 }
@@ -104,41 +122,47 @@ export function renderRestoreEmail(result: RestoreResult, context: RestoreAlertC
 export function renderRestoreAlert(result: RestoreResult, context: RestoreAlertContext = {}): OutboundAlert {
   const severity = severityOf(result);
   const description = [
-    `*Outcome:* ${result.outcome}  *Action:* ${result.action}  *Verified:* ${result.verification.ok ? "yes" : "no"}`,
-    context.requestedBy ? `*By:* ${context.requestedBy}` : "",
-    context.reason ? `*Reason:* ${context.reason}` : "",
+    `*Outcome:* ${slackText(result.outcome)}  *Action:* ${slackText(result.action)}  *Verified:* ${result.verification.ok ? "yes" : "no"}`,
+    context.requestedBy ? `*By:* ${slackCode(context.requestedBy, VALUE_CHARS)}` : "",
+    context.reason ? `*Reason:* ${slackText(context.reason, VALUE_CHARS)}` : "",
     result.diffLines.length
-      ? `*What changed:*\n\`\`\`\n${result.diffLines.join("\n")}\n\`\`\``
+      ? `*What changed:*\n${slackCodeBlock(result.diffLines.slice(0, 50).map((l) => oneLine(l, VALUE_CHARS)))}`
       : "*What changed:* no change in access",
-    result.refusal?.length ? `*Refused:*\n${result.refusal.map((r) => `• ${r}`).join("\n")}` : "",
-    result.overridden.length ? `*Forced past:*\n${result.overridden.map((r) => `• ${r}`).join("\n")}` : "",
-    result.outcome === "failed" && result.error ? `*Error:* ${result.error}` : "",
-    result.warnings.length ? `*Warnings:*\n${result.warnings.map((w) => `• ${w}`).join("\n")}` : "",
+    result.refusal?.length
+      ? `*Refused:*\n${result.refusal.map((r) => `• ${slackText(r, VALUE_CHARS)}`).join("\n")}`
+      : "",
+    result.overridden.length
+      ? `*Forced past:*\n${result.overridden.map((r) => `• ${slackText(r, VALUE_CHARS)}`).join("\n")}`
+      : "",
+    result.outcome === "failed" && result.error ? `*Error:* ${slackText(result.error, VALUE_CHARS)}` : "",
+    result.warnings.length
+      ? `*Warnings:*\n${result.warnings.map((w) => `• ${slackText(w, VALUE_CHARS)}`).join("\n")}`
+      : "",
   ]
     .filter(Boolean)
     .join("\n");
   const notification = {
     version: "1.0",
     source: "custom",
-    id: `restore-${result.cluster}-${result.target}-${result.outcome}`,
+    id: oneLine(`restore-${result.cluster}-${result.target}-${result.outcome}`, 200),
     content: {
       textType: "client-markdown",
-      title: truncate(`aws-auth ${title(result)} on ${result.cluster}: ${headline(result)}`, 250),
-      description: truncate(description, DESCRIPTION_LIMIT),
+      title: slackText(`aws-auth ${title(result)} on ${result.cluster}: ${headline(result)}`, 250),
+      description: capSlack(description, DESCRIPTION_LIMIT),
       nextSteps: context.storeLocation
-        ? [`\`aws-auth-guardian history --cluster ${result.cluster} --store ${context.storeLocation}\``]
+        ? [slackCode(historyCommand(result.cluster, context.storeLocation))]
         : [],
-      keywords: ["aws-auth", result.cluster, "restore", result.outcome],
+      keywords: ["aws-auth", slackText(result.cluster, 100), "restore", result.outcome],
     },
     metadata: {
-      threadId: `aws-auth-guardian/${result.cluster}`,
-      summary: truncate(restoreSubject(result), 250),
+      threadId: `aws-auth-guardian/${oneLine(result.cluster, 100)}`,
+      summary: restoreSubject(result),
       eventType: `aws-auth-restore-${result.outcome}`,
       additionalContext: {
-        cluster: result.cluster,
+        cluster: oneLine(result.cluster, VALUE_CHARS),
         outcome: result.outcome,
-        target: result.target,
-        resourceVersionWritten: result.resourceVersionWritten ?? "",
+        target: oneLine(result.target, VALUE_CHARS),
+        resourceVersionWritten: oneLine(result.resourceVersionWritten ?? "", VALUE_CHARS),
         verified: String(result.verification.ok),
       },
     },
@@ -147,6 +171,6 @@ export function renderRestoreAlert(result: RestoreResult, context: RestoreAlertC
     subject: restoreSubject(result),
     email: renderRestoreEmail(result, context),
     chatbot: JSON.stringify(notification),
-    attributes: { severity, class: "restore", cluster: result.cluster },
+    attributes: { severity, class: "restore", cluster: oneLine(result.cluster, 256) },
   };
 }

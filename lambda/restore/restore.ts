@@ -8,6 +8,7 @@
 import { diffLines } from "../core/alert.js";
 import { modelOf } from "../core/classify.js";
 import { diffModels } from "../core/diff.js";
+import { literal, oneLine, option, quoted, shellCommand } from "../core/encode.js";
 import { type AwsAuthClient, type ConfigMapObject, ConflictError, type Notifier } from "../core/ports.js";
 import type { VersionRecord } from "../core/records.js";
 import {
@@ -251,7 +252,11 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
     if (!store) throw new Error("executeRestore: a store or an explicit target is required");
     target = await store.resolve(request.cluster, targetName);
     if (!target) {
-      const message = `No version "${targetName}" of cluster ${request.cluster} in ${store.root()}; list the versions with: aws-auth-guardian history --cluster ${request.cluster}`;
+      const history = shellCommand([
+        literal("aws-auth-guardian history"),
+        ...option("--cluster", request.cluster),
+      ]);
+      const message = `No version ${quoted(targetName, 200)} of cluster ${oneLine(request.cluster, 200)} in ${store.root()}; list the versions with: ${history}`;
       return finish({
         outcome: "refused",
         targetName,
