@@ -13,8 +13,10 @@
 export class GoYamlSyntaxError extends Error {
   constructor(
     message: string,
-    /** 1-based line of the problem, as go-yaml reports it (0 when it reports none). */
+    /** The line go-yaml's message names (0 when it names none): its own convention, kept for parity of messages. */
     readonly line: number,
+    /** 1-based line where reading stopped, for humans (undefined when not known). */
+    readonly at?: number,
   ) {
     super(line > 0 ? `yaml: line ${line}: ${message}` : `yaml: ${message}`);
   }
@@ -217,7 +219,10 @@ class Scanner {
   private decodeAvailable(): void {
     while (this.decoded < this.chars.length && (this.byteEnds[this.decoded] ?? 0) <= this.rawRead) {
       const c = this.chars[this.decoded] ?? 0;
-      if (!allowedChar(c)) throw new GoYamlSyntaxError("control characters are not allowed", 0);
+      if (!allowedChar(c)) {
+        const line = this.chars.slice(0, this.decoded).filter((x) => x === C.lf).length + 1;
+        throw new GoYamlSyntaxError("control characters are not allowed", 0, line);
+      }
       this.decoded++;
     }
   }
@@ -306,7 +311,7 @@ class Scanner {
 
   /** yaml_parser_set_scanner_error: the problem is reported at the scanner's current mark. */
   private errorAt(_context: Mark, problem: string): never {
-    throw new GoYamlSyntaxError(problem, this.mark.line === 0 ? 0 : this.mark.line + 1);
+    throw new GoYamlSyntaxError(problem, this.mark.line === 0 ? 0 : this.mark.line + 1, this.mark.line + 1);
   }
 
   // ---- token queue ----
@@ -1329,8 +1334,9 @@ class Parser {
   private tagDirectives: Array<{ handle: string; prefix: string }> = [];
   constructor(private readonly scanner: Scanner) {}
 
+  /** yaml_parser_set_parser_error: go-yaml's message names the token's 0-based line. */
   private error(problem: string, mark: Mark): never {
-    throw new GoYamlSyntaxError(problem, mark.line);
+    throw new GoYamlSyntaxError(problem, mark.line, mark.line + 1);
   }
 
   private pop(): S {

@@ -458,3 +458,23 @@ export function decodeGoStringList(text: string): GoStringListResult {
     return { ok: false, error: message(error) };
   }
 }
+
+/** The 1-based line of each top-level entry of a section, when it is a list that parses. */
+export function entryLines(text: string): number[] | undefined {
+  try {
+    const root = composeFirstDocument(text);
+    return root?.kind === "sequence" ? root.children.map((child) => child.line + 1) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 1-based line where go-yaml stops reading a section that does not parse, when it says. */
+export function syntaxErrorLine(text: string): number | undefined {
+  try {
+    composeFirstDocument(text);
+    return undefined;
+  } catch (error) {
+    return error instanceof GoYamlSyntaxError ? error.at : undefined;
+  }
+}
