@@ -1,6 +1,7 @@
 /**
  * The discovery function's configuration, from the environment the stack sets, checked once at cold start.
- * The names are shared with the CDK construct (lib/aws-auth-guardian.ts), which imports them from here.
+ * The names are shared with the CDK construct's parts (lib/discovery.ts, lib/classifier.ts,
+ * lib/cluster-access.ts), which import them from here.
  */
 
 /** The name of the one subscription filter the guardian owns on each `/aws/eks/<cluster>/cluster`. */

@@ -7,7 +7,7 @@ const SERVICE = process.env.POWERTOOLS_SERVICE_NAME ?? "aws-auth-guardian";
 export const logger = new Logger({ serviceName: SERVICE });
 
 /**
- * The metric the stack's VerifyDriftAlarm watches (lib/aws-auth-guardian.ts `VERIFY_DRIFT_METRIC` in
+ * The metric the stack's VerifyDriftAlarm watches (lib/guardian-function.ts `VERIFY_DRIFT_METRIC` in
  * `GUARDIAN_METRICS_NAMESPACE`): 1 when a verify found a blind spot, 0 when the cluster was in sync.
  */
 export const VERIFY_DRIFT_METRIC = "VerifyDrift";

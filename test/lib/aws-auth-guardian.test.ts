@@ -3,7 +3,7 @@
  * configuration in cdk.json and for the other shapes the configuration can take. Synthesized without
  * bundling (see synth.ts).
  */
-import { App, Stack } from "aws-cdk-lib";
+import { App, type CfnElement, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { describe, expect, it } from "vitest";
@@ -744,6 +744,28 @@ describe("the AwsAuthGuardian construct used directly", () => {
   function stack(): Stack {
     return new Stack(new App({ context: { ...CDK_CONTEXT, "aws:cdk:bundling-stacks": [] } }), "Stack");
   }
+
+  it("keeps the logical ids of its stateful resources: a changed id would replace the bucket, key or topic", () => {
+    // Prepare
+    const scope = stack();
+
+    // Act
+    const guardian = new AwsAuthGuardian(scope, "Guardian", { clusters: GuardedClusters.named("demo") });
+
+    // Assess: the ids the guardian has always had (the construct path is hashed into them).
+    const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+      scope.getLogicalId(construct.node.defaultChild as CfnElement);
+    expect(idOf(guardian.snapshotBucket)).toBe("GuardianSnapshotBucketFCB29661");
+    expect(idOf(guardian.encryptionKey)).toBe("GuardianKeyE01995E2");
+    expect(idOf(guardian.alertTopic)).toBe("GuardianAlertTopicCFAD1271");
+    // The parts expose what the guardian exposes: the same objects, not copies.
+    expect(guardian.storage.snapshotBucket).toBe(guardian.snapshotBucket);
+    expect(guardian.alerting.alertTopic).toBe(guardian.alertTopic);
+    expect(guardian.clusterAccess.clusterAccessRole).toBe(guardian.clusterAccessRole);
+    expect(guardian.classifier.subscriptionFilters).toHaveLength(1);
+    expect(guardian.discovery.discoveryFunction).toBe(guardian.discoveryFunction);
+    expect(guardian.selfMonitoring.alarms).toHaveLength(7);
+  });
 
   it("works inside an app that carries none of cdk.json's feature flags", () => {
     // Prepare
