@@ -534,7 +534,9 @@ function preconditionFailure(existing: ConfigMapObject, body: string, key: strin
   const storageError = (detail: string) =>
     `StorageError: invalid object, Code: 4, Key: /registry/configmaps/${key}, ResourceVersion: 0, AdditionalErrorMsg: ${detail}`;
   if (typeof uid === "string" && uid !== existing.metadata.uid) {
-    return storageError(`Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid ?? ""}`);
+    return storageError(
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid ?? ""}`,
+    );
   }
   if (typeof resourceVersion === "string" && resourceVersion !== existing.metadata.resourceVersion) {
     return storageError(
