@@ -23,6 +23,8 @@ export interface CommandDeps {
   invoke?: Invoke;
   /** @default process.env */
   env?: Env;
+  /** `migrate`: the AWS clients and clock it uses (tests hand in moto and the EKS fake). */
+  migrate?: import("./migrate.js").MigrateDeps;
 }
 
 /** What a command's implementation receives: its operands, its options (camelCased), the world. */

@@ -141,4 +141,54 @@ Exit status: 0 in sync (or baseline taken), 2 blind spot found, 1 on errors.`,
     options: (command) => void jsonOption(storeOptions(command)),
     load: async () => (await import("./history.js")).diffCommand,
   },
+  {
+    name: "migrate <action>",
+    summary: "plan (migrate plan) or apply (migrate apply) the move from aws-auth to EKS access entries",
+    description: `Moves aws-auth's mappings to EKS access entries exactly as the authenticator reads them today: duplicates resolved, dead and shadowed entries left behind, system:masters kept as cluster admin (AmazonEKSClusterAdminPolicy) with its other groups, node and Fargate roles as node entries. "plan" prints what would be created, what cannot be and why, and who every principal is today and after the move. "apply" switches CONFIG_MAP → API_AND_CONFIG_MAP after you confirm (one-way), creates the entries and their policies (an identical existing entry is fine), reads each back, records the outcome in --store, and never edits aws-auth.
+
+Read aws-auth from one of: --snapshot FILE (kubectl get cm aws-auth -n kube-system -o yaml|json, or a stored version), --store S (its latest version), or --direct --kubeconfig FILE (the live object).`,
+    after: `
+Examples:
+  aws-auth-guardian migrate plan --cluster prod --snapshot aws-auth.yaml            # offline
+  aws-auth-guardian migrate plan --cluster prod --store s3://BUCKET --usage-days 90 --format json
+  aws-auth-guardian migrate plan --cluster prod --store s3://BUCKET --format terraform > access-entries.tf
+  aws-auth-guardian migrate apply --cluster prod --store s3://BUCKET
+
+With a snapshot, plan asks AWS nothing unless --aws; otherwise it asks IAM (each principal's real
+ARN, and whether it still exists), EKS (mode and existing entries) and, with --usage-days, the
+authenticator log. A failed lookup is a warning, never a failed run.
+
+Exit status: plan 0; apply 0 when every entry is in place and verified, 1 otherwise (refused,
+aborted, failed or not verified).`,
+    options: (command) =>
+      command
+        .option("--cluster <name>", "the EKS cluster (with --store: default the only one it holds)")
+        .option("--snapshot <file>", "read aws-auth from this file")
+        .option(
+          "--store <location>",
+          "snapshot store, s3://BUCKET[/prefix] or a folder: read its latest version; apply records the outcome there",
+        )
+        .option(
+          "--to <version>",
+          "with --store as the source: the version to plan from (default latest; last-good, previous or an id)",
+        )
+        .option("--direct", "read the live aws-auth through your own --kubeconfig")
+        .option("--kubeconfig <file>", "kubeconfig for --direct")
+        .option("--context <name>", "kubeconfig context (default: its current context)")
+        .addOption(
+          new Option("--format <format>", "plan output")
+            .choices(["text", "json", "cloudformation", "cdk", "terraform"])
+            .default("text"),
+        )
+        .option("--offline", "ask AWS nothing (the default with --snapshot)")
+        .option("--aws", "with --snapshot: ask AWS anyway")
+        .option("--usage-days <days>", "mark entries nobody used in this many days (authenticator log)")
+        .option("--account <id>", "the cluster's account; principals of other accounts are not looked up")
+        .option("--region <region>", "AWS region of the cluster (default: the AWS SDK's)")
+        .option(
+          "-y, --yes",
+          "apply: switch the mode and create without asking (required without a terminal)",
+        ),
+    load: async () => (await import("./migrate.js")).migrateCommand,
+  },
 ];

@@ -72,13 +72,25 @@ export class Analyzer {
   /** Reads one input (file or stdin) and judges the writes in it; returns those new writes. */
   add(input: Buffer | string, name: string): AnalyzedWrite[] {
     const decoded = decodeAuditInput(input, name);
-    this.result.problems.push(...decoded.problems);
+    // A loop, not push(...problems): there may be more problems than a call takes arguments.
+    for (const problem of decoded.problems) this.result.problems.push(problem);
     this.result.irrelevant += decoded.irrelevant;
     const added: AnalyzedWrite[] = [];
     for (const item of decoded.writes) {
       const cluster = item.cluster ?? this.options.cluster ?? UNKNOWN_CLUSTER;
       const { timeline, policy } = this.timelineFor(cluster, item.owner);
-      const processed = timeline.process(item.write);
+      let processed: ProcessedWrite;
+      try {
+        processed = timeline.process(item.write);
+      } catch (error) {
+        // One write that cannot be judged is reported with its line; the rest goes on.
+        this.result.problems.push({
+          source: item.source,
+          reason: `write could not be judged: ${(error as Error)?.message ?? String(error)}`.slice(0, 300),
+          auditID: item.write.auditID.slice(0, 200),
+        });
+        continue;
+      }
       if (processed.duplicate) {
         this.result.duplicates++;
         continue;

@@ -2,7 +2,10 @@
  * From a Kubernetes audit event to the guardian's view of one write to aws-auth.
  * Event shapes: shared reference "EKS audit events" §1 and the lab recordings in test/fixtures.
  */
+import * as z from "zod/mini";
+import type { $ZodType, output } from "zod/v4/core";
 import { accountOf, canonicalPrincipalArn } from "./arn.js";
+import { decode, problemText } from "./decode.js";
 import type { ConfigMapObject } from "./ports.js";
 
 export const AWS_AUTH = { namespace: "kube-system", name: "aws-auth" } as const;
@@ -47,6 +50,11 @@ export interface AwsAuthWrite {
   fieldManager?: string;
   /** The ConfigMap as stored after the write (update/patch `responseObject`). */
   stored?: ConfigMapObject;
+  /**
+   * Why the stored object in the event could not be used (`path: what`): the write is then judged
+   * as one whose content is not known.
+   */
+  unreadable?: string;
   /** resourceVersion of the stored object after the write, when the event carries it. */
   resourceVersion?: string;
   /** uid of the object written or deleted, when the event carries it. */
@@ -54,7 +62,12 @@ export interface AwsAuthWrite {
 }
 
 export type EventTriage =
-  | { kind: "write"; write: AwsAuthWrite }
+  | {
+      kind: "write";
+      write: AwsAuthWrite;
+      /** Fields that had the wrong shape (`path: what`); the write was judged without them. */
+      unusable?: string[];
+    }
   | { kind: "irrelevant" }
   | { kind: "malformed"; reason: string; auditID?: string };
 
@@ -64,26 +77,113 @@ function isRecord(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
+/** An own field only: `constructor`, `__proto__` and friends never come from Object.prototype. */
+function field(value: unknown, key: string): unknown {
+  return isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 }
 
-function firstString(value: unknown): string | undefined {
-  return Array.isArray(value) ? str(value[0]) : str(value);
+// ---- schemas: the shapes audit.k8s.io/v1 gives these fields (shared reference §1) ----
+
+const OptionalString = z.optional(z.string());
+const Strings = z.array(z.string());
+/** `user.extra` values are string arrays; a bare string is accepted as one value. */
+const ExtraValue = z.union([z.string(), z.array(z.string())]);
+
+/** What identifies the event; without these it is unusable. */
+const Envelope = z.object({
+  auditID: z.string().check(z.minLength(1)),
+  verb: z.string(),
+  stage: OptionalString,
+  requestURI: OptionalString,
+});
+
+const ObjectRef = z.object({
+  resource: OptionalString,
+  namespace: OptionalString,
+  name: OptionalString,
+  uid: OptionalString,
+  apiGroup: OptionalString,
+  subresource: OptionalString,
+});
+
+const ResponseStatus = z.object({
+  code: z.optional(z.int()),
+  message: OptionalString,
+  details: z.optional(z.object({ uid: OptionalString })),
+});
+
+const StringMap = z.record(z.string(), z.string());
+
+/**
+ * The ConfigMap as stored (core/v1). Keys named `__proto__` in data, labels or annotations are
+ * dropped (zod never copies them into a plain object); the authenticator reads only mapRoles,
+ * mapUsers and mapAccounts. Unknown fields (managedFields, …) are not kept.
+ */
+const ConfigMap = z.object({
+  apiVersion: OptionalString,
+  kind: z.literal("ConfigMap"),
+  metadata: z.object({
+    name: OptionalString,
+    namespace: OptionalString,
+    uid: OptionalString,
+    resourceVersion: OptionalString,
+    creationTimestamp: OptionalString,
+    labels: z.optional(StringMap),
+    annotations: z.optional(StringMap),
+  }),
+  data: z.optional(StringMap),
+  binaryData: z.optional(StringMap),
+  immutable: z.optional(z.boolean()),
+});
+
+/** Decodes the fields of one event, remembering those that had the wrong shape. */
+class FieldReader {
+  readonly unusable: string[] = [];
+
+  read<S extends $ZodType>(schema: S, value: unknown, path: string): output<S> | undefined {
+    if (value === undefined) return undefined;
+    const decoded = decode(schema, value, path);
+    if (decoded.ok) return decoded.value;
+    this.unusable.push(problemText(decoded.problem));
+    return undefined;
+  }
+
+  string(value: unknown, path: string): string | undefined {
+    return this.read(z.string(), value, path);
+  }
+
+  /** `user.extra.*`: the first value. */
+  first(value: unknown, path: string): string | undefined {
+    const v = this.read(ExtraValue, value, path);
+    return Array.isArray(v) ? v[0] : v;
+  }
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-}
-
-function queryParam(uri: string, name: string): string | undefined {
-  const query = uri.split("?")[1];
-  if (!query) return undefined;
-  for (const pair of query.split("&")) {
-    const [key, value = ""] = pair.split("=");
-    if (key === name) return decodeURIComponent(value);
+/**
+ * One query parameter as the API server reads it (Go `url.ParseQuery` then `Get`): pairs split on
+ * `&`, `+` is a space, a pair whose key or value does not unescape (or holds `;`) is skipped, the
+ * first remaining value wins. Never throws.
+ */
+export function queryParam(uri: string, name: string): string | undefined {
+  const at = uri.indexOf("?");
+  if (at < 0) return undefined;
+  for (const pair of uri.slice(at + 1).split("&")) {
+    if (pair === "" || pair.includes(";")) continue;
+    const eq = pair.indexOf("=");
+    const key = unescapeQuery(eq < 0 ? pair : pair.slice(0, eq));
+    if (key !== name) continue;
+    const value = unescapeQuery(eq < 0 ? "" : pair.slice(eq + 1));
+    if (value !== undefined) return value;
   }
   return undefined;
+}
+
+function unescapeQuery(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replaceAll("+", " "));
+  } catch {
+    return undefined;
+  }
 }
 
 export function actorFrom(
@@ -91,33 +191,41 @@ export function actorFrom(
   sourceIPs: unknown,
   userAgent: unknown,
   impersonated?: unknown,
+  reader: FieldReader = new FieldReader(),
 ): AuditActor {
-  const u = isRecord(user) ? user : {};
-  const extra = isRecord(u.extra) ? u.extra : {};
-  const arn = firstString(extra.arn);
-  const canonicalArn = firstString(extra.canonicalArn) ?? (arn ? canonicalPrincipalArn(arn) : undefined);
-  const uidAccount = str(u.uid)?.match(/^aws-iam-authenticator:(\d{12}):/)?.[1];
+  const extra = field(user, "extra");
+  if (extra !== undefined && !isRecord(extra))
+    reader.read(z.record(z.string(), ExtraValue), extra, "user.extra");
+  const username = reader.string(field(user, "username"), "user.username");
+  const uid = reader.string(field(user, "uid"), "user.uid");
+  const arn = reader.first(field(extra, "arn"), "user.extra.arn");
+  const canonicalArn =
+    reader.first(field(extra, "canonicalArn"), "user.extra.canonicalArn") ??
+    (arn ? canonicalPrincipalArn(arn) : undefined);
+  const sessionName = reader.first(field(extra, "sessionName"), "user.extra.sessionName");
+  const uidAccount = uid?.match(/^aws-iam-authenticator:(\d{12}):/)?.[1];
   const account = (canonicalArn ? accountOf(canonicalArn) : undefined) ?? uidAccount;
-  const impersonatedUser = isRecord(impersonated) ? str(impersonated.username) : undefined;
+  const impersonatedUser = reader.string(field(impersonated, "username"), "impersonatedUser.username");
+  const agent = reader.string(userAgent, "userAgent");
   return {
-    username: str(u.username) ?? "",
-    ...(str(u.uid) ? { uid: str(u.uid) } : {}),
-    groups: strings(u.groups),
+    username: username ?? "",
+    ...(uid ? { uid } : {}),
+    groups: reader.read(Strings, field(user, "groups"), "user.groups") ?? [],
     ...(arn ? { arn } : {}),
     ...(canonicalArn ? { canonicalArn } : {}),
-    ...(firstString(extra.sessionName) ? { sessionName: firstString(extra.sessionName) } : {}),
+    ...(sessionName ? { sessionName } : {}),
     ...(account ? { account } : {}),
-    sourceIPs: strings(sourceIPs),
-    ...(str(userAgent) ? { userAgent: str(userAgent) } : {}),
+    sourceIPs: reader.read(Strings, sourceIPs, "sourceIPs") ?? [],
+    ...(agent ? { userAgent: agent } : {}),
     ...(impersonatedUser ? { impersonatedUser } : {}),
   };
 }
 
-function asConfigMap(value: unknown): ConfigMapObject | undefined {
-  if (!isRecord(value) || value.kind !== "ConfigMap" || !isRecord(value.metadata)) return undefined;
-  const data = isRecord(value.data) ? value.data : undefined;
-  if (data && !Object.values(data).every((v) => typeof v === "string")) return undefined;
-  return value as unknown as ConfigMapObject;
+/** The stored ConfigMap in `responseObject`; a Status (a refused write) or nothing is no ConfigMap. */
+function storedConfigMap(value: unknown): { stored?: ConfigMapObject; unreadable?: string } {
+  if (field(value, "kind") !== "ConfigMap") return {};
+  const decoded = decode(ConfigMap, value, "responseObject");
+  return decoded.ok ? { stored: decoded.value } : { unreadable: problemText(decoded.problem) };
 }
 
 function patchKindOf(requestObject: unknown, uri: string): PatchKind | undefined {
@@ -141,7 +249,7 @@ export function targetsAwsAuth(verb: string, resource?: string, namespace?: stri
 
 /** Resource, namespace and name from a core-group request URI, for events cut before `objectRef`. */
 export function parseRequestUri(uri: string): { resource?: string; namespace?: string; name?: string } {
-  const path = uri.split("?")[0] ?? "";
+  const path = uri.split("?", 1)[0] ?? "";
   const match = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/);
   if (!match || match[4]) return {};
   return {
@@ -151,81 +259,113 @@ export function parseRequestUri(uri: string): { resource?: string; namespace?: s
   };
 }
 
-/** Sort out one decoded audit event: a write to aws-auth, something else, or unusable. */
+/**
+ * Sort out one decoded audit event: a write to aws-auth, something else, or unusable. Total: any
+ * value in, a triage out. A write is never dropped for a field of the wrong shape: the field is
+ * left out, listed in `unusable`, and a stored object that does not fit makes the content unknown.
+ */
 export function triageAuditEvent(event: unknown): EventTriage {
   if (!isRecord(event)) return { kind: "malformed", reason: "audit event is not a JSON object" };
-  const auditID = str(event.auditID);
-  const verb = str(event.verb);
-  if (!auditID || !verb) {
+  const rawAuditID = field(event, "auditID");
+  const auditID = typeof rawAuditID === "string" && rawAuditID !== "" ? rawAuditID : undefined;
+  const envelope = decode(Envelope, {
+    auditID: field(event, "auditID"),
+    verb: field(event, "verb"),
+    stage: field(event, "stage"),
+    requestURI: field(event, "requestURI"),
+  });
+  if (!envelope.ok) {
+    const missing = field(event, "auditID") === undefined || field(event, "verb") === undefined;
     return {
       kind: "malformed",
-      reason: "audit event lacks auditID or verb",
+      reason: missing
+        ? "audit event lacks auditID or verb"
+        : `audit event unusable: ${problemText(envelope.problem)}`,
       ...(auditID ? { auditID } : {}),
     };
   }
-  const stage = str(event.stage);
+  const { verb, stage } = envelope.value;
   // EKS omits RequestReceived; any other stage before completion would duplicate the final one.
   if (stage !== undefined && stage !== "ResponseComplete" && stage !== "Panic") return { kind: "irrelevant" };
-  const objectRef = isRecord(event.objectRef) ? event.objectRef : {};
-  const requestURI = str(event.requestURI) ?? "";
+  const reader = new FieldReader();
+  const requestURI = envelope.value.requestURI ?? "";
+  const objectRef = reader.read(ObjectRef, field(event, "objectRef"), "objectRef") ?? {};
   const fromUri = parseRequestUri(requestURI);
-  const resource = str(objectRef.resource) ?? fromUri.resource;
-  const namespace = str(objectRef.namespace) ?? fromUri.namespace;
-  const name = str(objectRef.name) ?? fromUri.name;
+  const resource = objectRef.resource ?? fromUri.resource;
+  const namespace = objectRef.namespace ?? fromUri.namespace;
+  const name = objectRef.name ?? fromUri.name;
   // A custom resource whose plural is also "configmaps" (objectRef.apiGroup set, /apis/ URI) is not
   // the core ConfigMap the authenticator reads.
-  if (
-    str(objectRef.apiGroup) ||
-    str(objectRef.subresource) ||
-    !targetsAwsAuth(verb, resource, namespace, name)
-  )
+  if (objectRef.apiGroup || objectRef.subresource || !targetsAwsAuth(verb, resource, namespace, name))
     return { kind: "irrelevant" };
 
-  const status = isRecord(event.responseStatus) ? event.responseStatus : {};
-  const annotations = isRecord(event.annotations) ? event.annotations : {};
-  const stored = verb === "update" || verb === "patch" ? asConfigMap(event.responseObject) : undefined;
-  const responseObject = isRecord(event.responseObject) ? event.responseObject : {};
-  const details = isRecord(responseObject.details)
-    ? responseObject.details
-    : isRecord(status.details)
-      ? status.details
-      : {};
-  const time = str(event.stageTimestamp) ?? str(event.requestReceivedTimestamp) ?? "";
-  const code = typeof status.code === "number" ? status.code : undefined;
+  const status = reader.read(ResponseStatus, field(event, "responseStatus"), "responseStatus") ?? {};
+  const annotations = field(event, "annotations");
+  const decision = reader.string(
+    field(annotations, "authorization.k8s.io/decision"),
+    'annotations["authorization.k8s.io/decision"]',
+  );
+  const responseObject = field(event, "responseObject");
+  const { stored, unreadable } = verb === "update" || verb === "patch" ? storedConfigMap(responseObject) : {};
+  if (unreadable) reader.unusable.push(unreadable);
+  const detailsUid =
+    reader.string(field(field(responseObject, "details"), "uid"), "responseObject.details.uid") ??
+    status.details?.uid;
+  const time =
+    reader.string(field(event, "stageTimestamp"), "stageTimestamp") ??
+    reader.string(field(event, "requestReceivedTimestamp"), "requestReceivedTimestamp") ??
+    "";
+  const level = reader.string(field(event, "level"), "level");
+  const actor = actorFrom(
+    field(event, "user"),
+    field(event, "sourceIPs"),
+    field(event, "userAgent"),
+    field(event, "impersonatedUser"),
+    reader,
+  );
+  const requestObject = field(event, "requestObject");
+  const patchKind = verb === "patch" ? patchKindOf(requestObject, requestURI) : undefined;
+  const fieldManager = queryParam(requestURI, "fieldManager");
+  const objectUid = stored?.metadata.uid ?? detailsUid ?? objectRef.uid;
   const write: AwsAuthWrite = {
-    auditID,
+    auditID: envelope.value.auditID,
     verb: verb as WriteVerb,
     requestURI,
     time,
-    ...(str(event.level) ? { level: str(event.level) } : {}),
-    ...(code !== undefined ? { code } : {}),
-    ...(str(annotations["authorization.k8s.io/decision"])
-      ? { decision: str(annotations["authorization.k8s.io/decision"]) }
-      : {}),
-    ...(str(status.message) ? { statusMessage: str(status.message) } : {}),
-    actor: actorFrom(event.user, event.sourceIPs, event.userAgent, event.impersonatedUser),
+    ...(level ? { level } : {}),
+    ...(status.code !== undefined ? { code: status.code } : {}),
+    ...(decision ? { decision } : {}),
+    ...(status.message ? { statusMessage: status.message } : {}),
+    actor,
     dryRun: queryParam(requestURI, "dryRun") === "All",
-    truncated: annotations["audit.k8s.io/truncated"] === "true",
-    ...(verb === "patch" && patchKindOf(event.requestObject, requestURI)
-      ? { patchKind: patchKindOf(event.requestObject, requestURI) }
-      : {}),
-    ...(queryParam(requestURI, "fieldManager")
-      ? { fieldManager: queryParam(requestURI, "fieldManager") }
-      : {}),
+    truncated: field(annotations, "audit.k8s.io/truncated") === "true",
+    ...(patchKind ? { patchKind } : {}),
+    ...(fieldManager ? { fieldManager } : {}),
     ...(stored ? { stored } : {}),
+    ...(unreadable ? { unreadable } : {}),
     ...(stored?.metadata.resourceVersion ? { resourceVersion: stored.metadata.resourceVersion } : {}),
-    ...((stored?.metadata.uid ?? str(details.uid) ?? str(objectRef.uid))
-      ? { objectUid: stored?.metadata.uid ?? str(details.uid) ?? str(objectRef.uid) }
-      : {}),
+    ...(objectUid ? { objectUid } : {}),
   };
-  return { kind: "write", write };
+  return { kind: "write", write, ...(reader.unusable.length ? { unusable: reader.unusable } : {}) };
 }
 
 const TRUNCATION_MARK = "[Truncated...]";
 
-function recover(text: string, field: string): string | undefined {
-  const match = text.match(new RegExp(`"${field}"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"`));
-  return match?.[1];
+/** The first `"key":"…"` string in a cut-off event, unescaped; undefined when absent. */
+function recover(text: string, key: string): string | undefined {
+  let match: RegExpMatchArray | null;
+  try {
+    match = text.match(new RegExp(`"${key}"\\s*:\\s*"([^"\\\\]*(?:\\\\.[^"\\\\]*)*)"`));
+  } catch {
+    return undefined;
+  }
+  if (match?.[1] === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(`"${match[1]}"`);
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return match[1];
+  }
 }
 
 /**
@@ -261,8 +401,15 @@ export function triageTruncatedMessage(text: string): EventTriage {
     username: recover(text, "username"),
     extra: { arn: [text.match(/"arn"\s*:\s*\[\s*"([^"]+)"/)?.[1]].filter(Boolean) },
   };
-  const status = completeValue(text, "responseStatus");
-  const code = isRecord(status) && typeof status.code === "number" ? status.code : undefined;
+  const reader = new FieldReader();
+  const status = reader.read(ResponseStatus, completeValue(text, "responseStatus"), "responseStatus");
+  const actor = actorFrom(
+    user,
+    completeValue(text, "sourceIPs"),
+    recover(text, "userAgent"),
+    completeValue(text, "impersonatedUser"),
+    reader,
+  );
   return {
     kind: "write",
     write: {
@@ -270,16 +417,12 @@ export function triageTruncatedMessage(text: string): EventTriage {
       verb: verb as WriteVerb,
       requestURI,
       time: recover(text, "stageTimestamp") ?? recover(text, "requestReceivedTimestamp") ?? "",
-      ...(code !== undefined ? { code } : {}),
-      actor: actorFrom(
-        user,
-        completeValue(text, "sourceIPs"),
-        recover(text, "userAgent"),
-        completeValue(text, "impersonatedUser"),
-      ),
+      ...(status?.code !== undefined ? { code: status.code } : {}),
+      actor,
       dryRun: queryParam(requestURI, "dryRun") === "All",
       truncated: true,
     },
+    ...(reader.unusable.length ? { unusable: reader.unusable } : {}),
   };
 }
 

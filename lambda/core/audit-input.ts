@@ -8,6 +8,7 @@
  * A line that cannot be used is reported with where it came from; it never stops the rest.
  */
 import { gunzipSync } from "node:zlib";
+import * as z from "zod/mini";
 import {
   type AwsAuthWrite,
   type EventTriage,
@@ -15,11 +16,13 @@ import {
   triageAuditEvent,
   triageTruncatedMessage,
 } from "./audit-event.js";
+import { decode, problemText } from "./decode.js";
 
 export interface InputProblem {
   /** Where: `file:line`, `logEvent <id>`, … */
   source: string;
   reason: string;
+  /** The event's auditID when it could be read (shortened when very long). */
   auditID?: string;
 }
 
@@ -30,6 +33,8 @@ export interface DecodedWrite {
   owner?: string;
   /** The cluster, from the log group `/aws/eks/<cluster>/cluster`. */
   cluster?: string;
+  /** The CloudWatch Logs event id it was delivered in (`id`, or `eventId` in an export). */
+  deliveryId?: string;
 }
 
 export interface DecodedInput {
@@ -41,12 +46,28 @@ export interface DecodedInput {
   controlMessages: number;
 }
 
+export interface DecodeOptions {
+  /**
+   * The most a gzip input may inflate to; beyond it the input is refused with a problem (a
+   * "gzip bomb" would otherwise exhaust memory).
+   * @default 256 MiB for files and stdin; 64 MiB for a CloudWatch Logs Lambda event
+   */
+  maxInflatedBytes?: number;
+}
+
+/** A CloudWatch Logs delivery is at most a few MiB inflated; 64 MiB leaves a wide margin. */
+export const MAX_AWSLOGS_INFLATED_BYTES = 64 * 1024 * 1024;
+/** Larger than any single export we read in one piece, and under V8's string limit (~512 MiB). */
+export const MAX_INPUT_INFLATED_BYTES = 256 * 1024 * 1024;
+
 interface Context {
   source: string;
   owner?: string;
   cluster?: string;
   /** The CloudWatch log event's `timestamp` (ms): the time of an event cut before its own timestamps. */
   timestamp?: number;
+  /** The CloudWatch log event's id. */
+  deliveryId?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -55,7 +76,33 @@ function isRecord(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** An own field only: never one inherited from Object.prototype. */
+function field(value: unknown, key: string): unknown {
+  return isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+}
+
+// ---- schemas of the transport envelopes (shared reference §2) ----
+
+const AwsLogsEvent = z.object({ awslogs: z.object({ data: z.string() }) });
+
+const SubscriptionPayload = z.object({
+  messageType: z.string(),
+  owner: z.optional(z.string()),
+  logGroup: z.optional(z.string()),
+  logEvents: z.optional(z.array(z.unknown())),
+});
+
+/** One log event: its message is the audit event; `id`/`eventId` and `timestamp` help if usable. */
+const LogMessage = z.object({ message: z.string() });
+const Timestamp = z.number().check(z.refine(Number.isFinite));
+
 const GZIP_MAGIC = [0x1f, 0x8b];
+const MAX_SHOWN = 200;
+
+/** Untrusted text in a problem: bounded, so one huge value cannot flood a log line. */
+function shorten(text: string): string {
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}… (${text.length} characters)` : text;
+}
 
 export function clusterFromLogGroup(logGroup: unknown): string | undefined {
   return typeof logGroup === "string" ? logGroup.match(/^\/aws\/eks\/(.+)\/cluster$/)?.[1] : undefined;
@@ -65,33 +112,78 @@ function emptyResult(): DecodedInput {
   return { writes: [], problems: [], irrelevant: 0, controlMessages: 0 };
 }
 
+function problemOnly(source: string, reason: string): DecodedInput {
+  return { ...emptyResult(), problems: [{ source, reason }] };
+}
+
+/** Appends one result to another; a loop, not a spread: a result may hold 100,000s of entries. */
 function merge(into: DecodedInput, from: DecodedInput): DecodedInput {
-  into.writes.push(...from.writes);
-  into.problems.push(...from.problems);
+  for (const write of from.writes) into.writes.push(write);
+  for (const problem of from.problems) into.problems.push(problem);
   into.irrelevant += from.irrelevant;
   into.controlMessages += from.controlMessages;
   return into;
 }
 
+function errorText(error: unknown): string {
+  return shorten(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Runs the decoding of one event so that whatever happens in it stays with that event: the
+ * decoder is total by design, and this keeps it so if a bug slips in.
+ */
+function isolated(context: Context, work: () => DecodedInput): DecodedInput {
+  try {
+    return work();
+  } catch (error) {
+    return problemOnly(context.source, `event could not be decoded: ${errorText(error)}`);
+  }
+}
+
+/** Inflates gzip, refusing output beyond `limit` bytes. */
+function inflate(
+  data: Buffer,
+  limit: number,
+): { ok: true; value: Buffer } | { ok: false; tooLarge: boolean; reason: string } {
+  try {
+    return { ok: true, value: gunzipSync(data, { maxOutputLength: limit }) };
+  } catch (error) {
+    const tooLarge =
+      (error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE" || error instanceof RangeError;
+    return {
+      ok: false,
+      tooLarge,
+      reason: tooLarge ? `inflates beyond ${limit / (1024 * 1024)} MiB: refused` : errorText(error),
+    };
+  }
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
 /** One log message: an audit event's JSON text, or what CloudWatch left of it. */
 function decodeMessage(message: string, context: Context): DecodedInput {
-  let event: unknown;
-  try {
-    event = JSON.parse(message);
-  } catch {
+  return isolated(context, () => {
+    const parsed = parseJson(message);
+    if (parsed.ok) return decodeEvent(parsed.value, context);
     return fromTriage(
       isTruncatedMessage(message)
         ? triageTruncatedMessage(message)
         : { kind: "malformed", reason: `not JSON: ${JSON.stringify(message.slice(0, 80))}` },
       context,
     );
-  }
-  return decodeEvent(event, context);
+  });
 }
 
 /** One audit event already parsed. */
 function decodeEvent(event: unknown, context: Context): DecodedInput {
-  return fromTriage(triageAuditEvent(event), context);
+  return isolated(context, () => fromTriage(triageAuditEvent(event), context));
 }
 
 function fromTriage(triage: EventTriage, context: Context): DecodedInput {
@@ -106,37 +198,52 @@ function fromTriage(triage: EventTriage, context: Context): DecodedInput {
           : write,
       ...(context.owner ? { owner: context.owner } : {}),
       ...(context.cluster ? { cluster: context.cluster } : {}),
+      ...(context.deliveryId ? { deliveryId: context.deliveryId } : {}),
     });
+    if (triage.unusable?.length) {
+      const shown = triage.unusable.slice(0, 3).join("; ");
+      const more = triage.unusable.length > 3 ? ` (and ${triage.unusable.length - 3} more)` : "";
+      result.problems.push({
+        source: context.source,
+        reason: `write judged without its unusable fields: ${shown}${more}`,
+        auditID: shorten(write.auditID),
+      });
+    }
   } else if (triage.kind === "irrelevant") {
     result.irrelevant++;
   } else {
     result.problems.push({
       source: context.source,
-      reason: triage.reason,
-      ...(triage.auditID ? { auditID: triage.auditID } : {}),
+      reason: shorten(triage.reason),
+      ...(triage.auditID ? { auditID: shorten(triage.auditID) } : {}),
     });
   }
   return result;
 }
 
-function decodeLogEvents(events: unknown[], context: Context, idField: string): DecodedInput {
+function decodeLogEvents(events: readonly unknown[], context: Context): DecodedInput {
   const result = emptyResult();
   events.forEach((logEvent, index) => {
+    const id = field(logEvent, "id") ?? field(logEvent, "eventId");
     const source =
-      isRecord(logEvent) && typeof logEvent[idField] === "string"
-        ? `${context.source} logEvent ${logEvent[idField]}`
+      typeof id === "string"
+        ? `${context.source} logEvent ${shorten(id)}`
         : `${context.source} logEvent #${index + 1}`;
-    if (!isRecord(logEvent) || typeof logEvent.message !== "string") {
+    const decoded = decode(LogMessage, logEvent);
+    if (!decoded.ok) {
       result.problems.push({ source, reason: "log event has no message string" });
       return;
     }
-    const timestamp = Number.isFinite(logEvent.timestamp) ? (logEvent.timestamp as number) : undefined;
+    const { message } = decoded.value;
+    const time = decode(Timestamp, field(logEvent, "timestamp"));
+    const timestamp = time.ok ? time.value : undefined;
     merge(
       result,
-      decodeMessage(logEvent.message, {
+      decodeMessage(message, {
         ...context,
         source,
         ...(timestamp !== undefined ? { timestamp } : {}),
+        ...(typeof id === "string" ? { deliveryId: id } : {}),
       }),
     );
   });
@@ -145,105 +252,150 @@ function decodeLogEvents(events: unknown[], context: Context, idField: string): 
 
 /** A decoded CloudWatch Logs subscription payload. */
 export function decodeSubscriptionPayload(payload: unknown, source: string): DecodedInput {
-  if (!isRecord(payload))
-    return { ...emptyResult(), problems: [{ source, reason: "payload is not a JSON object" }] };
-  if (payload.messageType !== "DATA_MESSAGE") {
-    return { ...emptyResult(), controlMessages: payload.messageType === "CONTROL_MESSAGE" ? 1 : 0 };
-  }
-  if (!Array.isArray(payload.logEvents)) {
-    return { ...emptyResult(), problems: [{ source, reason: "DATA_MESSAGE without logEvents" }] };
-  }
-  const owner = typeof payload.owner === "string" ? payload.owner : undefined;
-  const cluster = clusterFromLogGroup(payload.logGroup);
-  return decodeLogEvents(
-    payload.logEvents,
-    { source, ...(owner ? { owner } : {}), ...(cluster ? { cluster } : {}) },
-    "id",
-  );
+  return isolated({ source }, () => {
+    const decoded = decode(SubscriptionPayload, payload);
+    if (!decoded.ok)
+      return problemOnly(source, `unusable CloudWatch Logs payload: ${problemText(decoded.problem)}`);
+    const { messageType, owner, logGroup, logEvents } = decoded.value;
+    if (messageType !== "DATA_MESSAGE") {
+      return { ...emptyResult(), controlMessages: messageType === "CONTROL_MESSAGE" ? 1 : 0 };
+    }
+    if (!logEvents) return problemOnly(source, "DATA_MESSAGE without logEvents");
+    const cluster = clusterFromLogGroup(logGroup);
+    return decodeLogEvents(logEvents, {
+      source,
+      ...(owner ? { owner } : {}),
+      ...(cluster ? { cluster } : {}),
+    });
+  });
 }
 
-/** The Lambda event CloudWatch Logs sends: `{"awslogs":{"data": base64(gzip(JSON))}}`. */
-export function decodeAwsLogsEvent(event: unknown, source = "awslogs"): DecodedInput {
-  const data = isRecord(event) && isRecord(event.awslogs) ? event.awslogs.data : undefined;
-  if (typeof data !== "string")
-    return { ...emptyResult(), problems: [{ source, reason: "no awslogs.data string" }] };
-  let payload: unknown;
-  try {
-    payload = JSON.parse(gunzipSync(Buffer.from(data, "base64")).toString("utf8"));
-  } catch (error) {
-    return {
-      ...emptyResult(),
-      problems: [{ source, reason: `awslogs.data is not base64 gzip JSON: ${(error as Error).message}` }],
-    };
-  }
-  return decodeSubscriptionPayload(payload, source);
-}
-
-/** A JSON document of any supported shape. */
-function decodeJsonDocument(value: unknown, source: string): DecodedInput | undefined {
-  if (!isRecord(value)) {
-    if (Array.isArray(value)) {
-      return value.reduce<DecodedInput>(
-        (acc, item, index) => merge(acc, decodeJsonDocument(item, `${source}[${index}]`) ?? emptyResult()),
-        emptyResult(),
+/**
+ * The Lambda event CloudWatch Logs sends: `{"awslogs":{"data": base64(gzip(JSON))}}`. `data` may
+ * inflate to at most `maxInflatedBytes` (default 64 MiB).
+ */
+export function decodeAwsLogsEvent(
+  event: unknown,
+  source = "awslogs",
+  options: DecodeOptions = {},
+): DecodedInput {
+  return isolated({ source }, () => {
+    const decoded = decode(AwsLogsEvent, event);
+    if (!decoded.ok) return problemOnly(source, "no awslogs.data string");
+    const inflated = inflate(
+      Buffer.from(decoded.value.awslogs.data, "base64"),
+      options.maxInflatedBytes ?? MAX_AWSLOGS_INFLATED_BYTES,
+    );
+    if (!inflated.ok) {
+      return problemOnly(
+        source,
+        inflated.tooLarge
+          ? `awslogs.data ${inflated.reason}`
+          : `awslogs.data is not base64 gzip JSON: ${inflated.reason}`,
       );
     }
-    return undefined;
+    const payload = parseJson(inflated.value.toString("utf8"));
+    if (!payload.ok) return problemOnly(source, "awslogs.data is not base64 gzip JSON");
+    return decodeSubscriptionPayload(payload.value, source);
+  });
+}
+
+/**
+ * A JSON document of any supported shape; undefined when it has none of them. A top-level array
+ * holds documents; arrays inside those are not followed (no recursion on nesting).
+ */
+function decodeJsonDocument(value: unknown, source: string): DecodedInput | undefined {
+  if (Array.isArray(value)) {
+    const result = emptyResult();
+    value.forEach((item, index) => {
+      const itemSource = `${source}[${index}]`;
+      const decoded = Array.isArray(item) ? undefined : decodeJsonObject(item, itemSource);
+      if (decoded) merge(result, decoded);
+      else
+        result.problems.push({
+          source: itemSource,
+          reason: "item is neither an audit event nor a log export",
+        });
+    });
+    return result;
   }
-  if (isRecord(value.awslogs)) return decodeAwsLogsEvent(value, source);
-  if (typeof value.messageType === "string") return decodeSubscriptionPayload(value, source);
-  if (Array.isArray(value.events)) return decodeLogEvents(value.events, { source }, "eventId");
-  if (value.kind === "EventList" && Array.isArray(value.items)) {
-    return value.items.reduce<DecodedInput>(
-      (acc, item, index) => merge(acc, decodeEvent(item, { source: `${source} item ${index + 1}` })),
-      emptyResult(),
-    );
-  }
-  if (typeof value.auditID === "string" || value.kind === "Event") return decodeEvent(value, { source });
-  return undefined;
+  return decodeJsonObject(value, source);
+}
+
+function decodeJsonObject(value: unknown, source: string): DecodedInput | undefined {
+  if (!isRecord(value)) return undefined;
+  return isolated({ source }, () => {
+    if (isRecord(field(value, "awslogs"))) return decodeAwsLogsEvent(value, source);
+    if (typeof field(value, "messageType") === "string") return decodeSubscriptionPayload(value, source);
+    const events = field(value, "events");
+    if (Array.isArray(events)) return decodeLogEvents(events, { source });
+    const items = field(value, "items");
+    if (field(value, "kind") === "EventList" && Array.isArray(items)) {
+      const result = emptyResult();
+      items.forEach((item, index) => {
+        merge(result, decodeEvent(item, { source: `${source} item ${index + 1}` }));
+      });
+      return result;
+    }
+    if (field(value, "auditID") !== undefined || field(value, "kind") === "Event")
+      return decodeEvent(value, { source });
+    return problemOnly(source, "JSON line is neither an audit event nor a log export");
+  });
 }
 
 /**
  * Decode a whole input (a file or stdin). `name` labels problems. Auto-detects the format; a gzip
- * input is inflated first.
+ * input is inflated first, up to `maxInflatedBytes` (default 256 MiB). Never throws: every line
+ * that cannot be used is one problem, and the rest is read.
  */
-export function decodeAuditInput(input: Buffer | string, name: string): DecodedInput {
-  let buffer = typeof input === "string" ? Buffer.from(input, "utf8") : input;
-  if (buffer[0] === GZIP_MAGIC[0] && buffer[1] === GZIP_MAGIC[1]) {
-    try {
-      buffer = gunzipSync(buffer);
-    } catch (error) {
-      return {
-        ...emptyResult(),
-        problems: [{ source: name, reason: `bad gzip: ${(error as Error).message}` }],
-      };
+export function decodeAuditInput(
+  input: Buffer | string,
+  name: string,
+  options: DecodeOptions = {},
+): DecodedInput {
+  return isolated({ source: name }, () => {
+    let buffer = typeof input === "string" ? Buffer.from(input, "utf8") : input;
+    if (buffer[0] === GZIP_MAGIC[0] && buffer[1] === GZIP_MAGIC[1]) {
+      const inflated = inflate(buffer, options.maxInflatedBytes ?? MAX_INPUT_INFLATED_BYTES);
+      if (!inflated.ok)
+        return problemOnly(
+          name,
+          inflated.tooLarge ? `gzip input ${inflated.reason}` : `bad gzip: ${inflated.reason}`,
+        );
+      buffer = inflated.value;
     }
-  }
-  const text = buffer.toString("utf8");
-  const trimmed = text.trim();
-  if (trimmed === "") return emptyResult();
-  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    try {
-      const whole = decodeJsonDocument(JSON.parse(trimmed), name);
-      if (whole) return whole;
-    } catch {
+    const text = buffer.toString("utf8");
+    const trimmed = text.trim();
+    if (trimmed === "") return emptyResult();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+      const whole = parseJson(trimmed);
+      if (whole.ok) {
+        const decoded = decodeJsonDocument(whole.value, name);
+        if (decoded) return decoded;
+      }
       // Not one JSON document: read it line by line below.
     }
-  }
+    return decodeLines(text, name);
+  });
+}
+
+function decodeLines(text: string, name: string): DecodedInput {
   const result = emptyResult();
-  text.split("\n").forEach((line, index) => {
-    if (line.trim() === "") return;
-    const source = `${name}:${index + 1}`;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
+  let start = 0;
+  for (let lineNumber = 1; start <= text.length; lineNumber++) {
+    const end = text.indexOf("\n", start);
+    const line = text.slice(start, end < 0 ? text.length : end);
+    start = end < 0 ? text.length + 1 : end + 1;
+    if (line.trim() === "") continue;
+    const source = `${name}:${lineNumber}`;
+    const parsed = parseJson(line);
+    if (!parsed.ok) {
       merge(result, decodeMessage(line, { source }));
-      return;
+      continue;
     }
-    const decoded = decodeJsonDocument(parsed, source);
+    const decoded = decodeJsonDocument(parsed.value, source);
     if (decoded) merge(result, decoded);
     else result.problems.push({ source, reason: "JSON line is neither an audit event nor a log export" });
-  });
+  }
   return result;
 }

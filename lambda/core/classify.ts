@@ -106,9 +106,11 @@ function noEffect(write: AwsAuthWrite): Classification {
 function contentUnknown(write: AwsAuthWrite, policy: GuardianPolicy): Classification {
   const why = write.truncated
     ? "the event was truncated (too large for CloudWatch Logs)"
-    : write.verb === "create"
-      ? "EKS logs creates of aws-auth at Metadata level, without the object"
-      : "the event carries no response object";
+    : write.unreadable
+      ? `the object in the event could not be used: ${write.unreadable}`
+      : write.verb === "create"
+        ? "EKS logs creates of aws-auth at Metadata level, without the object"
+        : "the event carries no response object";
   const findings = [
     ...run(WRITER_RULES, { write, policy }),
     {

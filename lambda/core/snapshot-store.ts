@@ -8,6 +8,7 @@
  *   clusters/<cluster>/attempts/<event>.json    writes that changed nothing (rejected, dry run)
  *   clusters/<cluster>/alerts/<event>.json      marker: the alert for this event was published
  *   clusters/<cluster>/restores/<time>-<outcome>-<random>.json one record per restore attempt
+ *   clusters/<cluster>/migrations/<time>-<outcome>-<random>.json one record per `migrate apply`
  *
  * `<event>` is the digest of the audit event (records.ts `eventKeyOf`), never its auditID: keys hold
  * only digits, hex and fixed tags. Version ids sort by resourceVersion (records.ts), so listing a
@@ -48,6 +49,16 @@ export interface RestoreRecord {
   outcome: "restored" | "already-equal" | "refused" | "failed" | "dry-run";
   resourceVersionWritten?: string;
   detail?: string;
+  [key: string]: unknown;
+}
+
+/** What one `migrate apply` did: the mode switch, and each entry created, found or refused. */
+export interface MigrationRecord {
+  cluster: string;
+  at: string;
+  by?: string;
+  source: string;
+  outcome: "applied" | "incomplete" | "refused" | "aborted";
   [key: string]: unknown;
 }
 
@@ -196,6 +207,29 @@ export class SnapshotStore {
       if (await this.blobs.putIfAbsent(key, `${JSON.stringify(record, null, 2)}\n`)) return key;
     }
     throw new StoreDataError(`could not file the restore record for ${record.cluster}: keys kept colliding`);
+  }
+
+  /** Files a migration record under a fresh key; never overwrites one. */
+  async putMigration(record: MigrationRecord): Promise<string> {
+    const stamp = record.at.replace(/[^0-9]/g, "");
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const key = `${clusterPrefix(record.cluster)}migrations/${stamp}-${record.outcome}-${suffix}.json`;
+      if (await this.blobs.putIfAbsent(key, `${JSON.stringify(record, null, 2)}\n`)) return key;
+    }
+    throw new StoreDataError(
+      `could not file the migration record for ${record.cluster}: keys kept colliding`,
+    );
+  }
+
+  async listMigrations(cluster: string): Promise<MigrationRecord[]> {
+    const keys = await this.blobs.list(`${clusterPrefix(cluster)}migrations/`);
+    const records: MigrationRecord[] = [];
+    for (const key of keys) {
+      const blob = await this.blobs.get(key);
+      if (blob) records.push(JSON.parse(blob.body) as MigrationRecord);
+    }
+    return records;
   }
 
   async listRestores(cluster: string): Promise<RestoreRecord[]> {

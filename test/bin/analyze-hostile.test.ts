@@ -1,0 +1,87 @@
+/**
+ * `analyze` on hostile input (issue 8, "blinding"), in-process through the CLI's `main`: a bad line
+ * is counted and reported and the rest goes on, whatever the number of bad lines.
+ */
+import { describe, expect, it } from "vitest";
+import { main } from "../../bin/cli.js";
+import type { CommandIo } from "../../bin/commands/io.js";
+import { LAB_FILES, labEvent } from "../support/events.js";
+
+const ESCALATION = labEvent(LAB_FILES.escalationPatch, "patch");
+const FORBIDDEN = labEvent(LAB_FILES.forbiddenPatch, "patch");
+
+async function analyze(
+  input: string,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CommandIo = {
+    out: (text) => {
+      out.push(text);
+    },
+    err: (text) => {
+      err.push(text);
+    },
+    readStdin: async () => Buffer.from(input),
+  };
+  const code = await main(["analyze", "-", "--format", "json", ...args], io);
+  return { code, out: out.join(""), err: err.join("").split("\n").filter(Boolean) };
+}
+
+describe("analyze on hostile input", () => {
+  it("counts and reports each of 150,000 unusable lines (more than a call takes arguments) and judges the write after them", async () => {
+    // Prepare
+    const bad = Array.from({ length: 150_000 }, (_, i) => (i % 2 ? "{" : `{"auditID":${i},"verb":"patch"}`));
+    // Act
+    const { code, out, err } = await analyze([...bad, JSON.stringify(ESCALATION)].join("\n"));
+    // Assess
+    expect(code).toBe(0);
+    expect(err.filter((l) => l.startsWith("warning: stdin:"))).toHaveLength(150_000);
+    expect(err.some((l) => l.startsWith("error:"))).toBe(false);
+    expect(JSON.parse(out.trim()).auditID).toBe(ESCALATION.auditID);
+  });
+
+  it("does not stop at a malformed %-escape: the line is judged and the next one too", async () => {
+    const hostile = {
+      ...FORBIDDEN,
+      requestURI: `${FORBIDDEN.requestURI.split("?")[0]}?fieldManager=%E0%A4%A`,
+    };
+    const { code, out, err } = await analyze(`${JSON.stringify(hostile)}\n${JSON.stringify(ESCALATION)}\n`);
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    const lines = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.auditID, l.class])).toEqual([
+      [FORBIDDEN.auditID, "rejected"],
+      [ESCALATION.auditID, expect.any(String)],
+    ]);
+  });
+
+  it("reports a line nested 10,000 deep and a numeric resourceVersion, and goes on", async () => {
+    const numeric = structuredClone(ESCALATION) as typeof ESCALATION & {
+      responseObject: { metadata: Record<string, unknown> };
+    };
+    numeric.responseObject.metadata.resourceVersion = 208;
+    const input = [
+      `${"[".repeat(10_000)}${"]".repeat(10_000)}`,
+      JSON.stringify(numeric),
+      JSON.stringify(FORBIDDEN),
+    ].join("\n");
+    const { code, out, err } = await analyze(input);
+    expect(code).toBe(0);
+    expect(err).toHaveLength(2);
+    expect(err[0]).toMatch(/^warning: stdin:1/);
+    expect(err[1]).toMatch(
+      /^warning: stdin:2: .*responseObject\.metadata\.resourceVersion: expected string, got number/,
+    );
+    expect(
+      out
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).class),
+    ).toEqual(["unverified", "rejected"]);
+  });
+});
