@@ -73,6 +73,10 @@ Through the cluster-access function (default):
 Direct, with your own access (when the function cannot be used):
   aws-auth-guardian restore --direct --kubeconfig FILE [--context NAME]
                             (--store s3://BUCKET[/prefix] | --store DIR | --snapshot FILE)
+Access entries (re-creates deleted entries and policies, removes added ones; never the guardian's own
+entry, never the last admin path):
+  aws-auth-guardian restore --access-entries --cluster NAME [--to last-good|VERSION]
+  aws-auth-guardian restore --access-entries --direct --cluster NAME --store s3://BUCKET|DIR
 
 Exit status: 0 restored (or nothing to do, or a dry run that would go ahead); 1 refused, aborted or
 failed before anything was verified; 2 written but the read-back did not match the version.`,
@@ -86,7 +90,11 @@ failed before anything was verified; 2 written but the read-back did not match t
         .option("--dry-run", "only show what would be written, and the exact object")
         .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
         .option("--force", "go ahead despite the refusals that can be overridden (recorded)")
-        .option("--reason <text>", "why, kept in the restore record and the notification"),
+        .option("--reason <text>", "why, kept in the restore record and the notification")
+        .option(
+          "--access-entries",
+          "restore the cluster's EKS access entries and their policies instead of aws-auth (--direct: with your own AWS credentials and --store)",
+        ),
     load: async () => (await import("./restore.js")).restoreCommand,
   },
   {

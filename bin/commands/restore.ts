@@ -402,9 +402,15 @@ export interface RestoreOptions extends ClusterAccessOptions {
   yes?: boolean;
   force?: boolean;
   reason?: string;
+  /** Restore the cluster's EKS access entries instead of aws-auth. */
+  accessEntries?: boolean;
 }
 
 export const restoreCommand: CommandRun<RestoreOptions> = async ({ options: values, io, deps }) => {
+  if (values.accessEntries) {
+    const { restoreAccessEntries } = await import("./restore-access.js");
+    return restoreAccessEntries(values, io, deps, confirmer(io));
+  }
   const env = deps.env ?? process.env;
   const base = {
     ...(values.force ? { force: true } : {}),

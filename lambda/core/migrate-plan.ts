@@ -533,7 +533,7 @@ export function planMigration(data: Record<string, string> | undefined, context:
   }
   if (context.sourceJudgement?.class === "dangerous") {
     warnings.unshift(
-      `the guardian judged this aws-auth version dangerous (${context.sourceJudgement.findings.join("; ")}): the plan moves exactly what it grants, the dangerous part included; plan from a good version (--to last-good) unless that access is meant`,
+      `the guardian judged this aws-auth version dangerous (${context.sourceJudgement.findings.join("; ")}): the plan moves exactly what it grants, the dangerous part included; plan from a good version (--store S --to last-good) unless that access is meant`,
     );
   }
   if (context.authenticationMode === "API") {

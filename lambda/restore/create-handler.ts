@@ -3,11 +3,14 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { EKSClient } from "@aws-sdk/client-eks";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import { EksAccessEntryApi } from "../adapters/eks-access-entries.js";
 import { S3BlobStore } from "../adapters/s3-blob-store.js";
 import { SnsNotifier } from "../adapters/sns-notifier.js";
 import { describeCluster as describeEksCluster, type EksClusterAccess } from "../cluster/describe-cluster.js";
 import { type AwsCredentials, createEksToken } from "../cluster/eks-token.js";
 import { type EksClusterClientProps, forEksCluster } from "../cluster/kube-aws-auth-client.js";
+import { type AccessRestoreResult, executeAccessRestore } from "../core/access-restore.js";
+import { AccessStore } from "../core/access-store.js";
 import type { PipelineDeps } from "../core/pipeline.js";
 import type { AwsAuthClient } from "../core/ports.js";
 import { SnapshotStore } from "../core/snapshot-store.js";
@@ -30,6 +33,19 @@ export type ClusterAccessEvent =
       /** Write only while the live resourceVersion is still this one (`""`: absent), as the confirmed dry run saw it. */
       expectLiveResourceVersion?: string;
     }
+  | {
+      /** Access entries back to a recorded version, through this function's own EKS permissions. */
+      action: "restore-access-entries";
+      cluster: string;
+      /** @default "last-good" */
+      to?: string;
+      dryRun?: boolean;
+      force?: boolean;
+      reason?: string;
+      requestedBy?: string;
+      /** Write only while the live access picture still has this fingerprint, as the confirmed dry run saw it. */
+      expectLiveFingerprint?: string;
+    }
   | { action: "capture"; cluster: string; reason?: string }
   | { action: "verify"; cluster: string };
 
@@ -43,6 +59,7 @@ export type ClusterAccessResult = (
   | (RestoreResult & { operation: "restore" })
   | (CaptureResult & { warnings: string[] })
   | (VerifyResult & { warnings: string[] })
+  | (AccessRestoreResult & { operation: "restore-access-entries"; warnings: string[] })
 ) & { access: ClusterAccessInfo };
 
 export interface ClusterAccessClients {
@@ -69,7 +86,7 @@ export class InvalidEventError extends Error {
   override readonly name = "InvalidEventError";
 }
 
-const ACTIONS = ["restore", "capture", "verify"] as const;
+const ACTIONS = ["restore", "capture", "verify", "restore-access-entries"] as const;
 
 function optionalString(event: Record<string, unknown>, key: string): string | undefined {
   const value = event[key];
@@ -107,6 +124,21 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
   const to = optionalString(event, "to");
   const reason = optionalString(event, "reason");
   const requestedBy = optionalString(event, "requestedBy");
+  if (action === "restore-access-entries") {
+    const expectLiveFingerprint = optionalString(event, "expectLiveFingerprint");
+    const dryRun = optionalBoolean(event, "dryRun");
+    const force = optionalBoolean(event, "force");
+    return {
+      action,
+      cluster,
+      ...(to ? { to } : {}),
+      ...(dryRun !== undefined ? { dryRun } : {}),
+      ...(force !== undefined ? { force } : {}),
+      ...(reason ? { reason } : {}),
+      ...(requestedBy ? { requestedBy } : {}),
+      ...(expectLiveFingerprint !== undefined ? { expectLiveFingerprint } : {}),
+    };
+  }
   const expectLiveResourceVersion = optionalString(event, "expectLiveResourceVersion");
   const dryRun = optionalBoolean(event, "dryRun");
   const force = optionalBoolean(event, "force");
@@ -144,6 +176,7 @@ export function accessWarnings(cluster: string, access: EksClusterAccess): strin
 
 export function createHandler(config: ClusterAccessConfig, clients: ClusterAccessClients) {
   const store = new SnapshotStore(new S3BlobStore(clients.s3, config.bucket));
+  const accessStore = new AccessStore(new S3BlobStore(clients.s3, config.bucket));
   const notifier = new SnsNotifier(clients.sns, config.topicArn);
   const describe = clients.describeCluster ?? describeEksCluster;
   const connect = clients.clusterClient ?? forEksCluster;
@@ -180,6 +213,37 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
     const event = parseClusterAccessEvent(payload);
     log.appendKeys({ cluster: event.cluster, action: event.action });
     try {
+      if (event.action === "restore-access-entries") {
+        // Access entries are an EKS API, not a Kubernetes one: no token, no aws-auth in the way.
+        const { action: _action, ...request } = event;
+        const access = await describe(clients.eks, event.cluster);
+        const result = await executeAccessRestore(
+          {
+            api: new EksAccessEntryApi(clients.eks),
+            store: accessStore,
+            notifier,
+            ...(config.policy.guardianWriters[0]
+              ? { guardianRoleArn: config.policy.guardianWriters[0] }
+              : {}),
+            now,
+          },
+          request,
+        );
+        log.info(`access-entry restore ${result.outcome}`, {
+          target: result.target,
+          steps: result.done.length,
+        });
+        return {
+          ...result,
+          operation: "restore-access-entries",
+          warnings: accessWarnings(event.cluster, access),
+          access: {
+            endpoint: access.endpoint,
+            authenticationMode: access.authenticationMode,
+            auditLoggingEnabled: access.auditLoggingEnabled,
+          },
+        };
+      }
       const { client, info, warnings } = await reach(event.cluster);
       const pipeline: PipelineDeps = { store, notifier, policy: config.policy, now };
       if (event.action === "capture") {

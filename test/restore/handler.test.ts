@@ -199,7 +199,7 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
 
     // Assess
     await expect(attempt).rejects.toThrow(
-      'event.action must be one of restore, capture, verify, not "delete"',
+      'event.action must be one of restore, capture, verify, restore-access-entries, not "delete"',
     );
   });
 });
