@@ -312,9 +312,24 @@ const WARNING_PROBLEMS: Record<string, string> = {
   "shadowed-entry": "duplicate-entry",
   "ambiguous-user": "ambiguous-user",
   "ignored-key": "ignored-key",
-  "type-mismatch": "field-ignored",
   "unrendered-template": "unrendered-template",
 };
+
+/**
+ * A value the authenticator cannot decode, newly added: `ParseMap` (configmap.go:123-190) collects
+ * the error, logs "Errors parsing configmap" and keeps the entry with that field empty (or, in
+ * mapAccounts, leaves the item out). A write that makes the authenticator report a parse error is
+ * broken configuration, however small the field: dangerous.
+ */
+export const parseErrorReported: Rule = ({ diff }) =>
+  (diff?.problems.added ?? [])
+    .filter((p) => p.kind === "type-mismatch")
+    .map((p) => ({
+      id: "authenticator-parse-error",
+      severity: "high" as const,
+      message: `${p.section}: ${p.message}. The authenticator logs "Errors parsing configmap: json: cannot unmarshal …" on every reload and ${p.section === "mapAccounts" ? "leaves that item out" : "keeps the entry with that field empty (an empty username, or no groups)"}.`,
+      ...(p.subject ? { entries: [p.subject] } : {}),
+    }));
 
 /** Other things the authenticator silently ignores, newly added: worth fixing, not an emergency. */
 export const silentlyIgnoredAdded: Rule = ({ diff }) =>
@@ -353,6 +368,7 @@ export const CONTENT_RULES: Rule[] = [
   foreignAccountAccess,
   eksUsernameMapped,
   deadEntryAdded,
+  parseErrorReported,
   silentlyIgnoredAdded,
   madeImmutable,
 ];
@@ -371,6 +387,7 @@ export const BASELINE_RULES: Rule[] = [
   mapAccountsAdded,
   eksUsernameMapped,
   deadEntryAdded,
+  parseErrorReported,
   silentlyIgnoredAdded,
   madeImmutable,
 ];

@@ -28,6 +28,7 @@ import {
   mapAccountsAdded,
   mastersGranted,
   nodeRoleLost,
+  parseErrorReported,
   type Rule,
   type RuleContext,
   sectionUnparseable,
@@ -352,7 +353,32 @@ describe("content rules", () => {
     expect(run(deadEntryAdded, contentCtx(path, path))).toEqual([]);
   });
 
-  it("silently ignored: duplicate-entry, ambiguous-user, ignored-key, field-ignored, unrendered-template (medium)", () => {
+  it("a value the authenticator cannot decode is a parse error it logs: dangerous (high)", () => {
+    const good = goodData();
+    const cases: Array<[Record<string, string>, string]> = [
+      [
+        withRoles(
+          good,
+          "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: ops\n  groups: system:masters\n",
+        ),
+        "is not a list",
+      ],
+      [withRoles(good, "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: yes\n"), "boolean true"],
+      [{ ...good, mapAccounts: "- 012345678901\n- {a: b}\n" }, "is a mapping, not an account id"],
+    ];
+    for (const [after, says] of cases) {
+      const findings = run(parseErrorReported, contentCtx(good, after));
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ id: "authenticator-parse-error", severity: "high" });
+      expect(findings[0]?.message).toContain(says);
+      expect(findings[0]?.message).toContain("Errors parsing configmap");
+    }
+    // Already reported before the write: not added by it.
+    const broken = withRoles(good, "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: yes\n");
+    expect(run(parseErrorReported, contentCtx(broken, broken))).toEqual([]);
+  });
+
+  it("silently ignored: duplicate-entry, ambiguous-user, ignored-key, unrendered-template (medium)", () => {
     const good = goodData();
     const cases: Array<[Record<string, string>, string]> = [
       [
@@ -367,13 +393,6 @@ describe("content rules", () => {
         "ambiguous-user",
       ],
       [{ ...good, maproles: "- rolearn: arn:aws:iam::012345678901:role/x\n" }, "ignored-key"],
-      [
-        withRoles(
-          good,
-          "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: ops\n  groups: system:masters\n",
-        ),
-        "field-ignored",
-      ],
       [
         withRoles(good, roleEntry(`arn:aws:iam::${CLUSTER_ACCOUNT}:role/ops`, "ops:{{SessionNameX}}", [])),
         "unrendered-template",
@@ -396,6 +415,7 @@ describe("content rules", () => {
       foreignAccountAccess,
       eksUsernameMapped,
       deadEntryAdded,
+      parseErrorReported,
       silentlyIgnoredAdded,
       madeImmutable,
     ]);
@@ -404,6 +424,7 @@ describe("content rules", () => {
       mapAccountsAdded,
       eksUsernameMapped,
       deadEntryAdded,
+      parseErrorReported,
       silentlyIgnoredAdded,
       madeImmutable,
     ]);
