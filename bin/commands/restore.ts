@@ -317,8 +317,13 @@ export function printPlan(io: CommandIo, result: RestoreResult, showBody: boolea
     const over = result.liveResourceVersion
       ? `the live aws-auth (resourceVersion ${result.liveResourceVersion})`
       : "nothing: aws-auth does not exist and will be created";
-    io.out(`  ${result.action} over ${over}\n`);
+    io.out(
+      result.action === "recreate"
+        ? `  DELETE and re-create ${over}: it is immutable\n`
+        : `  ${result.action} over ${over}\n`,
+    );
   }
+  if (result.recreate) io.out(`Why delete and re-create:\n  ${oneLine(result.recreate.reason)}\n`);
   if (result.action !== "none") {
     io.out("What changes (live → version):\n");
     for (const line of result.diffLines) io.out(`  ${line}\n`);
@@ -340,6 +345,7 @@ export function printPlan(io: CommandIo, result: RestoreResult, showBody: boolea
 }
 
 export function printOutcome(io: CommandIo, result: RestoreResult): void {
+  printRecovery(io, result);
   switch (result.outcome) {
     case "restored":
       io.out(
@@ -374,6 +380,22 @@ export function printOutcome(io: CommandIo, result: RestoreResult): void {
       }
   }
   if (result.recordLocation) io.out(`Recorded: ${result.recordLocation}\n`);
+}
+
+/** When the immutable aws-auth was deleted and no create went through: exactly how to put it back by hand. */
+function printRecovery(io: CommandIo, result: RestoreResult): void {
+  if (result.recovery === undefined) return;
+  io.err(
+    [
+      `error: aws-auth of ${result.cluster} was deleted (it was immutable) and could not be created again:`,
+      `  ${oneLine(result.error ?? "")}`,
+      "Create it now with your own access to this cluster (the exact object the restore was writing):",
+      "kubectl create -f - <<'AWS_AUTH_GUARDIAN_EOF'",
+      result.recovery.trimEnd(),
+      "AWS_AUTH_GUARDIAN_EOF",
+      "",
+    ].join("\n"),
+  );
 }
 
 export function exitCodeOf(result: RestoreResult): number {

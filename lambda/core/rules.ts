@@ -342,6 +342,22 @@ export const silentlyIgnoredAdded: Rule = ({ diff }) =>
       ...(p.subject ? { entries: [p.subject] } : {}),
     }));
 
+/**
+ * The write left aws-auth immutable: its data can no longer change (EKS cannot add node or Fargate
+ * roles, nobody can fix a mapping) until it is deleted and re-created.
+ */
+export const madeImmutable: Rule = ({ write }) => {
+  if (write?.stored?.immutable !== true) return [];
+  return [
+    {
+      id: "aws-auth-immutable",
+      severity: "high",
+      message:
+        "aws-auth is now immutable (immutable: true): the API server refuses every change to its data and immutable cannot be unset, so EKS can no longer add node or Fargate roles and no mapping can be fixed; only deleting and re-creating it undoes this (aws-auth-guardian restore does).",
+    },
+  ];
+};
+
 /** All rules that judge a write with content, in the order findings are listed. */
 export const CONTENT_RULES: Rule[] = [
   sectionUnparseable,
@@ -354,6 +370,7 @@ export const CONTENT_RULES: Rule[] = [
   deadEntryAdded,
   parseErrorReported,
   silentlyIgnoredAdded,
+  madeImmutable,
 ];
 
 /** Rules about who wrote, applied to every write that took effect. */
@@ -372,6 +389,7 @@ export const BASELINE_RULES: Rule[] = [
   deadEntryAdded,
   parseErrorReported,
   silentlyIgnoredAdded,
+  madeImmutable,
 ];
 
 /** Only node/Fargate mappings changed (groups within the node groups, before and after). */

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { AuditActor } from "../../lambda/core/audit-event.js";
 import { parseAwsAuth } from "../../lambda/core/aws-auth.js";
+import { classifyWrite } from "../../lambda/core/classify.js";
 import { diffModels } from "../../lambda/core/diff.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import type { Finding } from "../../lambda/core/records.js";
@@ -23,6 +24,7 @@ import {
   guardianWrite,
   judgeAwsInternal,
   lastMastersRemoved,
+  madeImmutable,
   mapAccountsAdded,
   mastersGranted,
   nodeRoleLost,
@@ -415,6 +417,7 @@ describe("content rules", () => {
       deadEntryAdded,
       parseErrorReported,
       silentlyIgnoredAdded,
+      madeImmutable,
     ]);
     expect(BASELINE_RULES).toEqual([
       sectionUnparseable,
@@ -423,6 +426,7 @@ describe("content rules", () => {
       deadEntryAdded,
       parseErrorReported,
       silentlyIgnoredAdded,
+      madeImmutable,
     ]);
   });
 
@@ -496,6 +500,58 @@ describe("AWS-internal rewrites", () => {
       expect.objectContaining({ id: "aws-internal-node-mapping-added", severity: "info" }),
     ]);
     for (const f of [...dropped, ...added]) produced.add(f.id);
+  });
+});
+
+describe("madeImmutable", () => {
+  /** The recorded escalation patch, its response object (the stored aws-auth) frozen or not. */
+  function patchLeaving(immutable: boolean | undefined) {
+    const event = labEvent(LAB_FILES.escalationPatch, "patch");
+    const response = event.responseObject as Record<string, unknown>;
+    if (immutable === undefined) delete response.immutable;
+    else response.immutable = immutable;
+    return writeOf(event);
+  }
+
+  it("flags a write that leaves aws-auth immutable as high: it makes the write dangerous", () => {
+    // Prepare
+    const ctx = { ...contentCtx(goodData(), goodData()), write: patchLeaving(true) };
+
+    // Act
+    const findings = run(madeImmutable, ctx);
+
+    // Assess
+    expect(findings).toEqual([expect.objectContaining({ id: "aws-auth-immutable", severity: "high" })]);
+    expect(findings[0]?.message).toContain("EKS can no longer add node or Fargate roles");
+    expect(CONTENT_RULES).toContain(madeImmutable);
+    expect(BASELINE_RULES).toContain(madeImmutable);
+  });
+
+  it("says nothing when aws-auth stays mutable", () => {
+    for (const value of [false, undefined]) {
+      const ctx = { ...contentCtx(goodData(), goodData()), write: patchLeaving(value) };
+      expect(madeImmutable(ctx)).toEqual([]);
+    }
+  });
+
+  it("classifies the freezing write dangerous end to end (decoded from the audit event)", () => {
+    const write = patchLeaving(true);
+    const before = {
+      id: "00000000000000000206-x",
+      kind: "version",
+      cluster: "c",
+      time: "t",
+      class: "routine",
+      findings: [],
+      configMap: { metadata: {}, data: goodData() },
+    } as const;
+    const verdict = classifyWrite(
+      write,
+      { base: before, previous: before, lastGood: before } as never,
+      POLICY,
+    );
+    expect(verdict.class).toBe("dangerous");
+    expect(verdict.findings.map((f) => f.id)).toContain("aws-auth-immutable");
   });
 });
 
