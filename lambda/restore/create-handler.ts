@@ -147,6 +147,14 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
     const expectLiveFingerprint = optionalString(event, "expectLiveFingerprint");
     const dryRun = optionalBoolean(event, "dryRun");
     const force = optionalBoolean(event, "force");
+    // Until access-entry restores carry the caller proof that aws-auth restores do (authorize.ts), this
+    // function never forces one: without force it only returns to a version judged good, so invoking it
+    // cannot bring back a recorded grant.
+    if (force) {
+      throw new InvalidEventError(
+        "event.force is refused for restore-access-entries through this function (no caller proof yet); use restore --access-entries --direct with your own credentials to force one",
+      );
+    }
     return {
       action,
       cluster,
