@@ -15,6 +15,9 @@ function program(io: ConfirmIo, deps: CommandDeps, done: (code: number) => void)
   const root = new Command("aws-auth-guardian")
     .description(DESCRIPTION)
     .version(packageJson.version, "-V, --version", "print the version")
+    // Root options only before the command, so that a command may have its own --version
+    // (explain --version picks a stored version of aws-auth).
+    .enablePositionalOptions()
     .helpOption("-h, --help", "print this help")
     .helpCommand("help [command]", "print the help of a command")
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })

@@ -27,6 +27,7 @@ export class AwsAuthGuardianStack extends Stack {
           : GuardedClusters.named(...config.clusters),
       alertEmails: [...config.alertEmails],
       trustedWriters: [...config.trustedWriters],
+      ...(config.restoreOperators ? { restoreOperators: [...config.restoreOperators] } : {}),
       ...(config.extraNodeRoleArns ? { extraNodeRoleArns: [...config.extraNodeRoleArns] } : {}),
       ...(config.alertClasses ? { alertClasses: [...config.alertClasses] } : {}),
       ...(config.alertMinSeverity ? { alertMinSeverity: config.alertMinSeverity } : {}),

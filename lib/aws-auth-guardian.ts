@@ -84,6 +84,16 @@ export interface AwsAuthGuardianProps
   readonly clusters: GuardedClusters;
 
   /**
+   * IAM ARN patterns (`*` allowed) of the callers the cluster-access function restores for, `force` included.
+   * Every restore must carry the caller's proof of identity (a presigned STS GetCallerIdentity; the CLI sends
+   * it), which the function checks with STS before anything else.
+   *
+   * @default - none: restores (without force) only for the principals mapped to system:masters in the last
+   *   good aws-auth, and the cluster's creator where known; nobody may force
+   */
+  readonly restoreOperators?: string[];
+
+  /**
    * Give the cluster-access role an EKS access entry (type STANDARD) with `AmazonEKSEditPolicy` scoped to the
    * `kube-system` namespace on every guarded cluster, so that restore works while aws-auth is broken. Needs
    * authentication mode `API_AND_CONFIG_MAP` or `API`; for a static list every listed cluster must have it,
@@ -203,6 +213,7 @@ export class AwsAuthGuardian extends Construct {
       onFailure,
       clusterArns,
       trustedWriters: (props.trustedWriters ?? []).join(","),
+      ...(props.restoreOperators ? { restoreOperators: props.restoreOperators } : {}),
       policyEnvironment: policyEnvironment(props),
       logRetention,
       ...(props.network ? { network: props.network } : {}),
@@ -244,6 +255,13 @@ export class AwsAuthGuardian extends Construct {
     const verifySchedule = props.verifySchedule ?? events.Schedule.rate(Duration.hours(6));
     if (names) clusterAccess.addVerifySchedules(names, verifySchedule);
     else discovery.addVerifyFanOut(verifySchedule);
+
+    // The store is the guardian's alone (its roles exist only now).
+    storage.restrictTo({
+      writers: [classifier.classifierRole, clusterAccess.clusterAccessRole],
+      keyUsers: [classifier.classifierRole, clusterAccess.clusterAccessRole, discovery.discoveryRole],
+      readers: props.restoreOperators ?? [],
+    });
 
     selfMonitoring.watch({
       classifierFunction: classifier.classifierFunction,

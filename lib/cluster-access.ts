@@ -47,6 +47,15 @@ export interface GuardianClusterAccessProps {
    */
   readonly trustedWriters?: string;
   /**
+   * IAM ARN patterns (`*` allowed) of the callers the function restores for, `force` included
+   * (`RESTORE_OPERATORS`). A restore must carry the caller's proof of identity (a presigned STS
+   * GetCallerIdentity, which the CLI sends); the function asks STS who signed it before anything else.
+   *
+   * @default - none: the function restores, without force, only for the principals mapped to system:masters in
+   *   the cluster's last good aws-auth (and its creator where known); nobody may force
+   */
+  readonly restoreOperators?: string[];
+  /**
    * The policy variables the function shares with the classifier (`ALERT_CLASSES`, `EXTRA_NODE_ROLE_ARNS`).
    *
    * @default - none: the functions' defaults
@@ -112,6 +121,7 @@ export class GuardianClusterAccess {
         ALERT_TOPIC_ARN: props.alerting.alertTopic.topicArn,
         GUARDIAN_WRITERS: this.clusterAccessRole.roleArn,
         TRUSTED_WRITERS: props.trustedWriters ?? "",
+        ...(props.restoreOperators?.length ? { RESTORE_OPERATORS: props.restoreOperators.join(",") } : {}),
         ...props.policyEnvironment,
       },
       ...(network

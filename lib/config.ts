@@ -18,6 +18,8 @@ export interface GuardianConfig {
   readonly alertEmails: readonly string[];
   readonly slack?: SlackConfig;
   readonly trustedWriters: readonly string[];
+  /** IAM ARN patterns the cluster-access function restores for, force included (`RESTORE_OPERATORS`); absent: none. */
+  readonly restoreOperators?: readonly string[];
   /** Role ARNs the classifier protects as node roles (`EXTRA_NODE_ROLE_ARNS`); absent: none. */
   readonly extraNodeRoleArns?: readonly string[];
   /** The write classes that alert (`ALERT_CLASSES`); absent: the classifier's default. */
@@ -53,6 +55,7 @@ export const CONFIG_KEYS = [
   "alertEmails",
   "slack",
   "trustedWriters",
+  "restoreOperators",
   "extraNodeRoleArns",
   "alertClasses",
   "alertMinSeverity",
@@ -95,6 +98,7 @@ export function loadGuardianConfig(read: ContextReader): GuardianConfig {
   const alertEmails = readAlertEmails(read("alertEmails"));
   const slack = readSlack(read("slack"));
   const trustedWriters = readTrustedWriters(read("trustedWriters"));
+  const restoreOperators = readRestoreOperators(read("restoreOperators"));
   const extraNodeRoleArns = readExtraNodeRoleArns(read("extraNodeRoleArns"));
   const alertMinSeverity = readAlertMinSeverity(read("alertMinSeverity"));
   const alertClasses = readAlertClasses(read("alertClasses"), alertMinSeverity);
@@ -110,6 +114,7 @@ export function loadGuardianConfig(read: ContextReader): GuardianConfig {
     grantAccessEntries,
     objectLock,
     ...(slack ? { slack } : {}),
+    ...(restoreOperators ? { restoreOperators } : {}),
     ...(extraNodeRoleArns ? { extraNodeRoleArns } : {}),
     ...(alertClasses ? { alertClasses } : {}),
     ...(alertMinSeverity !== undefined ? { alertMinSeverity } : {}),
@@ -288,6 +293,28 @@ function readTrustedWriters(raw: unknown): readonly string[] {
   if (withComma !== undefined) {
     throw new ConfigError(
       `context key "trustedWriters" entry "${withComma}" contains a comma, which cannot pass: the list reaches the functions comma-separated.`,
+    );
+  }
+  return patterns;
+}
+
+function readRestoreOperators(raw: unknown): readonly string[] | undefined {
+  const expected =
+    "a list of IAM ARN patterns of the people or roles allowed to restore, force included, e.g. " +
+    '["arn:aws:iam::111122223333:role/sre-oncall"]';
+  if (raw === undefined || raw === null) return undefined;
+  const value = fromCommandLine(raw, "array");
+  if (!Array.isArray(value)) throw wrong("restoreOperators", raw, expected);
+  const patterns = stringList(
+    "restoreOperators",
+    value,
+    ARN_PATTERN,
+    'an ARN or ARN pattern such as "arn:aws:iam::111122223333:role/sre-*"',
+  );
+  const withComma = patterns.find((pattern) => pattern.includes(","));
+  if (withComma !== undefined) {
+    throw new ConfigError(
+      `context key "restoreOperators" entry "${withComma}" contains a comma, which cannot pass: the list reaches the function comma-separated.`,
     );
   }
   return patterns;

@@ -65,6 +65,8 @@ export class GuardianDiscovery {
   readonly discoveryFunction: nodejs.NodejsFunction;
   /** CloudTrail cluster events waiting for discovery (retried until the cluster is ready). */
   readonly clusterEventQueue: sqs.Queue;
+  /** The discovery function's execution role. */
+  readonly discoveryRole: iam.Role;
   /** Cluster events discovery could not process after 8 receives. */
   readonly clusterEventDeadLetterQueue: sqs.Queue;
 
@@ -81,6 +83,7 @@ export class GuardianDiscovery {
       description: "aws-auth-guardian discovery",
     });
     const discoveryLogGroup = new logs.LogGroup(scope, "DiscoveryLogGroup", { retention: logRetention });
+    this.discoveryRole = discoveryRole;
     this.discoveryFunction = guardianFunction(scope, "DiscoveryFunction", {
       entry: entry("lambda/discovery/handler.ts"),
       description:

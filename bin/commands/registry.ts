@@ -69,6 +69,56 @@ input was usable, or with --fail-on when any line was unusable or no event was r
     load: async () => (await import("./analyze.js")).analyzeCommand,
   },
   {
+    name: "explain <arn>",
+    summary: "who a caller becomes in the cluster, and why (or why it cannot get in)",
+    description:
+      "Answers, exactly as aws-iam-authenticator would, who the caller ARN (aws sts get-caller-identity --query Arn) becomes: which aws-auth entry matched, or why none does (not mapped, a path in the role ARN, a section the authenticator drops, a later duplicate, a template that cannot render).",
+    after: `
+Sources (exactly one):
+  --configmap FILE|-          kubectl get cm -n kube-system aws-auth -o yaml|json
+  --store LOCATION --cluster NAME [--version VERSION]   a stored version (default: latest)
+  --direct --kubeconfig FILE [--context NAME]            the live ConfigMap
+
+Exit status: 0 the caller gets in, 2 it is denied, 1 unusable input.`,
+    options: (command) =>
+      command
+        .option("--configmap <file>", "aws-auth manifest, or - for stdin")
+        .option("--store <location>", "snapshot store: s3://BUCKET[/prefix] or a local folder")
+        .option("--cluster <name>", "cluster in the store (default: the only one it holds)")
+        .option(
+          "--version <version>",
+          "stored version: a record id, latest, last-good or previous (default: latest)",
+        )
+        .option("--region <region>", "AWS region of the S3 store (default: the AWS SDK's)")
+        .option("--direct", "read the live aws-auth through --kubeconfig")
+        .option("--kubeconfig <file>", "kubeconfig to use with --direct")
+        .option("--context <name>", "kubeconfig context (default: its current context)")
+        .addOption(new Option("--format <format>", "text or JSON").choices(["text", "json"]).default("text")),
+    load: async () => (await import("./explain.js")).explainCommand,
+  },
+  {
+    name: "lint <file>",
+    summary: "check an aws-auth manifest before it is applied",
+    description:
+      "Checks an aws-auth ConfigMap (a file, or - for stdin: kubectl apply --dry-run=client -o yaml, a rendered Terraform or Helm manifest) with the guardian's content rules: sections the authenticator drops or only partly reads (tabs, YAML 1.1 values, broken YAML), dead and shadowed entries, mapAccounts, eks: usernames. With --baseline, also what the change grants or takes away (system:masters, node roles, foreign accounts).",
+    after: `
+Exit status: 0 nothing at or above --fail-severity, 2 findings at or above it, 1 unusable input.`,
+    options: (command) =>
+      command
+        .option(
+          "--baseline <file>",
+          "the aws-auth it replaces (kubectl get cm -n kube-system aws-auth -o yaml)",
+        )
+        .option("--account <id>", "the cluster's AWS account (other accounts' principals are foreign)")
+        .addOption(
+          new Option("--fail-severity <severity>", "lowest severity that fails the check")
+            .choices(["info", "low", "medium", "high", "critical"])
+            .default("high"),
+        )
+        .addOption(new Option("--format <format>", "text or JSON").choices(["text", "json"]).default("text")),
+    load: async () => (await import("./lint.js")).lintCommand,
+  },
+  {
     name: "demo",
     summary: "replay the incident the guardian exists for, from recorded events (no AWS needed)",
     description:
@@ -92,6 +142,10 @@ Through the cluster-access function (default):
 Direct, with your own access (when the function cannot be used):
   aws-auth-guardian restore --direct --kubeconfig FILE [--context NAME]
                             (--store s3://BUCKET[/prefix] | --store DIR | --snapshot FILE)
+Access entries (re-creates deleted entries and policies, removes added ones; never the guardian's own
+entry, never the last admin path):
+  aws-auth-guardian restore --access-entries --cluster NAME [--to last-good|VERSION]
+  aws-auth-guardian restore --access-entries --direct --cluster NAME --store s3://BUCKET|DIR
 
 Exit status: 0 restored (or nothing to do, or a dry run that would go ahead); 1 refused, aborted or
 failed before anything was verified; 2 written but the read-back did not match the version.`,
@@ -105,7 +159,11 @@ failed before anything was verified; 2 written but the read-back did not match t
         .option("--dry-run", "only show what would be written, and the exact object")
         .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
         .option("--force", "go ahead despite the refusals that can be overridden (recorded)")
-        .option("--reason <text>", "why, kept in the restore record and the notification"),
+        .option("--reason <text>", "why, kept in the restore record and the notification")
+        .option(
+          "--access-entries",
+          "restore the cluster's EKS access entries and their policies instead of aws-auth (--direct: with your own AWS credentials and --store)",
+        ),
     load: async () => (await import("./restore.js")).restoreCommand,
   },
   {

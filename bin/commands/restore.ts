@@ -22,6 +22,7 @@ import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import type { AwsAuthClient, Notifier, OutboundAlert } from "../../lambda/core/ports.js";
 import { keepConfigMap, type VersionRecord } from "../../lambda/core/records.js";
+import { type Prover, proveRequest } from "../../lambda/restore/prove-request.js";
 import { executeRestore, type RestoreRequest, type RestoreResult } from "../../lambda/restore/restore.js";
 import {
   type CommandDeps,
@@ -53,15 +54,25 @@ function lazyLambdaInvoke(lookup: FunctionLookup): Invoke {
   };
 }
 
-/** Lambda Invoke, RequestResponse, without SDK retries: a retried restore could run twice. */
+/**
+ * Lambda Invoke, RequestResponse, without SDK retries: a retried restore could run twice. A restore carries
+ * the proof of who asks (a presigned STS GetCallerIdentity signed over the request), made with the same
+ * credentials and for the same region as the invocation; `AWS_ENDPOINT_URL_STS` overrides the STS endpoint.
+ */
 export function lambdaInvoke(name: string, region: string | undefined, env: Env): Invoke {
   const lambda = createLambdaClient(env, { maxAttempts: 1, ...(region ? { region } : {}) });
+  const prover: Prover = {
+    credentials: () => lambda.config.credentials(),
+    region: () => lambda.config.region(),
+    ...(env.AWS_ENDPOINT_URL_STS ? { stsEndpoint: env.AWS_ENDPOINT_URL_STS } : {}),
+  };
   return async (event) => {
+    const proven = await proveRequest(event, prover);
     const response = await lambda.send(
       new InvokeCommand({
         FunctionName: name,
         InvocationType: "RequestResponse",
-        Payload: new TextEncoder().encode(JSON.stringify(event)),
+        Payload: new TextEncoder().encode(JSON.stringify(proven)),
       }),
     );
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : "";
@@ -306,8 +317,13 @@ export function printPlan(io: CommandIo, result: RestoreResult, showBody: boolea
     const over = result.liveResourceVersion
       ? `the live aws-auth (resourceVersion ${result.liveResourceVersion})`
       : "nothing: aws-auth does not exist and will be created";
-    io.out(`  ${result.action} over ${over}\n`);
+    io.out(
+      result.action === "recreate"
+        ? `  DELETE and re-create ${over}: it is immutable\n`
+        : `  ${result.action} over ${over}\n`,
+    );
   }
+  if (result.recreate) io.out(`Why delete and re-create:\n  ${oneLine(result.recreate.reason)}\n`);
   if (result.action !== "none") {
     io.out("What changes (live → version):\n");
     for (const line of result.diffLines) io.out(`  ${line}\n`);
@@ -329,6 +345,7 @@ export function printPlan(io: CommandIo, result: RestoreResult, showBody: boolea
 }
 
 export function printOutcome(io: CommandIo, result: RestoreResult): void {
+  printRecovery(io, result);
   switch (result.outcome) {
     case "restored":
       io.out(
@@ -365,6 +382,22 @@ export function printOutcome(io: CommandIo, result: RestoreResult): void {
   if (result.recordLocation) io.out(`Recorded: ${result.recordLocation}\n`);
 }
 
+/** When the immutable aws-auth was deleted and no create went through: exactly how to put it back by hand. */
+function printRecovery(io: CommandIo, result: RestoreResult): void {
+  if (result.recovery === undefined) return;
+  io.err(
+    [
+      `error: aws-auth of ${result.cluster} was deleted (it was immutable) and could not be created again:`,
+      `  ${oneLine(result.error ?? "")}`,
+      "Create it now with your own access to this cluster (the exact object the restore was writing):",
+      "kubectl create -f - <<'AWS_AUTH_GUARDIAN_EOF'",
+      result.recovery.trimEnd(),
+      "AWS_AUTH_GUARDIAN_EOF",
+      "",
+    ].join("\n"),
+  );
+}
+
 export function exitCodeOf(result: RestoreResult): number {
   if (result.outcome === "restored" || result.outcome === "already-equal" || result.outcome === "dry-run")
     return 0;
@@ -380,9 +413,15 @@ export interface RestoreOptions extends ClusterAccessOptions {
   yes?: boolean;
   force?: boolean;
   reason?: string;
+  /** Restore the cluster's EKS access entries instead of aws-auth. */
+  accessEntries?: boolean;
 }
 
 export const restoreCommand: CommandRun<RestoreOptions> = async ({ options: values, io, deps }) => {
+  if (values.accessEntries) {
+    const { restoreAccessEntries } = await import("./restore-access.js");
+    return restoreAccessEntries(values, io, deps, confirmer(io));
+  }
   const env = deps.env ?? process.env;
   const base = {
     ...(values.force ? { force: true } : {}),

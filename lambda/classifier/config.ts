@@ -7,6 +7,10 @@ export interface ClassifierConfig {
   region: string;
   captureFunctionName?: string;
   policy: GuardianPolicy;
+  /** `*` (every cluster of the region) or the guarded clusters' names: access-entry events of others are ignored. */
+  guardedClusters: "*" | string[];
+  /** The cluster-access role, whose own access entry keeps restores lockout-proof. */
+  guardianAccessRoleArn?: string;
 }
 
 export class ConfigError extends Error {
@@ -39,11 +43,15 @@ export function loadClassifierConfig(env: Readonly<Record<string, string | undef
     throw new ConfigError(`ALERT_CLASSES / ALERT_MIN_SEVERITY: ${(error as Error).message}`);
   }
   const captureFunctionName = env.CAPTURE_FUNCTION_NAME?.trim();
+  const guardedText = env.GUARDED_CLUSTERS?.trim() || "*";
+  const guardianAccessRoleArn = env.GUARDIAN_ACCESS_ROLE_ARN?.trim();
   return {
     bucket,
     topicArn,
     region,
     ...(captureFunctionName ? { captureFunctionName } : {}),
+    guardedClusters: guardedText === "*" ? "*" : list(guardedText),
+    ...(guardianAccessRoleArn ? { guardianAccessRoleArn } : {}),
     policy: makePolicy({
       trustedWriters: list(env.TRUSTED_WRITERS),
       guardianWriters: list(env.GUARDIAN_WRITERS),

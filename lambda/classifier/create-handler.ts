@@ -1,10 +1,15 @@
 /** Wires the classifier's adapters to the core; tests call this with clients pointed at moto. */
+import { EKSClient } from "@aws-sdk/client-eks";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import { EksAccessEntryApi } from "../adapters/eks-access-entries.js";
 import { S3BlobStore } from "../adapters/s3-blob-store.js";
 import { SnsNotifier } from "../adapters/sns-notifier.js";
+import { isEventBridgeEvent } from "../core/access-event.js";
+import { AccessStore } from "../core/access-store.js";
 import { SnapshotStore } from "../core/snapshot-store.js";
+import { type AccessBatchResult, processEventBridgeEvent } from "./access-events.js";
 import type { ClassifierConfig } from "./config.js";
 import { type BatchResult, guardBlobStore, guardNotifier, processLogsEvent } from "./process-batch.js";
 import { logger, metrics } from "./telemetry.js";
@@ -13,8 +18,53 @@ export interface ClassifierClients {
   s3: S3Client;
   sns: SNSClient;
   lambda: LambdaClient;
+  /** Read-only EKS calls for the access picture after an access-entry change. @default - a client from the environment */
+  eks?: EKSClient;
 }
 
+/**
+ * The deployed classifier: EventBridge events (CloudTrail records of access-entry calls) and
+ * CloudWatch Logs deliveries (aws-auth audit events) reach the same function; their shapes tell
+ * them apart.
+ */
+export function createClassifierHandler(config: ClassifierConfig, clients: ClassifierClients) {
+  const logs = createHandler(config, clients);
+  const access = createAccessHandler(config, clients);
+  return async (event: unknown): Promise<BatchResult | AccessBatchResult> =>
+    isEventBridgeEvent(event) ? access(event) : logs(event);
+}
+
+/** EventBridge deliveries of access-entry calls. */
+export function createAccessHandler(config: ClassifierConfig, clients: ClassifierClients) {
+  const blobs = guardBlobStore(new S3BlobStore(clients.s3, config.bucket));
+  const markers = new SnapshotStore(blobs);
+  const store = new AccessStore(blobs);
+  const notifier = guardNotifier(new SnsNotifier(clients.sns, config.topicArn));
+  const api = new EksAccessEntryApi(clients.eks ?? new EKSClient({ region: config.region }));
+  return async (event: unknown): Promise<AccessBatchResult> => {
+    try {
+      return await processEventBridgeEvent(event, {
+        pipeline: {
+          store,
+          markers,
+          notifier,
+          api,
+          policy: config.policy,
+          ...(config.guardianAccessRoleArn ? { guardianRoleArn: config.guardianAccessRoleArn } : {}),
+          creatorOf: (cluster) => store.creatorOf(cluster),
+          now: () => new Date(),
+        },
+        guardedClusters: config.guardedClusters,
+        logger,
+        metrics,
+      });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** CloudWatch Logs deliveries of aws-auth audit events. */
 export function createHandler(config: ClassifierConfig, clients: ClassifierClients) {
   const store = new SnapshotStore(guardBlobStore(new S3BlobStore(clients.s3, config.bucket)));
   const notifier = guardNotifier(new SnsNotifier(clients.sns, config.topicArn));

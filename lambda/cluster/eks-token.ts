@@ -57,6 +57,19 @@ export async function createEksToken(props: EksTokenProps): Promise<string> {
 
 /** The presigned URL itself, with query parameters in the order botocore emits them. */
 export async function presignGetCallerIdentity(props: EksTokenProps): Promise<string> {
+  if (props.clusterName === "") throw new EksTokenError("clusterName must not be empty");
+  return presignGetCallerIdentityWithHeaders(props, { [CLUSTER_ID_HEADER]: props.clusterName });
+}
+
+/**
+ * A presigned STS `GetCallerIdentity` URL whose signature also covers `boundHeaders` (lower-case names):
+ * they stay headers, not query parameters, so whoever replays the URL must send exactly these values or
+ * STS refuses the signature. EKS binds the cluster name this way; the guardian binds a restore request.
+ */
+export async function presignGetCallerIdentityWithHeaders(
+  props: Omit<EksTokenProps, "clusterName">,
+  boundHeaders: Readonly<Record<string, string>>,
+): Promise<string> {
   validateProps(props);
   const endpoint = new URL(props.stsEndpoint ?? `https://sts.${props.region}.amazonaws.com`);
   const signer = new SignatureV4({
@@ -72,19 +85,18 @@ export async function presignGetCallerIdentity(props: EksTokenProps): Promise<st
     ...(endpoint.port === "" ? {} : { port: Number(endpoint.port) }),
     path: endpoint.pathname,
     query: { Action: "GetCallerIdentity", Version: "2011-06-15" },
-    headers: { host: endpoint.host, [CLUSTER_ID_HEADER]: props.clusterName },
+    headers: { host: endpoint.host, ...boundHeaders },
   });
   const presigned = await signer.presign(request, {
     expiresIn: props.expiresInSeconds ?? DEFAULT_EXPIRES_SECONDS,
     signingDate: props.now ?? new Date(),
     // The cluster id must stay a signed header: the authenticator rejects any non-SigV4 query parameter.
-    unhoistableHeaders: new Set([CLUSTER_ID_HEADER]),
+    unhoistableHeaders: new Set(Object.keys(boundHeaders)),
   });
   return `${endpoint.protocol}//${endpoint.host}${endpoint.pathname}?${serializeQuery(presigned.query ?? {})}`;
 }
 
-function validateProps(props: EksTokenProps): void {
-  if (props.clusterName === "") throw new EksTokenError("clusterName must not be empty");
+function validateProps(props: Omit<EksTokenProps, "clusterName">): void {
   if (props.region === "") throw new EksTokenError("region must not be empty");
   const expires = props.expiresInSeconds ?? DEFAULT_EXPIRES_SECONDS;
   if (!Number.isInteger(expires) || expires < 0 || expires > MAX_EXPIRES_SECONDS) {

@@ -17,7 +17,13 @@ import {
   type V1ConfigMap,
   type V1ObjectMeta,
 } from "@kubernetes/client-node";
-import { type AwsAuthClient, ClusterApiError, type ConfigMapObject, ConflictError } from "../core/ports.js";
+import {
+  type AwsAuthClient,
+  ClusterApiError,
+  type ConfigMapObject,
+  ConflictError,
+  type DeletePreconditions,
+} from "../core/ports.js";
 
 export const AWS_AUTH_NAME = "aws-auth";
 export const AWS_AUTH_NAMESPACE = "kube-system";
@@ -174,6 +180,29 @@ class KubeAwsAuthClient implements AwsAuthClient {
     }
   }
 
+  async delete(preconditions: DeletePreconditions): Promise<boolean> {
+    if (preconditions.uid === "" || preconditions.resourceVersion === "") {
+      throw new MissingResourceVersionError(
+        `refusing to delete ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} on ${this.target} without uid and resourceVersion preconditions`,
+      );
+    }
+    try {
+      await this.api.deleteNamespacedConfigMap({
+        name: AWS_AUTH_NAME,
+        namespace: AWS_AUTH_NAMESPACE,
+        body: {
+          apiVersion: "v1",
+          kind: "DeleteOptions",
+          preconditions: { uid: preconditions.uid, resourceVersion: preconditions.resourceVersion },
+        },
+      });
+      return true;
+    } catch (error) {
+      if (isConfigMapNotFound(error)) return false;
+      throw this.translate("DELETE", error);
+    }
+  }
+
   /** Maps a failed call onto the port's errors; anything unrecognised (a token function's own failure) passes through. */
   private translate(method: string, error: unknown): unknown {
     const what = `${method} ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} on ${this.target}`;
@@ -261,6 +290,7 @@ function toConfigMapObject(source: V1ConfigMap): ConfigMapObject {
     ...(source.kind === undefined ? {} : { kind: source.kind }),
     metadata,
     ...(source.data === undefined ? {} : { data: copyStrings(source.data) }),
+    ...(source.immutable === undefined ? {} : { immutable: source.immutable }),
   };
 }
 
@@ -284,6 +314,7 @@ function toV1ConfigMap(object: ConfigMapObject, mode: "create" | "replace"): V1C
     kind: "ConfigMap",
     metadata,
     ...(object.data === undefined ? {} : { data: copyStrings(object.data) }),
+    ...(object.immutable === undefined ? {} : { immutable: object.immutable }),
   };
 }
 

@@ -68,3 +68,81 @@ export function matchesArnPattern(arn: string, pattern: string): boolean {
   const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*");
   return new RegExp(`^${escaped}$`).test(arn);
 }
+
+/** pkg/endpoints/partitions.go:23-32 (aws-iam-authenticator v0.7.18). */
+const CALLER_PARTITIONS = [
+  "aws",
+  "aws-cn",
+  "aws-us-gov",
+  "aws-iso",
+  "aws-iso-b",
+  "aws-iso-e",
+  "aws-iso-f",
+  "aws-eusc",
+];
+
+export type CanonicalCaller =
+  | { ok: true; canonical: string; account: string; session: string }
+  | { ok: false; error: string };
+
+/**
+ * aws-iam-authenticator `pkg/arn/arn.go:38-80` Canonicalize over aws-sdk-go-v2's `arn.Parse`
+ * (prefix `arn:`, six sections): an STS assumed role becomes `arn:P:iam::A:role/NAME` with no
+ * path; IAM roles, users, root and STS federated users stay as given; anything else is refused.
+ * The session name is the assumed role's last segment (`token.go:758-763` takes it from the
+ * caller's UserID `ROLEID:SESSION`, which carries the same name).
+ */
+export function canonicalizeCaller(arn: string): CanonicalCaller {
+  if (!arn.startsWith("arn:"))
+    return { ok: false, error: `"${arn}" is not an ARN (it must start with "arn:")` };
+  const sections = arn.split(":");
+  if (sections.length < 6) return { ok: false, error: `"${arn}" is not an ARN (not enough sections)` };
+  const [, partition = "", service = "", , account = ""] = sections;
+  const resource = sections.slice(5).join(":");
+  if (!CALLER_PARTITIONS.includes(partition)) {
+    return { ok: false, error: `"${arn}" does not have a recognized partition` };
+  }
+  const parts = resource.split("/");
+  const type = parts[0];
+  if (service === "sts" && type === "federated-user")
+    return { ok: true, canonical: arn, account, session: "" };
+  if (service === "sts" && type === "assumed-role") {
+    if (parts.length < 3)
+      return { ok: false, error: `assumed-role ARN "${arn}" does not have a role and a session` };
+    const role = parts.slice(1, -1).join("/");
+    return {
+      ok: true,
+      canonical: `arn:${partition}:iam::${account}:role/${role}`,
+      account,
+      session: parts.at(-1) ?? "",
+    };
+  }
+  if (service === "iam" && (type === "role" || type === "user" || type === "root")) {
+    return { ok: true, canonical: arn, account, session: "" };
+  }
+  return {
+    ok: false,
+    error: `"${arn}" is not an identity the authenticator accepts (IAM role, user or root; STS assumed role or federated user)`,
+  };
+}
+
+/** Go's simple case folding of the two non-ASCII runes that fold to ASCII letters. */
+function foldRune(c: string): string {
+  if (c === "\u017f") return "s";
+  if (c === "\u212a") return "k";
+  const lower = c.toLowerCase();
+  return [...lower].length === 1 ? lower : c;
+}
+
+/** Go's `strings.EqualFold` (Unicode simple case folding), close enough for ARNs. */
+export function goEqualFold(a: string, b: string): boolean {
+  const x = [...a];
+  const y = [...b];
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i] ?? "";
+    const q = y[i] ?? "";
+    if (p !== q && foldRune(p) !== foldRune(q) && p.toUpperCase() !== q.toUpperCase()) return false;
+  }
+  return true;
+}

@@ -9,7 +9,7 @@
  * `fold.go`). Every rule here is pinned by a test in `test/core/aws-auth.test.ts` that names its
  * source.
  */
-import { accountOf, parseArn } from "./arn.js";
+import { accountOf, canonicalizeCaller, goEqualFold, parseArn } from "./arn.js";
 import { decodeGoStringList, parseGoYaml, type YamlValue } from "./yaml11.js";
 
 export const SECTION_NAMES = ["mapRoles", "mapUsers", "mapAccounts"] as const;
@@ -21,6 +21,8 @@ export interface SectionState {
   status: SectionStatus;
   /** The parser's message when the section is unparseable. */
   error?: string;
+  /** How many entries (items for mapAccounts) the authenticator decoded, valid or not. */
+  entries?: number;
 }
 
 export interface SsoMatcher {
@@ -82,6 +84,11 @@ export interface AwsAuthModel {
   /** Accounts whose every principal authenticates, sorted, unique. */
   accounts: string[];
   problems: EntryProblem[];
+  /**
+   * Every entry the authenticator keeps and looks callers up in (valid, the last one per key),
+   * dead ones included, in section order: what `resolveCaller` searches.
+   */
+  lookup: { roles: RoleMapping[]; users: UserMapping[] };
 }
 
 const KNOWN_TEMPLATES = new Set([
@@ -147,6 +154,11 @@ function goFold(key: string): string {
   );
 }
 
+/** Go's `strings.ToLower` for the characters where JavaScript's `toLowerCase` differs. */
+function goLower(text: string): string {
+  return [...text].map((c) => (c === "\u0130" ? "i" : c.toLowerCase())).join("");
+}
+
 function fieldsOf(spec: Array<[string, GoFieldKind, GoFields?]>): GoFields {
   return new Map(
     spec.map(([name, kind, fields]) => [goFold(name), { name, kind, ...(fields ? { fields } : {}) }]),
@@ -158,16 +170,19 @@ const SSO_FIELDS = fieldsOf([
   ["accountID", "string"],
   ["partition", "string"],
 ]);
+// pkg/config/types.go:46-80 (v0.7.18): both structs also carry `userid`, which nothing reads.
 const ROLE_FIELDS = fieldsOf([
   ["rolearn", "string"],
   ["sso", "struct", SSO_FIELDS],
   ["username", "string"],
   ["groups", "strings"],
+  ["userid", "string"],
 ]);
 const USER_FIELDS = fieldsOf([
   ["userarn", "string"],
   ["username", "string"],
   ["groups", "strings"],
+  ["userid", "string"],
 ]);
 
 /** Go's `sort.Strings` order (bytes of UTF-8, i.e. code points), which `json.Marshal` gives map keys. */
@@ -298,8 +313,12 @@ function unknownTemplates(text: string): string[] {
  * looked up before users with the same canonical ARN, so either section may hold any of them.
  */
 function deadReason(arn: string, username: string, groups: string[]): string | undefined {
-  const parsed = parseArn(arn);
+  // Matching is strings.EqualFold over the whole ARN (mapper.go:73-76, 123-126), prefix included.
+  const parsed = parseArn(/^arn:/i.test(arn) ? `arn:${arn.slice(4)}` : arn);
   if (!parsed) return `"${arn}" is not an ARN, so no caller can match it`;
+  if (!PARTITIONS.includes(parsed.partition.toLowerCase())) {
+    return `partition "${parsed.partition}" is not one the authenticator accepts for a caller (arn.go checkPartition)`;
+  }
   const service = parsed.service.toLowerCase();
   const type = parsed.resourceType.toLowerCase();
   if (service === "iam" && type === "role" && parsed.resourcePath.includes("/")) {
@@ -338,14 +357,35 @@ interface SectionParse {
  * entries either.
  */
 function isSkippable(text: string): boolean {
-  const trimmed = text.trim();
-  return trimmed === "" || trimmed === '""' || trimmed === "''";
+  const trimmed = goTrimSpace(text);
+  return trimmed === "" || trimmed === '""' || trimmed === "''" || trimmed === "``";
+}
+
+/** Go's `unicode.IsSpace` (which `strings.TrimSpace` and `bytes.TrimLeftFunc` use): not JS's `\s`. */
+const GO_SPACE =
+  /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
+function goTrimSpace(text: string): string {
+  return text.replace(GO_SPACE, "");
 }
 
 function parseListSection(data: Record<string, string>, name: "mapRoles" | "mapUsers"): SectionParse {
   const text = data[name];
   if (text === undefined) return { state: { status: "absent" }, entries: [] };
   if (isSkippable(text)) return { state: { status: "empty" }, entries: [] };
+  // k8s.io/apimachinery util/yaml ToJSON (configmap.go:129,154): text whose first non-space
+  // character is "{" is taken as JSON as it is, and JSON that starts with "{" is an object (or
+  // invalid): json.Unmarshal into a list fails and no entry is kept.
+  if (goTrimSpace(text).startsWith("{")) {
+    return {
+      state: {
+        status: "unparseable",
+        error:
+          "the text starts with '{', so it is read as JSON, and a JSON object (or invalid JSON) is not a list of entries",
+      },
+      entries: [],
+    };
+  }
   const parsed = parseGoYaml(text);
   if (!parsed.ok) return { state: { status: "unparseable", error: parsed.error }, entries: [] };
   // json.Marshal refuses NaN and ±Inf anywhere in the document: YAMLToJSON fails as a whole.
@@ -362,8 +402,20 @@ function parseListSection(data: Record<string, string>, name: "mapRoles" | "mapU
       entries: [],
     };
   }
-  return { state: { status: "parsed" }, entries: parsed.value };
+  return { state: { status: "parsed", entries: parsed.value.length }, entries: parsed.value };
 }
+
+/** pkg/endpoints/partitions.go:23-32 (v0.7.18). */
+export const PARTITIONS = [
+  "aws",
+  "aws-cn",
+  "aws-us-gov",
+  "aws-iso",
+  "aws-iso-b",
+  "aws-iso-e",
+  "aws-iso-f",
+  "aws-eusc",
+];
 
 function ssoKey(sso: SsoMatcher): string {
   // Mirrors RoleMapping.SSOArnLike(), including its handling of the partition (a non-empty
@@ -388,7 +440,7 @@ function validateSso(sso: SsoMatcher): string | undefined {
   if (!/^[\w+=,.@-]{1,32}$/.test(sso.permissionSetName)) {
     return `sso.permissionSetName '${sso.permissionSetName}' is not a valid permission set name`;
   }
-  if (!["", "aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"].includes(sso.partition)) {
+  if (sso.partition !== "" && !PARTITIONS.includes(sso.partition)) {
     return `sso.partition '${sso.partition}' is not a valid AWS partition`;
   }
   return undefined;
@@ -433,7 +485,11 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
       return;
     }
     const key = sso ? ssoKey(sso) : rolearn.toLowerCase();
-    const previous = byKey.get(key);
+    // configmap.go:242-244 keys MapStore.roles by RoleMapping.Key() (mapper.go:94-99): the
+    // lower-cased ARN or the SSO pattern, one key space, so a literal role ARN equal to an SSO
+    // pattern and that sso entry overwrite each other.
+    const goKey = sso ? key.slice("sso:".length) : goLower(rolearn);
+    const previous = byKey.get(goKey);
     if (previous) {
       problems.push({
         kind: "shadowed-entry",
@@ -443,7 +499,8 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
         message: `entry #${previous.index + 1} is overridden by entry #${index + 1} for the same role (case-insensitive); the last one wins outright (aws-iam-authenticator#271)`,
       });
     }
-    byKey.set(key, { key, rolearn, ...(sso ? { sso } : {}), username, groups, index });
+    byKey.delete(goKey);
+    byKey.set(goKey, { key, rolearn, ...(sso ? { sso } : {}), username, groups, index });
   });
   return [...byKey.values()];
 }
@@ -503,7 +560,10 @@ function parseAccounts(data: Record<string, string>, problems: EntryProblem[]) {
     });
   }
   if (decoded.items === null) return { state: { status: "empty" } as SectionState, accounts: [] };
-  return { state: { status: "parsed" } as SectionState, accounts: decoded.items };
+  return {
+    state: { status: "parsed", entries: decoded.items.length } as SectionState,
+    accounts: decoded.items,
+  };
 }
 
 function markDeadEntries<T extends { key: string; username: string; groups: string[]; index: number }>(
@@ -625,6 +685,7 @@ export function parseAwsAuth(data: Record<string, string> | undefined): AwsAuthM
     users,
     accounts: [...new Set(accountsSection.accounts)].sort(),
     problems,
+    lookup: { roles: allRoles, users: allUsers },
   };
 }
 
@@ -649,4 +710,124 @@ export function nodeKindOf(mapping: { username: string; groups: string[] }): Nod
 export function mappingAccount(mapping: RoleMapping | UserMapping): string | undefined {
   if ("rolearn" in mapping) return mapping.sso ? mapping.sso.accountID : accountOf(mapping.rolearn);
   return accountOf(mapping.userarn);
+}
+
+// ---- Who a caller becomes ------------------------------------------------------------------
+
+export type CallerDecision = "mapped" | "account" | "denied";
+
+/** Why a caller is denied: machine-readable, with the sentence in `reason`. */
+export type DenialCause = "not-mapped" | "invalid-caller" | "template";
+
+export interface EntryRef {
+  section: "mapRoles" | "mapUsers";
+  index: number;
+}
+
+export interface CallerResolution {
+  decision: CallerDecision;
+  via?: "role" | "user" | "account";
+  /** The username as mapped, before templates render (for `account`: the canonical ARN). */
+  username?: string;
+  groups?: string[];
+  entry?: EntryRef;
+  reason?: string;
+  cause?: DenialCause;
+  /** The ARN the authenticator looks up (arn.go Canonicalize), when the caller ARN is one it accepts. */
+  canonicalArn?: string;
+  /**
+   * Other entries that match the same caller with a different answer: the authenticator iterates
+   * a Go map and takes the first match, so which one applies is random.
+   */
+  alternatives?: Array<EntryRef & { username: string; groups: string[] }>;
+}
+
+/** server.go:67 instanceIDPattern: what `{{EC2PrivateDNSName}}` needs as the session name. */
+const INSTANCE_ID = /^i-(?:[0-9A-Za-z_]{8}|[0-9A-Za-z_]{17})$/;
+
+function sameGrant(a: { username: string; groups: string[] }, b: { username: string; groups: string[] }) {
+  return (
+    a.username === b.username &&
+    a.groups.length === b.groups.length &&
+    a.groups.every((g, i) => g === b.groups[i])
+  );
+}
+
+/**
+ * Who the caller becomes, exactly as aws-iam-authenticator answers it: `server.go:476-505`
+ * doMapping over the ConfigMap mapper (`pkg/mapper/configmap/mapper.go:46-69` Map: roles first,
+ * then users, `strings.EqualFold` on the lower-cased canonical ARN, `mapper.go:73-90,123-126`),
+ * then mapAccounts; a match whose `{{EC2PrivateDNSName}}` cannot render for this session is
+ * denied, with no fall-through (`server.go:529-547`). SSO entries never match (feature gate off).
+ * Total: never throws.
+ */
+export function resolveCaller(model: AwsAuthModel, callerArn: string): CallerResolution {
+  const caller = canonicalizeCaller(callerArn);
+  if (!caller.ok) {
+    return { decision: "denied", cause: "invalid-caller", reason: caller.error };
+  }
+  const subject = caller.canonical.toLowerCase();
+  const roleMatches = model.lookup.roles
+    .filter((r) => !r.sso && r.rolearn !== "" && goEqualFold(r.rolearn, subject))
+    .map((r) => ({ section: "mapRoles" as const, index: r.index, username: r.username, groups: r.groups }));
+  const matches =
+    roleMatches.length > 0
+      ? roleMatches
+      : model.lookup.users
+          .filter((u) => goEqualFold(u.userarn, subject))
+          .map((u) => ({
+            section: "mapUsers" as const,
+            index: u.index,
+            username: u.username,
+            groups: u.groups,
+          }));
+  const first = matches[0];
+  if (first) {
+    const alternatives = matches.slice(1).filter((m) => !sameGrant(m, first));
+    const via = first.section === "mapRoles" ? ("role" as const) : ("user" as const);
+    const entry = { section: first.section, index: first.index };
+    const base = {
+      via,
+      username: first.username,
+      groups: [...first.groups],
+      entry,
+      canonicalArn: caller.canonical,
+      ...(alternatives.length > 0 ? { alternatives } : {}),
+    };
+    const needsInstance = [first.username, ...first.groups].some((t) => t.includes("{{EC2PrivateDNSName}}"));
+    if (needsInstance && !INSTANCE_ID.test(caller.session)) {
+      return {
+        decision: "denied",
+        cause: "template",
+        reason: `${first.section} entry #${first.index + 1} uses {{EC2PrivateDNSName}}, which needs an EC2 instance id as the session name (got ${caller.session === "" ? "no session name" : JSON.stringify(caller.session)}): rendering fails and the authenticator denies access without trying anything else`,
+        ...base,
+      };
+    }
+    return {
+      decision: "mapped",
+      ...base,
+      ...(alternatives.length > 0
+        ? {
+            reason:
+              "several entries match this caller with different answers; the authenticator picks one at random",
+          }
+        : {}),
+    };
+  }
+  if (model.accounts.includes(caller.account)) {
+    return {
+      decision: "account",
+      via: "account",
+      username: caller.canonical,
+      groups: [],
+      canonicalArn: caller.canonical,
+      reason: `account ${caller.account} is listed in mapAccounts: any principal of it authenticates as its ARN, with no groups`,
+    };
+  }
+  return {
+    decision: "denied",
+    cause: "not-mapped",
+    canonicalArn: caller.canonical,
+    reason: `no entry in mapRoles or mapUsers matches ${caller.canonical}, and account ${caller.account || "(none)"} is not in mapAccounts`,
+  };
 }

@@ -18,6 +18,12 @@ export interface ConfigMapObject {
   };
   /** Exactly the strings the API server stores; never re-encoded. */
   data?: Record<string, string>;
+  /**
+   * `immutable: true` freezes `data` (and `immutable` itself) until the object is deleted: the API
+   * server refuses any change to them with 422, so EKS cannot add node roles and a restore must
+   * delete and re-create aws-auth.
+   */
+  immutable?: boolean;
 }
 
 /** An object read from a blob store, with the token needed to replace it conditionally. */
@@ -51,8 +57,20 @@ export interface AwsAuthClient {
   replace(object: ConfigMapObject): Promise<ConfigMapObject>;
   /** POST; throws `ConflictError` when it already exists (409 AlreadyExists). */
   create(object: ConfigMapObject): Promise<ConfigMapObject>;
+  /**
+   * DELETE, only while the object still has this uid and resourceVersion (DeleteOptions
+   * preconditions); throws `ConflictError` when either changed (409), returns false when aws-auth
+   * was already gone (404).
+   */
+  delete(preconditions: DeletePreconditions): Promise<boolean>;
   /** Where this client points, for humans (API server URL). */
   readonly target: string;
+}
+
+/** What a delete must still find: the object read, not one written since. */
+export interface DeletePreconditions {
+  readonly uid: string;
+  readonly resourceVersion: string;
 }
 
 export class ConflictError extends Error {

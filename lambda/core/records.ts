@@ -156,5 +156,6 @@ export function keepConfigMap(object: ConfigMapObject): ConfigMapObject {
     kind: object.kind ?? "ConfigMap",
     metadata,
     ...(object.data ? { data: object.data } : {}),
+    ...(object.immutable === true ? { immutable: true } : {}),
   };
 }

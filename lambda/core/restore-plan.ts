@@ -24,7 +24,11 @@ export interface RestoreOptions {
   readonly dryRun?: boolean;
 }
 
-export type RestoreAction = "create" | "replace" | "none";
+/**
+ * `recreate`: the live aws-auth is immutable, so it is deleted (preconditioned on the uid and
+ * resourceVersion read) and the version created at once.
+ */
+export type RestoreAction = "create" | "replace" | "recreate" | "none";
 
 /** Stable ids of the reasons a restore is refused, for tests, records and metrics. */
 export const REFUSAL_IDS = [
@@ -35,6 +39,7 @@ export const REFUSAL_IDS = [
   "target-unparseable",
   "removes-every-masters-mapping",
   "removes-every-node-mapping",
+  "immutable-live-unidentified",
 ] as const;
 export type RefusalId = (typeof REFUSAL_IDS)[number];
 
@@ -67,8 +72,18 @@ export interface RestorePlan {
   note?: string;
   /** The resourceVersion the plan was made against; undefined when aws-auth did not exist. */
   liveResourceVersion?: string;
+  /** For a `recreate`: what the delete must still find, and why the restore cannot simply replace. */
+  recreate?: RecreatePlan;
   targetId: string;
   dryRun: boolean;
+}
+
+export interface RecreatePlan {
+  /** The delete's preconditions: the object the plan was made against, not one written since. */
+  uid: string;
+  resourceVersion: string;
+  /** One paragraph for the dry run and the record: what will happen, and why. */
+  reason: string;
 }
 
 function describeTarget(target: VersionRecord): string {
@@ -259,7 +274,8 @@ export function planRestore(
   }
 
   const diff = diffModels(liveModel, modelOf(targetMap));
-  if (live !== undefined && diff.effectiveEqual && dataIdentical(live, targetMap)) {
+  const frozen = live?.immutable === true;
+  if (live !== undefined && !frozen && diff.effectiveEqual && dataIdentical(live, targetMap)) {
     return {
       ...common,
       action: "none",
@@ -270,16 +286,42 @@ export function planRestore(
     };
   }
 
-  const action = live === undefined ? "create" : "replace";
+  const action: RestoreAction = live === undefined ? "create" : frozen ? "recreate" : "replace";
   const reasons = safetyRefusals(target, targetMap, live);
-  const blocking = force ? [] : reasons;
+  const uid = live?.metadata.uid;
+  const resourceVersion = live?.metadata.resourceVersion;
+  const unidentified = frozen && (!uid || !resourceVersion);
+  if (unidentified) {
+    reasons.push({
+      id: "immutable-live-unidentified",
+      message:
+        "the live aws-auth is immutable but was read without uid or resourceVersion, so it cannot be deleted safely (only while unchanged); nothing is written.",
+      overridable: false,
+    });
+  }
+  const blocking = force ? reasons.filter((r) => !r.overridable) : reasons;
   return {
     ...common,
     action,
     ...(blocking.length > 0 ? { refusal: blocking.map((r) => r.message) } : {}),
     reasons,
-    overridden: force ? reasons.map((r) => r.message) : [],
+    overridden: force ? reasons.filter((r) => r.overridable).map((r) => r.message) : [],
     diff,
-    body: restoreBody(targetMap, live, action),
+    body: restoreBody(targetMap, live, action === "replace" ? "replace" : "create"),
+    ...(frozen && uid && resourceVersion
+      ? { recreate: { uid, resourceVersion, reason: recreateReason(target, resourceVersion, uid) } }
+      : {}),
   };
+}
+
+/** Why a frozen aws-auth is deleted and created instead of replaced, said before anything is written. */
+function recreateReason(target: VersionRecord, resourceVersion: string, uid: string): string {
+  return (
+    "The live aws-auth is immutable (immutable: true): the API server refuses every change to its data " +
+    "(422) and immutable cannot be unset, so EKS can no longer add node or Fargate roles. The restore " +
+    `therefore deletes it, only while it is still resourceVersion ${resourceVersion} (uid ${uid}), and at ` +
+    `once creates ${describeTarget(target)}, without immutable. Between the two calls aws-auth does not ` +
+    "exist: a node or user authenticating in that instant is refused once. If the create fails, the " +
+    "result gives the exact object to create by hand."
+  );
 }

@@ -312,9 +312,24 @@ const WARNING_PROBLEMS: Record<string, string> = {
   "shadowed-entry": "duplicate-entry",
   "ambiguous-user": "ambiguous-user",
   "ignored-key": "ignored-key",
-  "type-mismatch": "field-ignored",
   "unrendered-template": "unrendered-template",
 };
+
+/**
+ * A value the authenticator cannot decode, newly added: `ParseMap` (configmap.go:123-190) collects
+ * the error, logs "Errors parsing configmap" and keeps the entry with that field empty (or, in
+ * mapAccounts, leaves the item out). A write that makes the authenticator report a parse error is
+ * broken configuration, however small the field: dangerous.
+ */
+export const parseErrorReported: Rule = ({ diff }) =>
+  (diff?.problems.added ?? [])
+    .filter((p) => p.kind === "type-mismatch")
+    .map((p) => ({
+      id: "authenticator-parse-error",
+      severity: "high" as const,
+      message: `${p.section}: ${p.message}. The authenticator logs "Errors parsing configmap: json: cannot unmarshal …" on every reload and ${p.section === "mapAccounts" ? "leaves that item out" : "keeps the entry with that field empty (an empty username, or no groups)"}.`,
+      ...(p.subject ? { entries: [p.subject] } : {}),
+    }));
 
 /** Other things the authenticator silently ignores, newly added: worth fixing, not an emergency. */
 export const silentlyIgnoredAdded: Rule = ({ diff }) =>
@@ -327,6 +342,22 @@ export const silentlyIgnoredAdded: Rule = ({ diff }) =>
       ...(p.subject ? { entries: [p.subject] } : {}),
     }));
 
+/**
+ * The write left aws-auth immutable: its data can no longer change (EKS cannot add node or Fargate
+ * roles, nobody can fix a mapping) until it is deleted and re-created.
+ */
+export const madeImmutable: Rule = ({ write }) => {
+  if (write?.stored?.immutable !== true) return [];
+  return [
+    {
+      id: "aws-auth-immutable",
+      severity: "high",
+      message:
+        "aws-auth is now immutable (immutable: true): the API server refuses every change to its data and immutable cannot be unset, so EKS can no longer add node or Fargate roles and no mapping can be fixed; only deleting and re-creating it undoes this (aws-auth-guardian restore does).",
+    },
+  ];
+};
+
 /** All rules that judge a write with content, in the order findings are listed. */
 export const CONTENT_RULES: Rule[] = [
   sectionUnparseable,
@@ -337,7 +368,9 @@ export const CONTENT_RULES: Rule[] = [
   foreignAccountAccess,
   eksUsernameMapped,
   deadEntryAdded,
+  parseErrorReported,
   silentlyIgnoredAdded,
+  madeImmutable,
 ];
 
 /** Rules about who wrote, applied to every write that took effect. */
@@ -354,7 +387,9 @@ export const BASELINE_RULES: Rule[] = [
   mapAccountsAdded,
   eksUsernameMapped,
   deadEntryAdded,
+  parseErrorReported,
   silentlyIgnoredAdded,
+  madeImmutable,
 ];
 
 /** Only node/Fargate mappings changed (groups within the node groups, before and after). */

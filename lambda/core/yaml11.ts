@@ -1,33 +1,18 @@
 /**
  * YAML as aws-iam-authenticator reads it.
  *
- * The authenticator converts `mapRoles`/`mapUsers` with `sigs.k8s.io/yaml` (`YAMLToJSON`), which
- * decodes with go-yaml v2 and its YAML 1.1 resolution rules, into an untyped tree that is then
- * `json.Unmarshal`led into Go structs. What matters for the guardian is *which plain scalars stop
- * being strings*: `yes`/`no`/`on`/`off`/`y`/`n` become booleans, `012345678901` becomes a number,
- * `~` becomes null. A non-string in a string field is a type error in Go, so the field stays empty.
- * `mapAccounts` is decoded by go-yaml v2 straight into `[]string` (see `decodeGoStringList`).
- *
- * js-yaml (the project's YAML library) speaks YAML 1.2 by default; this module builds a schema on
- * its failsafe schema with go-yaml v2's implicit resolvers (go-yaml v2 `resolve.go`). Where js-yaml
- * builds a different tree than go-yaml v2 + `YAMLToJSON`, parseGoYaml corrects it. To do so it
- * boxes every scalar while js-yaml loads (through js-yaml's `listener` hook), so that each mapping
- * key stays distinct and in document order, and then rebuilds the tree itself:
- *
- * - a mapping or a sequence used as a key is an error (go-yaml v2 `decode.go` mapping: "invalid map
- *   key"); js-yaml stringifies it. `username: {{SessionName}}` is such a flow mapping.
- * - a null key (`~: x`, `null: x`, an empty `? `) is an error (sigs.k8s.io/yaml `yaml.go`
- *   convertToJSONableObject: "unsupported map key of type"); js-yaml makes it the string "null".
- * - duplicate keys: the last one in document order wins (go-yaml v2 non-strict decoding).
- * - `<<` merge keys are applied where they stand, overwriting keys written before them and being
- *   overwritten by keys written after them (go-yaml v2 `decode.go` mapping/merge; a sequence of
- *   maps is merged last to first). js-yaml never lets a merge override an explicit key.
- * - only the first document counts (go-yaml v2 `Unmarshal` parses one document), even when a later
- *   document would not parse.
- * - a document that is mostly alias expansions fails ("document contains excessive aliasing",
- *   go-yaml v2 `decode.go`), approximately as go-yaml counts it.
+ * The authenticator converts `mapRoles`/`mapUsers` with `sigs.k8s.io/yaml` (`YAMLToJSON`): go-yaml
+ * v2 decodes the first document into `interface{}` with YAML 1.1 resolution rules, the result is
+ * converted to JSON and `json.Unmarshal`led into Go structs. `mapAccounts` is decoded by go-yaml v2
+ * straight into `[]string`. What is accepted, rejected and built is go-yaml v2's, taken from
+ * `go-yaml.ts` (a reader, scanner, parser and composer that follow go-yaml v2's); this module does
+ * what go-yaml v2's decoder (`decode.go`, `resolve.go`) and sigs.k8s.io/yaml (`yaml.go`
+ * convertToJSONableObject) do on top: resolve plain scalars (`yes`/`no`/`on`/`off` are booleans,
+ * `012345678901` a number, `~` null), explicit tags, merge keys (`<<`, applied where they stand,
+ * a sequence last to first), duplicate keys (the last wins), aliases (with go-yaml's limit on
+ * excessive aliasing), and which keys JSON cannot hold (null, uint64, mappings and sequences).
  */
-import yaml from "js-yaml";
+import { composeFirstDocument, type GoNode, GoYamlSyntaxError } from "./go-yaml.js";
 
 const BOOL_TRUE = new Set(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]);
 const BOOL_FALSE = new Set(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"]);
@@ -105,193 +90,122 @@ export function resolvePlainScalar(text: string): string | number | boolean | nu
 
 type ScalarValue = string | number | boolean | null;
 
-/** A scalar as go-yaml v2 sees it: its resolved value and its text as written (`node.value`). */
-class GoScalar {
-  constructor(
-    readonly value: ScalarValue,
-    readonly text: string,
-    /** Untagged plain scalar: only such a `<<` is a merge key (go-yaml v2 `isMerge`). */
-    readonly plain: boolean,
-    private readonly marker: string,
-  ) {}
-  get [Symbol.toStringTag](): string {
-    return "GoScalar";
-  }
-  /** js-yaml turns a key node into a string with String(): a unique marker keeps keys apart. */
-  toString(): string {
-    return this.marker;
-  }
-}
-
-const SEQUENCE_KEY = "\u0000go-yaml:sequence-key";
-/** js-yaml stringifies a mapping used as a key to this. */
-const MAPPING_KEY = "[object Object]";
-/** js-yaml stringifies a key node it never composed (an empty key) to this. */
-const EMPTY_KEY = "null";
-
-/** Sequences get this prototype while loading, so that a sequence used as a key is recognisable. */
-class GoSequence extends Array<unknown> {
-  override toString(): string {
-    return SEQUENCE_KEY;
-  }
-}
-
-/** Scalars boxed during the current load, by marker. Loading is synchronous, so one is enough. */
-let scalars: Map<string, GoScalar> | undefined;
-
-function box(value: ScalarValue, text: string, plain: boolean): GoScalar {
-  const registry = scalars ?? new Map<string, GoScalar>();
-  const marker = `\u0000go-yaml:scalar#${registry.size}`;
-  const scalar = new GoScalar(value, text, plain, marker);
-  registry.set(marker, scalar);
-  return scalar;
-}
-
-function implicitType(
-  tag: string,
-  predicate: (value: unknown) => boolean,
-  kind: "bool" | "int" | "float" | "null",
-  boxed: boolean,
-) {
-  return new yaml.Type(`tag:yaml.org,2002:${tag}`, {
-    kind: "scalar",
-    resolve: (data: string | null) => {
-      const resolved = resolvePlainScalar(data ?? "");
-      if (kind === "null") return resolved === null;
-      if (kind === "bool") return typeof resolved === "boolean";
-      if (kind === "int") return typeof resolved === "number" && Number.isInteger(resolved);
-      return typeof resolved === "number";
-    },
-    construct: (data: string | null) => {
-      const value = resolvePlainScalar(data ?? "");
-      return boxed ? box(value, data ?? "", false) : value;
-    },
-    predicate,
-  });
-}
-
-function implicitTypes(boxed: boolean) {
-  return [
-    implicitType("null", (v) => v === null, "null", boxed),
-    implicitType("bool", (v) => typeof v === "boolean", "bool", boxed),
-    implicitType("int", (v) => typeof v === "number" && Number.isInteger(v), "int", boxed),
-    implicitType("float", (v) => typeof v === "number", "float", boxed),
-  ];
-}
-
-/**
- * go-yaml v2's implicit scalar types on top of the failsafe schema (str, seq, map). Merge keys are
- * not part of it: parseGoYaml applies them with go-yaml v2's semantics.
- */
-export const GO_YAML_V2_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: implicitTypes(false) });
-
-/** The same resolution, constructing boxed scalars: used by the loader below. */
-const BOXING_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: implicitTypes(true) });
-
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 
 export type YamlParseResult = { ok: true; value: YamlValue } | { ok: false; error: string };
 
-/** A go-yaml v2 error, thrown while rebuilding the tree. */
+/** go-yaml v2's failf: decoding stops and Unmarshal returns this error. */
 class GoYamlError extends Error {}
 
-/** The parts of js-yaml's loader state the listener uses (`depth` and `tag` are not in @types/js-yaml). */
-interface ListenerState {
-  result: unknown;
-  tag: string | null;
-  depth: number;
-  position: number;
+const STR = "tag:yaml.org,2002:str";
+const BOOL = "tag:yaml.org,2002:bool";
+const INT = "tag:yaml.org,2002:int";
+const FLOAT = "tag:yaml.org,2002:float";
+const NULL = "tag:yaml.org,2002:null";
+const TIMESTAMP = "tag:yaml.org,2002:timestamp";
+const BINARY = "tag:yaml.org,2002:binary";
+const MERGE = "tag:yaml.org,2002:merge";
+const RESOLVABLE = new Set(["", STR, BOOL, INT, FLOAT, NULL, TIMESTAMP]);
+
+function shortTag(tag: string): string {
+  return tag.startsWith("tag:yaml.org,2002:") ? `!!${tag.slice("tag:yaml.org,2002:".length)}` : tag;
 }
 
-const NOT_LOADED = Symbol("not loaded");
-
-const DOCUMENT_MARKER = /(?:^|\n)(?:---|\.\.\.)(?=[ \t\r\n]|$)/;
-const BLANKS_AND_COMMENTS = /^(?:[ \t\r\n]|#[^\n]*)*$/;
-
-/** Whether `text[from, to)` holds, after blanks and comments only, a document marker at a line start. */
-function documentEndsBetween(text: string, from: number, to: number): boolean {
-  const tail = text.slice(from, to);
-  const marker = DOCUMENT_MARKER.exec(tail);
-  if (!marker || !BLANKS_AND_COMMENTS.test(tail.slice(0, marker.index))) return false;
-  return marker[0].startsWith("\n") || from === 0 || text[from - 1] === "\n";
+/** A resolved scalar: Go's dynamic type matters for map keys (int 1 and "1" are different keys). */
+interface Resolved {
+  tag: string;
+  value: ScalarValue;
+  goType: "string" | "bool" | "int" | "uint64" | "float" | "nil" | "timestamp";
 }
 
-/** Loads the first document into a boxed tree, or throws js-yaml's error. */
-function loadFirstDocument(text: string): unknown {
-  let firstRoot: unknown = NOT_LOADED;
-  let firstEnd = -1;
-  const listener = (event: yaml.EventType, loaderState: yaml.State) => {
-    if (event !== "close") return;
-    const state = loaderState as unknown as ListenerState;
-    const result = state.result;
-    if (Array.isArray(result)) {
-      if (!(result instanceof GoSequence)) Object.setPrototypeOf(result, GoSequence.prototype);
-    } else if (result === null || typeof result !== "object") {
-      const value = result as ScalarValue;
-      state.result = box(value, value === null ? "" : String(value), state.tag === "?");
+const TIMESTAMP_FORMS = [
+  /^\d{4}-\d{1,2}-\d{1,2}[Tt]\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d{1,9})?(?:Z|[-+]\d{2}:\d{2})$/,
+  /^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}(?:\.\d{1,9})?$/,
+  /^\d{4}-\d{1,2}-\d{1,2}$/,
+];
+
+/** resolve.go parseTimestamp: the four layouts go-yaml v2 tries with time.Parse (ranges checked loosely). */
+function isTimestamp(text: string): boolean {
+  if (!TIMESTAMP_FORMS.some((re) => re.test(text))) return false;
+  const [, month = "0", day = "0"] = /^\d{4}-(\d{1,2})-(\d{1,2})/.exec(text) ?? [];
+  return Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 && Number(day) <= 31;
+}
+
+/** resolve.go resolve(tag, in), including its deferred check of an explicit tag. */
+function resolve(tag: string, text: string): Resolved {
+  if (!RESOLVABLE.has(tag)) return { tag, value: text, goType: "string" };
+  const out = resolveUntagged(tag, text);
+  if (tag === "" || tag === out.tag || tag === STR || tag === BINARY) return out;
+  if (tag === FLOAT && out.tag === INT) return { tag: FLOAT, value: out.value, goType: "float" };
+  throw new GoYamlError(`cannot decode ${shortTag(out.tag)} \`${text}\` as a ${shortTag(tag)}`);
+}
+
+function resolveUntagged(tag: string, text: string): Resolved {
+  const hint =
+    text === ""
+      ? "N"
+      : /[-+]/.test(text[0] ?? "")
+        ? "S"
+        : /[0-9]/.test(text[0] ?? "")
+          ? "D"
+          : /[yYnNtTfFoO~]/.test(text[0] ?? "")
+            ? "M"
+            : text[0] === "."
+              ? "."
+              : "";
+  if (hint !== "" && tag !== STR && tag !== BINARY) {
+    if (BOOL_TRUE.has(text)) return { tag: BOOL, value: true, goType: "bool" };
+    if (BOOL_FALSE.has(text)) return { tag: BOOL, value: false, goType: "bool" };
+    if (NULLS.has(text)) return { tag: NULL, value: null, goType: "nil" };
+    const special = SPECIAL_FLOATS.get(text);
+    if (special !== undefined) return { tag: FLOAT, value: special, goType: "float" };
+    if (hint === "." || hint === "D" || hint === "S") {
+      if (
+        (hint === "D" || hint === "S") &&
+        (tag === "" || tag === TIMESTAMP) &&
+        /^\d{4}-/.test(text) &&
+        isTimestamp(text)
+      ) {
+        return { tag: TIMESTAMP, value: text, goType: "timestamp" };
+      }
+      const value = resolvePlainScalar(text);
+      if (typeof value === "number") {
+        if (hint === ".") return { tag: FLOAT, value, goType: "float" };
+        const plain = text.replaceAll("_", "");
+        const int = parseGoInt(plain);
+        if (int !== undefined) {
+          return { tag: INT, value: Number(int), goType: int > 2n ** 63n - 1n ? "uint64" : "int" };
+        }
+        return { tag: FLOAT, value, goType: "float" };
+      }
     }
-    if (state.depth === 1 && firstRoot === NOT_LOADED) {
-      firstRoot = state.result;
-      firstEnd = state.position;
-    }
-  };
-  try {
-    const documents = yaml.loadAll(text, undefined, { schema: BOXING_SCHEMA, json: true, listener });
-    return documents[0] ?? null;
-  } catch (error) {
-    // go-yaml v2 `Unmarshal` reads the first document only: what follows its end cannot fail it.
-    const position = (error as { mark?: { position?: number } }).mark?.position;
-    if (
-      firstRoot !== NOT_LOADED &&
-      position !== undefined &&
-      position > firstEnd &&
-      documentEndsBetween(text, firstEnd, position)
-    ) {
-      return firstRoot;
-    }
-    throw error;
+  }
+  return { tag: STR, value: text, goType: "string" };
+}
+
+/** Go's base64.StdEncoding.DecodeString (newlines ignored), then the bytes as a Go string. */
+function decodeBinary(text: string): string {
+  const compact = text.replace(/[\r\n]/g, "");
+  if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*(?:={0,2})$/.test(compact) || /=[^=]/.test(compact)) {
+    throw new GoYamlError("!!binary value contains invalid base64 data");
+  }
+  return new TextDecoder().decode(Buffer.from(compact, "base64"));
+}
+
+/** A Go map[interface{}]interface{} under construction: keys by Go identity, last write wins. */
+class GoMap {
+  readonly entries = new Map<string, { key: Resolved; value: GoValue }>();
+  set(key: Resolved, value: GoValue): void {
+    // NaN is never equal to itself: every NaN key is a new entry.
+    const id = Number.isNaN(key.value) ? `nan#${this.entries.size}` : `${key.goType}:${String(key.value)}`;
+    this.entries.set(id, { key, value });
   }
 }
-
-function describeKey(key: unknown): string {
-  if (key instanceof GoScalar) return key.text === "" ? "an empty key" : `"${key.text}"`;
-  return String(key);
-}
-
-/** sigs.k8s.io/yaml convertToJSONableObject: how a non-string key becomes a JSON object key. */
-function jsonKey(scalar: GoScalar): string {
-  const { value } = scalar;
-  if (value === null) {
-    throw new GoYamlError(
-      `unsupported map key: ${describeKey(scalar)} is null (sigs.k8s.io/yaml cannot convert it to JSON)`,
-    );
-  }
-  return String(value);
-}
-
-function setProperty(object: Record<string, YamlValue>, key: string, value: YamlValue): void {
-  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** The mapping's key/value pairs in document order, keys as go-yaml v2 decoded them. */
-function* mappingPairs(node: Record<string, unknown>): Generator<[GoScalar, unknown]> {
-  for (const key of Object.keys(node)) {
-    if (key === MAPPING_KEY) throw new GoYamlError("invalid map key: a mapping used as a key");
-    if (key === SEQUENCE_KEY) throw new GoYamlError("invalid map key: a sequence used as a key");
-    const scalar = scalars?.get(key) ?? (key === EMPTY_KEY ? box(null, "", false) : box(key, key, false));
-    yield [scalar, node[key]];
-  }
-}
-
-function isMapping(node: unknown): node is Record<string, unknown> {
-  return node !== null && typeof node === "object" && !Array.isArray(node) && !(node instanceof GoScalar);
-}
+type GoValue = ScalarValue | GoValue[] | GoMap;
 
 /**
- * go-yaml v2 `decode.go` allowedAliasRatio: once more than 1000 nodes were decoded, more than 100
- * of them through aliases, and aliases account for too large a share, decoding fails with
- * "document contains excessive aliasing". It also keeps a billion-laughs document from running
- * the guardian out of time.
+ * go-yaml v2 decode.go allowedAliasRatio: once more than 1000 nodes were decoded, more than 100
+ * of them through aliases, and aliases account for too large a share, decoding fails.
  */
 function allowedAliasRatio(decodes: number): number {
   const low = 400_000;
@@ -301,105 +215,220 @@ function allowedAliasRatio(decodes: number): number {
   return 0.99 - (0.89 * (decodes - low)) / (high - low);
 }
 
-/** go-yaml v2 into `interface{}`, then sigs.k8s.io/yaml's conversion to JSON-compatible values. */
-class JsonConverter {
+/** decode.go's decoder, for the two targets the authenticator uses: interface{} and []string. */
+class Decoder {
   private decodes = 0;
-  private aliases = 0;
+  private aliasCount = 0;
   private aliasDepth = 0;
-  /** Collections met before: meeting one again is an alias (js-yaml shares anchored nodes). */
-  private readonly seen = new Set<object>();
-
-  convert(node: unknown): YamlValue {
-    this.count();
-    if (node instanceof GoScalar) return node.value;
-    if (node === null || node === undefined) return null;
-    if (typeof node !== "object") return node as ScalarValue;
-    return this.viaAlias(node, () => {
-      if (Array.isArray(node)) return Array.from(node, (item) => this.convert(item));
-      const out: Record<string, YamlValue> = {};
-      this.applyMapping(node as Record<string, unknown>, out);
-      return out;
-    });
-  }
+  private readonly active = new Set<GoNode>();
+  /** Items of a []string that are not scalars: go-yaml reports a type error and leaves them out. */
+  readonly skipped: Array<{ index: number; kind: "mapping" | "sequence" }> = [];
 
   private count(): void {
     this.decodes++;
-    if (this.aliasDepth > 0) this.aliases++;
+    if (this.aliasDepth > 0) this.aliasCount++;
     if (
-      this.aliases > 100 &&
+      this.aliasCount > 100 &&
       this.decodes > 1000 &&
-      this.aliases / this.decodes > allowedAliasRatio(this.decodes)
+      this.aliasCount / this.decodes > allowedAliasRatio(this.decodes)
     ) {
       throw new GoYamlError("document contains excessive aliasing");
     }
   }
 
-  private viaAlias<T>(node: object, run: () => T): T {
-    const repeated = this.seen.has(node);
-    this.seen.add(node);
-    if (repeated) this.aliasDepth++;
+  private viaAlias<R>(n: GoNode & { kind: "alias" }, run: (target: GoNode) => R): R {
+    if (this.active.has(n)) throw new GoYamlError(`anchor '${n.name}' value contains itself`);
+    this.active.add(n);
+    this.aliasDepth++;
     try {
-      return run();
+      return run(n.target);
     } finally {
-      if (repeated) this.aliasDepth--;
+      this.aliasDepth--;
+      this.active.delete(n);
     }
   }
 
-  private applyMapping(node: Record<string, unknown>, out: Record<string, YamlValue>): void {
-    for (const [key, value] of mappingPairs(node)) {
-      if (key.plain && key.value === "<<") this.applyMerge(value, out);
-      else setProperty(out, jsonKey(key), this.convert(value));
-    }
+  /** decode.go scalar(): the tag and resolved value, with !!binary decoded. */
+  private scalar(n: GoNode & { kind: "scalar" }): Resolved {
+    if (n.tag === "" && !n.implicit) return { tag: STR, value: n.value, goType: "string" };
+    const r = resolve(n.tag, n.value);
+    if (r.tag === BINARY) return { tag: BINARY, value: decodeBinary(String(r.value)), goType: "string" };
+    return r;
   }
 
-  /** go-yaml v2 `decode.go` merge: a mapping, or a sequence of mappings merged last to first. */
-  private applyMerge(value: unknown, out: Record<string, YamlValue>): void {
-    const wantMap = () =>
-      new GoYamlError("map merge requires map or sequence of maps as the value (go-yaml v2 merge key)");
+  /** Unmarshal into interface{}. */
+  any(n: GoNode): GoValue {
     this.count();
-    if (isMapping(value)) {
-      this.viaAlias(value, () => this.applyMapping(value, out));
+    if (n.kind === "alias") return this.viaAlias(n, (t) => this.any(t));
+    if (n.kind === "scalar") {
+      const r = this.scalar(n);
+      if (r.value === null) return null;
+      // A timestamp into interface{} stays the text as written (decode.go, for compatibility).
+      return r.tag === TIMESTAMP ? n.value : r.value;
+    }
+    if (n.kind === "sequence") return n.children.map((c) => this.any(c));
+    const out = new GoMap();
+    this.mappingInto(n, out);
+    return out;
+  }
+
+  private isMerge(n: GoNode): boolean {
+    return n.kind === "scalar" && n.value === "<<" && (n.implicit || n.tag === MERGE);
+  }
+
+  private mappingInto(n: GoNode & { kind: "mapping" }, out: GoMap): void {
+    for (let i = 0; i < n.children.length; i += 2) {
+      const k = n.children[i] as GoNode;
+      const v = n.children[i + 1] as GoNode;
+      if (this.isMerge(k)) {
+        this.merge(v, out);
+        continue;
+      }
+      const key = this.key(k);
+      out.set(key, this.any(v));
+    }
+  }
+
+  /** A key decoded into interface{}: a mapping or sequence is "invalid map key". */
+  private key(n: GoNode): Resolved {
+    this.count();
+    if (n.kind === "alias") return this.viaAlias(n, (t) => this.key(t));
+    if (n.kind === "scalar") {
+      const r = this.scalar(n);
+      if (r.value === null) return { tag: NULL, value: null, goType: "nil" };
+      return r.tag === TIMESTAMP ? { tag: STR, value: n.value, goType: "string" } : r;
+    }
+    // decode.go decodes the key first (counting its nodes), then refuses it.
+    this.any(n);
+    throw new GoYamlError(`invalid map key: a ${n.kind} used as a key`);
+  }
+
+  private mergeInto(n: GoNode, out: GoMap): void {
+    this.count();
+    if (n.kind === "alias") {
+      this.viaAlias(n, (t) => this.mergeInto(t, out));
       return;
     }
-    if (!Array.isArray(value)) throw wantMap();
-    for (let index = value.length - 1; index >= 0; index--) {
-      const item = value[index];
-      if (!isMapping(item)) throw wantMap();
-      this.count();
-      this.viaAlias(item, () => this.applyMapping(item, out));
+    if (n.kind === "mapping") this.mappingInto(n, out);
+  }
+
+  /** decode.go merge: a mapping, an alias of one, or a sequence of them merged last to first. */
+  private merge(n: GoNode, out: GoMap): void {
+    const wantMap = () => new GoYamlError("map merge requires map or sequence of maps as the value");
+    if (n.kind === "mapping") {
+      this.mergeInto(n, out);
+      return;
     }
+    if (n.kind === "alias") {
+      if (n.target.kind !== "mapping") throw wantMap();
+      this.mergeInto(n, out);
+      return;
+    }
+    if (n.kind === "sequence") {
+      for (let i = n.children.length - 1; i >= 0; i--) {
+        const item = n.children[i] as GoNode;
+        if (item.kind === "alias") {
+          if (item.target.kind !== "mapping") throw wantMap();
+        } else if (item.kind !== "mapping") throw wantMap();
+        this.mergeInto(item, out);
+      }
+      return;
+    }
+    throw wantMap();
+  }
+
+  /** Unmarshal into []string (mapAccounts): items that are not scalars are type errors, skipped. */
+  strings(root: GoNode): string[] | null {
+    this.count();
+    if (root.kind === "alias") return this.viaAlias(root, (t) => this.strings(t));
+    if (root.kind === "scalar") {
+      const r = this.scalar(root);
+      if (r.value === null) return null;
+      // decode.go terror: values longer than 10 bytes are cut to 7 and "...".
+      const shown = root.value.length > 10 ? `${root.value.slice(0, 7)}...` : root.value;
+      throw new GoYamlError(`cannot unmarshal ${shortTag(r.tag)} \`${shown}\` into []string`);
+    }
+    if (root.kind === "mapping") throw new GoYamlError("cannot unmarshal !!map into []string");
+    const items: string[] = [];
+    root.children.forEach((child, index) => {
+      const s = this.string(child, index);
+      if (s !== undefined) items.push(s);
+    });
+    return items;
+  }
+
+  private string(n: GoNode, index: number): string | undefined {
+    this.count();
+    if (n.kind === "alias") return this.viaAlias(n, (t) => this.string(t, index));
+    if (n.kind === "scalar") {
+      const r = this.scalar(n);
+      if (r.value === null) return "";
+      return r.tag === BINARY ? String(r.value) : n.value;
+    }
+    this.skipped.push({ index, kind: n.kind === "mapping" ? "mapping" : "sequence" });
+    return undefined;
   }
 }
 
-function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-  return message || "YAML syntax error";
+/** sigs.k8s.io/yaml convertToJSONableObject: a key as JSON holds it, or an error for the others. */
+function jsonKey(key: Resolved): string {
+  switch (key.goType) {
+    case "string":
+    case "timestamp":
+      return String(key.value);
+    case "bool":
+      return key.value ? "true" : "false";
+    case "int":
+      return String(key.value);
+    case "float": {
+      const f = key.value as number;
+      if (Number.isNaN(f)) return ".nan";
+      if (f === Number.POSITIVE_INFINITY) return ".inf";
+      if (f === Number.NEGATIVE_INFINITY) return "-.inf";
+      return String(Math.fround(f));
+    }
+    default:
+      throw new GoYamlError(
+        `Unsupported map key of type: ${key.goType === "nil" ? "<nil>" : key.goType} (sigs.k8s.io/yaml cannot convert it to JSON)`,
+      );
+  }
 }
 
-function withScalars<T>(run: () => T): T {
-  const previous = scalars;
-  scalars = new Map();
-  try {
-    return run();
-  } finally {
-    scalars = previous;
+function toJson(value: GoValue): YamlValue {
+  if (value instanceof GoMap) {
+    const out: Record<string, YamlValue> = {};
+    for (const { key, value: v } of value.entries.values()) {
+      Object.defineProperty(out, jsonKey(key), {
+        value: toJson(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
   }
+  if (Array.isArray(value)) return value.map(toJson);
+  return value;
+}
+
+function message(error: unknown): string {
+  if (error instanceof GoYamlSyntaxError || error instanceof GoYamlError) return error.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
- * Parses one aws-auth section the way `YAMLToJSON` (sigs.k8s.io/yaml over go-yaml v2) would: YAML
- * 1.1 scalars, only the first document, duplicate keys last-wins, merge keys in document order,
- * mappings, sequences and nulls used as keys rejected.
+ * Parses one aws-auth section the way `YAMLToJSON` (sigs.k8s.io/yaml over go-yaml v2) does. Total:
+ * any problem is an `{ ok: false }` result with go-yaml's message.
  */
 export function parseGoYaml(text: string): YamlParseResult {
-  return withScalars(() => {
-    try {
-      return { ok: true, value: new JsonConverter().convert(loadFirstDocument(text)) };
-    } catch (error) {
-      if (error instanceof GoYamlError) return { ok: false, error: error.message };
-      return { ok: false, error: errorMessage(error) };
-    }
-  });
+  try {
+    const root = composeFirstDocument(text);
+    if (root === null) return { ok: true, value: null };
+    return { ok: true, value: toJson(new Decoder().any(root)) };
+  } catch (error) {
+    if (error instanceof RangeError) return { ok: false, error: `yaml: ${error.message}` };
+    return { ok: false, error: message(error) };
+  }
 }
 
 export type GoStringListResult =
@@ -414,31 +443,38 @@ export type GoStringListResult =
 
 /**
  * go-yaml v2 `yaml.Unmarshal` into `[]string`, as the authenticator reads `mapAccounts`
- * (aws-iam-authenticator `configmap.go` ParseMap). A scalar keeps its text as written
- * (`012345678901` keeps its zero, `yes` stays "yes": go-yaml v2 `decode.go` scalar sets a string
- * to `n.value`), a null becomes "", a mapping or sequence item is a type error and is left out.
+ * (aws-iam-authenticator `configmap.go:178`). A scalar keeps its text as written (`012345678901`
+ * keeps its zero, `yes` stays "yes": decode.go sets a string to the node's value), a null becomes
+ * "", a mapping or sequence item is a type error and is left out.
  */
 export function decodeGoStringList(text: string): GoStringListResult {
-  return withScalars((): GoStringListResult => {
-    let root: unknown;
-    try {
-      root = loadFirstDocument(text);
-    } catch (error) {
-      return { ok: false, error: errorMessage(error) };
-    }
-    if (root instanceof GoScalar) {
-      if (root.value === null) return { ok: true, items: null, skipped: [] };
-      return { ok: false, error: `cannot unmarshal scalar \`${root.text}\` into []string` };
-    }
-    if (root === null || root === undefined) return { ok: true, items: null, skipped: [] };
-    if (!Array.isArray(root)) return { ok: false, error: "cannot unmarshal a mapping into []string" };
-    const items: string[] = [];
-    const skipped: Array<{ index: number; kind: "mapping" | "sequence" }> = [];
-    root.forEach((item: unknown, index) => {
-      if (item instanceof GoScalar) items.push(item.value === null ? "" : item.text);
-      else if (item === null || item === undefined) items.push("");
-      else skipped.push({ index, kind: Array.isArray(item) ? "sequence" : "mapping" });
-    });
-    return { ok: true, items, skipped };
-  });
+  try {
+    const root = composeFirstDocument(text);
+    if (root === null) return { ok: true, items: null, skipped: [] };
+    const decoder = new Decoder();
+    const items = decoder.strings(root);
+    return { ok: true, items, skipped: decoder.skipped };
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
+/** The 1-based line of each top-level entry of a section, when it is a list that parses. */
+export function entryLines(text: string): number[] | undefined {
+  try {
+    const root = composeFirstDocument(text);
+    return root?.kind === "sequence" ? root.children.map((child) => child.line + 1) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 1-based line where go-yaml stops reading a section that does not parse, when it says. */
+export function syntaxErrorLine(text: string): number | undefined {
+  try {
+    composeFirstDocument(text);
+    return undefined;
+  } catch (error) {
+    return error instanceof GoYamlSyntaxError ? error.at : undefined;
+  }
 }

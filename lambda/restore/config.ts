@@ -6,6 +6,8 @@ export interface ClusterAccessConfig {
   topicArn: string;
   region: string;
   policy: GuardianPolicy;
+  /** IAM ARN patterns (`*` wildcard) the function restores for, `force` included (`RESTORE_OPERATORS`). */
+  restoreOperators: string[];
 }
 
 export class ClusterAccessConfigError extends Error {
@@ -41,6 +43,7 @@ export function loadClusterAccessConfig(env: Env): ClusterAccessConfig {
     bucket,
     topicArn,
     region,
+    restoreOperators: list(env.RESTORE_OPERATORS),
     policy: makePolicy({
       trustedWriters: list(env.TRUSTED_WRITERS),
       guardianWriters: list(env.GUARDIAN_WRITERS),

@@ -3,17 +3,23 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { EKSClient } from "@aws-sdk/client-eks";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import { EksAccessEntryApi } from "../adapters/eks-access-entries.js";
 import { S3BlobStore } from "../adapters/s3-blob-store.js";
 import { SnsNotifier } from "../adapters/sns-notifier.js";
 import { describeCluster as describeEksCluster, type EksClusterAccess } from "../cluster/describe-cluster.js";
 import { type AwsCredentials, createEksToken } from "../cluster/eks-token.js";
 import { type EksClusterClientProps, forEksCluster } from "../cluster/kube-aws-auth-client.js";
+import { type AccessRestoreResult, executeAccessRestore } from "../core/access-restore.js";
+import { AccessStore } from "../core/access-store.js";
 import type { PipelineDeps } from "../core/pipeline.js";
 import type { AwsAuthClient } from "../core/ports.js";
 import { SnapshotStore } from "../core/snapshot-store.js";
+import { type Authorization, authorize, type DefaultOperators } from "./authorize.js";
+import { requestBinding, verifyCallerProof } from "./caller-proof.js";
 import { type CaptureResult, captureLive, type VerifyResult, verifyLive } from "./capture-verify.js";
 import type { ClusterAccessConfig } from "./config.js";
 import { executeRestore, type RestoreResult } from "./restore.js";
+import { renderRestoreAlert } from "./restore-alert.js";
 import { logger as defaultLogger, recordVerifyDrift } from "./telemetry.js";
 
 export type ClusterAccessEvent =
@@ -25,10 +31,28 @@ export type ClusterAccessEvent =
       dryRun?: boolean;
       force?: boolean;
       reason?: string;
-      /** Who asked, as the caller says; informational, kept in the restore record. */
+      /** Who asked, as the caller says: kept as `claimedBy`; the record's `by` is the proven caller. */
       requestedBy?: string;
+      /**
+       * The caller's proof of identity: a presigned STS GetCallerIdentity URL signed over this request's
+       * {@link restoreBinding} (caller-proof.ts). Required: without it the restore is refused.
+       */
+      proof?: string;
       /** Write only while the live resourceVersion is still this one (`""`: absent), as the confirmed dry run saw it. */
       expectLiveResourceVersion?: string;
+    }
+  | {
+      /** Access entries back to a recorded version, through this function's own EKS permissions. */
+      action: "restore-access-entries";
+      cluster: string;
+      /** @default "last-good" */
+      to?: string;
+      dryRun?: boolean;
+      force?: boolean;
+      reason?: string;
+      requestedBy?: string;
+      /** Write only while the live access picture still has this fingerprint, as the confirmed dry run saw it. */
+      expectLiveFingerprint?: string;
     }
   | { action: "capture"; cluster: string; reason?: string }
   | { action: "verify"; cluster: string };
@@ -43,6 +67,7 @@ export type ClusterAccessResult = (
   | (RestoreResult & { operation: "restore" })
   | (CaptureResult & { warnings: string[] })
   | (VerifyResult & { warnings: string[] })
+  | (AccessRestoreResult & { operation: "restore-access-entries"; warnings: string[] })
 ) & { access: ClusterAccessInfo };
 
 export interface ClusterAccessClients {
@@ -55,8 +80,12 @@ export interface ClusterAccessClients {
   describeCluster?: (eks: EKSClient, name: string) => Promise<EksClusterAccess>;
   /** @default forEksCluster */
   clusterClient?: (props: EksClusterClientProps) => AwsAuthClient;
-  /** @default - `https://sts.<region>.amazonaws.com` */
+  /** STS for EKS tokens and for checking callers' proofs. @default - `https://sts.<region>.amazonaws.com` */
   stsEndpoint?: string;
+  /** STS the callers' proofs are checked with. @default - stsEndpoint, else `https://sts.<region>.amazonaws.com` */
+  callerStsEndpoint?: string;
+  /** The principal that created a cluster, where known (a default restore operator). @default - unknown */
+  clusterCreator?: (cluster: string) => Promise<string | undefined>;
   /** @default - the current time */
   now?: () => Date;
   /** @default - the module's Powertools logger */
@@ -65,11 +94,18 @@ export interface ClusterAccessClients {
   recordVerify?: (cluster: string, blindSpot: boolean) => void;
 }
 
+/** A refused caller never reaches the cluster. */
+const NOT_REACHED: ClusterAccessInfo = {
+  endpoint: "",
+  authenticationMode: "not reached",
+  auditLoggingEnabled: false,
+};
+
 export class InvalidEventError extends Error {
   override readonly name = "InvalidEventError";
 }
 
-const ACTIONS = ["restore", "capture", "verify"] as const;
+const ACTIONS = ["restore", "capture", "verify", "restore-access-entries"] as const;
 
 function optionalString(event: Record<string, unknown>, key: string): string | undefined {
   const value = event[key];
@@ -107,7 +143,31 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
   const to = optionalString(event, "to");
   const reason = optionalString(event, "reason");
   const requestedBy = optionalString(event, "requestedBy");
+  if (action === "restore-access-entries") {
+    const expectLiveFingerprint = optionalString(event, "expectLiveFingerprint");
+    const dryRun = optionalBoolean(event, "dryRun");
+    const force = optionalBoolean(event, "force");
+    // Until access-entry restores carry the caller proof that aws-auth restores do (authorize.ts), this
+    // function never forces one: without force it only returns to a version judged good, so invoking it
+    // cannot bring back a recorded grant.
+    if (force) {
+      throw new InvalidEventError(
+        "event.force is refused for restore-access-entries through this function (no caller proof yet); use restore --access-entries --direct with your own credentials to force one",
+      );
+    }
+    return {
+      action,
+      cluster,
+      ...(to ? { to } : {}),
+      ...(dryRun !== undefined ? { dryRun } : {}),
+      ...(force !== undefined ? { force } : {}),
+      ...(reason ? { reason } : {}),
+      ...(requestedBy ? { requestedBy } : {}),
+      ...(expectLiveFingerprint !== undefined ? { expectLiveFingerprint } : {}),
+    };
+  }
   const expectLiveResourceVersion = optionalString(event, "expectLiveResourceVersion");
+  const proof = optionalString(event, "proof");
   const dryRun = optionalBoolean(event, "dryRun");
   const force = optionalBoolean(event, "force");
   return {
@@ -119,7 +179,24 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
     ...(reason ? { reason } : {}),
     ...(requestedBy ? { requestedBy } : {}),
     ...(expectLiveResourceVersion !== undefined ? { expectLiveResourceVersion } : {}),
+    ...(proof ? { proof } : {}),
   };
+}
+
+type RestoreEvent = Extract<ClusterAccessEvent, { action: "restore" }>;
+
+/**
+ * What a restore's proof is signed over: every field that changes what the write does. The CLI and the
+ * function both compute it from the parsed event, so that one proof serves exactly one request.
+ */
+export function restoreBinding(event: RestoreEvent): string {
+  return requestBinding("restore", event.cluster, {
+    to: event.to,
+    dryRun: event.dryRun,
+    force: event.force,
+    reason: event.reason,
+    expectLiveResourceVersion: event.expectLiveResourceVersion,
+  });
 }
 
 /** What the operator must know about how this function reaches the cluster. */
@@ -144,6 +221,7 @@ export function accessWarnings(cluster: string, access: EksClusterAccess): strin
 
 export function createHandler(config: ClusterAccessConfig, clients: ClusterAccessClients) {
   const store = new SnapshotStore(new S3BlobStore(clients.s3, config.bucket));
+  const accessStore = new AccessStore(new S3BlobStore(clients.s3, config.bucket));
   const notifier = new SnsNotifier(clients.sns, config.topicArn);
   const describe = clients.describeCluster ?? describeEksCluster;
   const connect = clients.clusterClient ?? forEksCluster;
@@ -176,10 +254,132 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
     };
   }
 
+  /** The last good version (its system:masters holders) and the creator: who the function acts for by default. */
+  async function defaultOperators(cluster: string): Promise<DefaultOperators> {
+    const creatorArn = await clients.clusterCreator?.(cluster).catch(() => undefined);
+    const creator = creatorArn ? { creatorArn } : {};
+    try {
+      const record = await store.resolve(cluster, "last-good");
+      if (record?.configMap) return { lastGood: { id: record.id, configMap: record.configMap }, ...creator };
+      return { lastGoodUnavailable: "no last good version is recorded", ...creator };
+    } catch (error) {
+      return {
+        lastGoodUnavailable: `the last good version cannot be read: ${(error as Error).message}`,
+        ...creator,
+      };
+    }
+  }
+
+  /** Who asks, proven through STS, and whether the function acts for them; before anything else happens. */
+  async function gate(event: RestoreEvent): Promise<Authorization> {
+    const proof = await verifyCallerProof(event.proof, {
+      region: config.region,
+      binding: restoreBinding(event),
+      now: now(),
+      ...(clients.callerStsEndpoint || clients.stsEndpoint
+        ? { stsEndpoint: clients.callerStsEndpoint ?? clients.stsEndpoint }
+        : {}),
+    });
+    const write = { action: "restore", cluster: event.cluster, force: event.force === true };
+    const defaults = proof.ok ? await defaultOperators(event.cluster) : {};
+    return authorize(write, proof, config.restoreOperators, defaults);
+  }
+
+  /** A refused caller: nothing is read from the cluster; the refusal is recorded and announced. */
+  async function refuseCaller(event: RestoreEvent, refusal: Extract<Authorization, { ok: false }>) {
+    const result: RestoreResult = {
+      outcome: "refused",
+      cluster: event.cluster,
+      target: event.to ?? "last-good",
+      action: "none",
+      diffLines: [],
+      dataKeysChanged: [],
+      verification: {
+        ok: false,
+        detail: "nothing was read or written: the caller is not allowed to restore",
+      },
+      refusal: [refusal.reason],
+      overridden: [],
+      attempts: 0,
+      dryRun: event.dryRun === true,
+      forced: false,
+      warnings: [],
+      notified: false,
+    };
+    const by = refusal.caller ?? "unknown caller (no valid proof)";
+    log.warn("restore refused: caller not allowed", { caller: by, reason: refusal.reason });
+    try {
+      result.recordLocation = store.locate(
+        await store.putRestore({
+          cluster: event.cluster,
+          at: now().toISOString(),
+          target: result.target,
+          ...(event.reason ? { reason: event.reason } : {}),
+          by,
+          ...(event.requestedBy ? { claimedBy: event.requestedBy } : {}),
+          dryRun: result.dryRun,
+          forced: false,
+          outcome: "refused",
+          detail: refusal.reason,
+          unauthorized: true,
+        }),
+      );
+    } catch (error) {
+      log.error("could not record the refused restore", error as Error);
+    }
+    try {
+      await notifier.publish(renderRestoreAlert(result, { requestedBy: by, storeLocation: store.root() }));
+      result.notified = true;
+    } catch (error) {
+      log.error("could not announce the refused restore", error as Error);
+    }
+    return result;
+  }
+
   return async (payload: unknown): Promise<ClusterAccessResult> => {
     const event = parseClusterAccessEvent(payload);
     log.appendKeys({ cluster: event.cluster, action: event.action });
     try {
+      let requestedBy: string | undefined;
+      if (event.action === "restore") {
+        const allowed = await gate(event);
+        if (!allowed.ok) {
+          const refused = await refuseCaller(event, allowed);
+          return { ...refused, operation: "restore", access: NOT_REACHED };
+        }
+        requestedBy = `${allowed.caller} (${allowed.basis})`;
+      }
+      if (event.action === "restore-access-entries") {
+        // Access entries are an EKS API, not a Kubernetes one: no token, no aws-auth in the way.
+        const { action: _action, ...request } = event;
+        const access = await describe(clients.eks, event.cluster);
+        const result = await executeAccessRestore(
+          {
+            api: new EksAccessEntryApi(clients.eks),
+            store: accessStore,
+            notifier,
+            ...(config.policy.guardianWriters[0]
+              ? { guardianRoleArn: config.policy.guardianWriters[0] }
+              : {}),
+            now,
+          },
+          request,
+        );
+        log.info(`access-entry restore ${result.outcome}`, {
+          target: result.target,
+          steps: result.done.length,
+        });
+        return {
+          ...result,
+          operation: "restore-access-entries",
+          warnings: accessWarnings(event.cluster, access),
+          access: {
+            endpoint: access.endpoint,
+            authenticationMode: access.authenticationMode,
+            auditLoggingEnabled: access.auditLoggingEnabled,
+          },
+        };
+      }
       const { client, info, warnings } = await reach(event.cluster);
       const pipeline: PipelineDeps = { store, notifier, policy: config.policy, now };
       if (event.action === "capture") {
@@ -197,7 +397,8 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
         log[result.blindSpot ? "warn" : "info"](`verify ${result.outcome}`, { detail: result.detail });
         return { ...result, warnings, access: info };
       }
-      const { action: _action, ...request } = event;
+      const { action: _action, proof: _proof, requestedBy: _claimed, ...rest } = event;
+      const request = { ...rest, ...(requestedBy ? { requestedBy } : {}) };
       const result = await executeRestore(
         {
           client,

@@ -14,6 +14,7 @@ import {
   slackCodeBlock,
   slackText,
   subjectLine,
+  terminalText,
 } from "../core/encode.js";
 import type { OutboundAlert } from "../core/ports.js";
 import type { RestoreResult } from "./restore.js";
@@ -40,6 +41,7 @@ function historyCommand(cluster: string, storeLocation: string): string {
 }
 
 function title(result: RestoreResult): string {
+  if (result.recovery !== undefined) return "RESTORE FAILED, AWS-AUTH DELETED";
   switch (result.outcome) {
     case "restored":
       return "RESTORED";
@@ -69,6 +71,7 @@ function headline(result: RestoreResult): string {
 }
 
 function severityOf(result: RestoreResult): string {
+  if (result.recovery !== undefined) return "critical";
   if (result.outcome === "failed") return "high";
   if (result.outcome === "refused" || result.forced) return "medium";
   return "info";
@@ -110,7 +113,18 @@ export function renderRestoreEmail(result: RestoreResult, context: RestoreAlertC
     out.push(`  data strings rewritten: ${result.dataKeysChanged.map(v).join(", ")}`);
   if (result.refusal?.length) out.push("", "Refused because", ...result.refusal.map((r) => `  - ${v(r)}`));
   if (result.overridden.length) out.push("", "Forced past", ...result.overridden.map((r) => `  - ${v(r)}`));
+  if (result.recreate) out.push("", "Why delete and re-create", `  ${v(result.recreate.reason)}`);
   if (result.error && result.outcome === "failed") out.push("", `Error: ${v(result.error)}`);
+  if (result.recovery !== undefined) {
+    // JSON with every string escaped (control and format characters too): safe to paste as it is.
+    out.push(
+      "",
+      "aws-auth is GONE. Create it by hand, with your own access to this cluster:",
+      "  kubectl create -f - <<'AWS_AUTH_GUARDIAN_EOF'",
+      ...terminalText(result.recovery).trimEnd().split("\n"),
+      "AWS_AUTH_GUARDIAN_EOF",
+    );
+  }
   if (result.warnings.length) out.push("", "Warnings", ...result.warnings.map((w) => `  - ${v(w)}`));
   if (result.recordLocation) out.push("", `Record: ${v(result.recordLocation)}`);
   if (context.storeLocation) {
@@ -135,6 +149,9 @@ export function renderRestoreAlert(result: RestoreResult, context: RestoreAlertC
       ? `*Forced past:*\n${result.overridden.map((r) => `• ${slackText(r, VALUE_CHARS)}`).join("\n")}`
       : "",
     result.outcome === "failed" && result.error ? `*Error:* ${slackText(result.error, VALUE_CHARS)}` : "",
+    result.recovery !== undefined
+      ? "*aws-auth is GONE:* the e-mail of this alert and the restore record carry the exact object to create by hand."
+      : "",
     result.warnings.length
       ? `*Warnings:*\n${result.warnings.map((w) => `• ${slackText(w, VALUE_CHARS)}`).join("\n")}`
       : "",

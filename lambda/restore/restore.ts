@@ -14,6 +14,7 @@ import type { VersionRecord } from "../core/records.js";
 import {
   differingDataKeys,
   planRestore,
+  type RecreatePlan,
   type RestoreAction,
   type RestorePlan,
 } from "../core/restore-plan.js";
@@ -51,6 +52,10 @@ export interface RestoreDeps {
   warnings?: string[];
   /** @default 3 */
   conflictRetries?: number;
+  /** Creates tried after deleting an immutable aws-auth, before giving up and saying how to recover. @default 3 */
+  createAttempts?: number;
+  /** Waits between those creates; injected so tests do not wait. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
   log?: (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -93,6 +98,15 @@ export interface RestoreResult {
   notified: boolean;
   /** Why a failed restore failed (cluster error, conflicts, verification). */
   error?: string;
+  /** Set when the live aws-auth was immutable: the delete's preconditions and why it was deleted and created. */
+  recreate?: RecreatePlan;
+  /** True when this restore deleted the (immutable) live aws-auth. */
+  deletedLive?: boolean;
+  /**
+   * When the delete went through but no create did: the exact object to create by hand (JSON, as
+   * `kubectl create -f -` reads it). The cluster has no aws-auth until someone does.
+   */
+  recovery?: string;
 }
 
 function errorText(error: unknown): string {
@@ -119,7 +133,8 @@ function verifyReadBack(
     readVersion !== writtenVersion
       ? ` (read back resourceVersion ${readVersion ?? "?"}, not the ${writtenVersion ?? "?"} written: another write landed after ours)`
       : "";
-  if (semantic.effectiveEqual && keys.length === 0) {
+  const frozen = readBack.immutable === true;
+  if (semantic.effectiveEqual && keys.length === 0 && !frozen) {
     return {
       ok: true,
       detail: `read back resourceVersion ${readVersion ?? "?"}: the effective mappings and every data string equal version ${targetId}${later}`,
@@ -130,6 +145,7 @@ function verifyReadBack(
     problems.push(`the mappings differ from version ${targetId} (${diffLines(semantic).join("; ")})`);
   }
   if (keys.length > 0) problems.push(`data ${keys.map((k) => `"${k}"`).join(", ")} differ from the snapshot`);
+  if (frozen) problems.push("aws-auth is immutable again");
   return { ok: false, detail: `read back after the write: ${problems.join(" and ")}${later}` };
 }
 
@@ -144,6 +160,8 @@ interface Finish {
   resourceVersionWritten?: string;
   error?: string;
   attempts: number;
+  deletedLive?: boolean;
+  recovery?: string;
 }
 
 export async function executeRestore(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreResult> {
@@ -177,6 +195,9 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
       warnings,
       notified: false,
       ...(f.error !== undefined ? { error: f.error } : {}),
+      ...(plan?.recreate ? { recreate: plan.recreate } : {}),
+      ...(f.deletedLive ? { deletedLive: true } : {}),
+      ...(f.recovery !== undefined ? { recovery: f.recovery } : {}),
     };
     if (store) {
       const record: RestoreRecord = {
@@ -204,6 +225,9 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
         attempts: result.attempts,
         warnings,
         clusterTarget: client.target,
+        ...(result.recreate ? { recreate: result.recreate } : {}),
+        ...(result.deletedLive ? { deletedLive: true } : {}),
+        ...(result.recovery !== undefined ? { recovery: result.recovery } : {}),
       };
       try {
         const key = await store.putRestore(record);
@@ -318,19 +342,42 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
     // 3. The write, guarded by the resourceVersion just read (replace) or by absence (create).
     attempts += 1;
     let written: ConfigMapObject;
-    try {
-      written = plan.action === "create" ? await client.create(plan.body) : await client.replace(plan.body);
-    } catch (error) {
-      let message: string;
-      if (error instanceof ConflictError) {
-        log("warn", "restore write conflict", { attempt: attempts, error: error.message });
+    if (plan.action === "recreate" && plan.recreate) {
+      const outcome = await recreate(client, plan.body, plan.recreate, {
+        createAttempts: deps.createAttempts ?? DEFAULT_CREATE_ATTEMPTS,
+        sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        log,
+      });
+      if (outcome.kind === "changed") {
+        // The immutable object changed or vanished before our delete: nothing written; plan again.
+        log("warn", "restore delete precondition failed", { attempt: attempts, error: outcome.detail });
         if (attempts <= maxRetries) continue;
-        message = `gave up after ${attempts} attempts: every write met a concurrent change to aws-auth (${error.message}); nothing of ours was written`;
-      } else {
-        message = `the ${plan.action} of aws-auth on ${client.target} failed: ${errorText(error)}`;
+        const message = `gave up after ${attempts} attempts: aws-auth kept changing before the delete (${outcome.detail}); nothing of ours was written`;
+        return endRound({ outcome: "failed", error: message, verification: notWritten(message) });
       }
-      return endRound({ outcome: "failed", error: message, verification: notWritten(message) });
-    }
+      if (outcome.kind === "failed") {
+        return endRound({
+          outcome: "failed",
+          error: outcome.detail,
+          verification: notWritten(outcome.detail),
+          ...(outcome.deleted ? { deletedLive: true, recovery: recoveryManifest(plan.body) } : {}),
+        });
+      }
+      written = outcome.created;
+    } else
+      try {
+        written = plan.action === "create" ? await client.create(plan.body) : await client.replace(plan.body);
+      } catch (error) {
+        let message: string;
+        if (error instanceof ConflictError) {
+          log("warn", "restore write conflict", { attempt: attempts, error: error.message });
+          if (attempts <= maxRetries) continue;
+          message = `gave up after ${attempts} attempts: every write met a concurrent change to aws-auth (${error.message}); nothing of ours was written`;
+        } else {
+          message = `the ${plan.action} of aws-auth on ${client.target} failed: ${errorText(error)}`;
+        }
+        return endRound({ outcome: "failed", error: message, verification: notWritten(message) });
+      }
     const resourceVersionWritten = written.metadata.resourceVersion;
     const targetMap = target.configMap as ConfigMapObject;
 
@@ -346,6 +393,77 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
       verification,
       ...(resourceVersionWritten !== undefined ? { resourceVersionWritten } : {}),
       ...(verification.ok ? {} : { error: `verification failed: ${verification.detail}` }),
+      ...(plan.action === "recreate" ? { deletedLive: true } : {}),
     });
   }
+}
+
+/** Creates tried after the delete of an immutable aws-auth. */
+export const DEFAULT_CREATE_ATTEMPTS = 3;
+/** Short waits: every one of them is time without aws-auth. */
+const CREATE_BACKOFF_MS = [100, 400];
+
+type RecreateOutcome =
+  | { kind: "created"; created: ConfigMapObject }
+  | { kind: "changed"; detail: string }
+  | { kind: "failed"; detail: string; deleted: boolean };
+
+/**
+ * Delete-then-create of an immutable aws-auth, with nothing between the two calls: the delete only
+ * succeeds while the object is still the one planned against (uid and resourceVersion), the create
+ * follows at once and is retried a few times; if it still fails, the caller gets the exact object
+ * to create by hand. Never throws.
+ */
+async function recreate(
+  client: AwsAuthClient,
+  body: ConfigMapObject,
+  expected: RecreatePlan,
+  options: {
+    createAttempts: number;
+    sleep: (ms: number) => Promise<void>;
+    log: NonNullable<RestoreDeps["log"]>;
+  },
+): Promise<RecreateOutcome> {
+  try {
+    const deleted = await client.delete({ uid: expected.uid, resourceVersion: expected.resourceVersion });
+    if (!deleted) return { kind: "changed", detail: "aws-auth was deleted by someone else" };
+  } catch (error) {
+    if (error instanceof ConflictError) return { kind: "changed", detail: error.message };
+    return {
+      kind: "failed",
+      deleted: false,
+      detail: `the delete of the immutable aws-auth on ${client.target} failed, nothing was changed: ${errorText(error)}`,
+    };
+  }
+  const errors: string[] = [];
+  for (let attempt = 1; attempt <= Math.max(1, options.createAttempts); attempt += 1) {
+    try {
+      return { kind: "created", created: await client.create(body) };
+    } catch (error) {
+      errors.push(errorText(error));
+      options.log("error", "create after deleting the immutable aws-auth failed", {
+        attempt,
+        error: errorText(error),
+      });
+      if (error instanceof ConflictError) {
+        return {
+          kind: "failed",
+          deleted: true,
+          detail: `the immutable aws-auth was deleted, but someone else created aws-auth before our create (${errorText(error)}): what they wrote is live now, not the version; run the restore again to review it`,
+        };
+      }
+      const wait = CREATE_BACKOFF_MS[attempt - 1];
+      if (attempt < options.createAttempts && wait !== undefined) await options.sleep(wait);
+    }
+  }
+  return {
+    kind: "failed",
+    deleted: true,
+    detail: `the immutable aws-auth was DELETED, and creating the version failed ${errors.length} times (last: ${errors.at(-1) ?? "?"}): the cluster has no aws-auth now. Create it by hand with the object in "recovery" (kubectl create -f FILE), or run the restore again`,
+  };
+}
+
+/** The object to create by hand, as `kubectl create -f -` reads it. */
+export function recoveryManifest(body: ConfigMapObject): string {
+  return `${JSON.stringify(body, null, 2)}\n`;
 }

@@ -82,6 +82,8 @@ describe("restore, capture and verify through the cluster-access function (Lambd
     lambda = await startLambdaEmulator((event) => handler(event));
     env = {
       AWS_ENDPOINT_URL: lambda.url,
+      // The rig's STS checks the proof each restore carries; its ONCALL identity has these keys.
+      AWS_ENDPOINT_URL_STS: aws.sts.url,
       AWS_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
@@ -104,6 +106,8 @@ describe("restore, capture and verify through the cluster-access function (Lambd
         SNAPSHOT_BUCKET: bucket,
         ALERT_TOPIC_ARN: aws.topicArn,
         AWS_REGION: "us-east-1",
+        // The rig's on-call identity (the CLI's keys) is an operator, so the gate lets every restore here through.
+        RESTORE_OPERATORS: "arn:aws:iam::111122223333:role/platform-admin",
       }),
       aws,
       apiServer,

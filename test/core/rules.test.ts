@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { AuditActor } from "../../lambda/core/audit-event.js";
 import { parseAwsAuth } from "../../lambda/core/aws-auth.js";
+import { classifyWrite } from "../../lambda/core/classify.js";
 import { diffModels } from "../../lambda/core/diff.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import type { Finding } from "../../lambda/core/records.js";
@@ -23,9 +24,11 @@ import {
   guardianWrite,
   judgeAwsInternal,
   lastMastersRemoved,
+  madeImmutable,
   mapAccountsAdded,
   mastersGranted,
   nodeRoleLost,
+  parseErrorReported,
   type Rule,
   type RuleContext,
   sectionUnparseable,
@@ -350,7 +353,32 @@ describe("content rules", () => {
     expect(run(deadEntryAdded, contentCtx(path, path))).toEqual([]);
   });
 
-  it("silently ignored: duplicate-entry, ambiguous-user, ignored-key, field-ignored, unrendered-template (medium)", () => {
+  it("a value the authenticator cannot decode is a parse error it logs: dangerous (high)", () => {
+    const good = goodData();
+    const cases: Array<[Record<string, string>, string]> = [
+      [
+        withRoles(
+          good,
+          "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: ops\n  groups: system:masters\n",
+        ),
+        "is not a list",
+      ],
+      [withRoles(good, "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: yes\n"), "boolean true"],
+      [{ ...good, mapAccounts: "- 012345678901\n- {a: b}\n" }, "is a mapping, not an account id"],
+    ];
+    for (const [after, says] of cases) {
+      const findings = run(parseErrorReported, contentCtx(good, after));
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ id: "authenticator-parse-error", severity: "high" });
+      expect(findings[0]?.message).toContain(says);
+      expect(findings[0]?.message).toContain("Errors parsing configmap");
+    }
+    // Already reported before the write: not added by it.
+    const broken = withRoles(good, "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: yes\n");
+    expect(run(parseErrorReported, contentCtx(broken, broken))).toEqual([]);
+  });
+
+  it("silently ignored: duplicate-entry, ambiguous-user, ignored-key, unrendered-template (medium)", () => {
     const good = goodData();
     const cases: Array<[Record<string, string>, string]> = [
       [
@@ -365,13 +393,6 @@ describe("content rules", () => {
         "ambiguous-user",
       ],
       [{ ...good, maproles: "- rolearn: arn:aws:iam::012345678901:role/x\n" }, "ignored-key"],
-      [
-        withRoles(
-          good,
-          "- rolearn: arn:aws:iam::012345678901:role/ops\n  username: ops\n  groups: system:masters\n",
-        ),
-        "field-ignored",
-      ],
       [
         withRoles(good, roleEntry(`arn:aws:iam::${CLUSTER_ACCOUNT}:role/ops`, "ops:{{SessionNameX}}", [])),
         "unrendered-template",
@@ -394,14 +415,18 @@ describe("content rules", () => {
       foreignAccountAccess,
       eksUsernameMapped,
       deadEntryAdded,
+      parseErrorReported,
       silentlyIgnoredAdded,
+      madeImmutable,
     ]);
     expect(BASELINE_RULES).toEqual([
       sectionUnparseable,
       mapAccountsAdded,
       eksUsernameMapped,
       deadEntryAdded,
+      parseErrorReported,
       silentlyIgnoredAdded,
+      madeImmutable,
     ]);
   });
 
@@ -475,6 +500,58 @@ describe("AWS-internal rewrites", () => {
       expect.objectContaining({ id: "aws-internal-node-mapping-added", severity: "info" }),
     ]);
     for (const f of [...dropped, ...added]) produced.add(f.id);
+  });
+});
+
+describe("madeImmutable", () => {
+  /** The recorded escalation patch, its response object (the stored aws-auth) frozen or not. */
+  function patchLeaving(immutable: boolean | undefined) {
+    const event = labEvent(LAB_FILES.escalationPatch, "patch");
+    const response = event.responseObject as Record<string, unknown>;
+    if (immutable === undefined) delete response.immutable;
+    else response.immutable = immutable;
+    return writeOf(event);
+  }
+
+  it("flags a write that leaves aws-auth immutable as high: it makes the write dangerous", () => {
+    // Prepare
+    const ctx = { ...contentCtx(goodData(), goodData()), write: patchLeaving(true) };
+
+    // Act
+    const findings = run(madeImmutable, ctx);
+
+    // Assess
+    expect(findings).toEqual([expect.objectContaining({ id: "aws-auth-immutable", severity: "high" })]);
+    expect(findings[0]?.message).toContain("EKS can no longer add node or Fargate roles");
+    expect(CONTENT_RULES).toContain(madeImmutable);
+    expect(BASELINE_RULES).toContain(madeImmutable);
+  });
+
+  it("says nothing when aws-auth stays mutable", () => {
+    for (const value of [false, undefined]) {
+      const ctx = { ...contentCtx(goodData(), goodData()), write: patchLeaving(value) };
+      expect(madeImmutable(ctx)).toEqual([]);
+    }
+  });
+
+  it("classifies the freezing write dangerous end to end (decoded from the audit event)", () => {
+    const write = patchLeaving(true);
+    const before = {
+      id: "00000000000000000206-x",
+      kind: "version",
+      cluster: "c",
+      time: "t",
+      class: "routine",
+      findings: [],
+      configMap: { metadata: {}, data: goodData() },
+    } as const;
+    const verdict = classifyWrite(
+      write,
+      { base: before, previous: before, lastGood: before } as never,
+      POLICY,
+    );
+    expect(verdict.class).toBe("dangerous");
+    expect(verdict.findings.map((f) => f.id)).toContain("aws-auth-immutable");
   });
 });
 

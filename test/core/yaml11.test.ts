@@ -3,11 +3,9 @@
  * scalar/mapping/merge, `yaml.go` Unmarshal) and sigs.k8s.io/yaml `yaml.go` (YAMLToJSON,
  * convertToJSONableObject), which is how aws-iam-authenticator reads mapRoles and mapUsers.
  */
-import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import {
   decodeGoStringList,
-  GO_YAML_V2_SCHEMA,
   parseGoYaml,
   resolvePlainScalar,
   type YamlValue,
@@ -145,16 +143,11 @@ describe("resolvePlainScalar: go-yaml v2 resolve.go", () => {
     expect(resolvePlainScalar(text)).toBe(value);
   });
 
-  it("GO_YAML_V2_SCHEMA resolves plain scalars that way and leaves quoted ones alone", () => {
-    expect(yaml.load("[yes, 'yes', 012, '012', ~, 1e400, 0x1F]", { schema: GO_YAML_V2_SCHEMA })).toEqual([
-      true,
-      "yes",
-      10,
-      "012",
-      null,
-      "1e400",
-      31,
-    ]);
+  it("parseGoYaml resolves plain scalars that way and leaves quoted ones alone", () => {
+    expect(parseGoYaml("[yes, 'yes', 012, '012', ~, 1e400, 0x1F]")).toEqual({
+      ok: true,
+      value: [true, "yes", 10, "012", null, "1e400", 31],
+    });
   });
 });
 
@@ -183,7 +176,7 @@ describe("parseGoYaml: the tree YAMLToJSON builds", () => {
 
   it("an explicit tag decides: !!int '12' is 12, !!str 12 is '12', an impossible !!int fails", () => {
     expect(parsed(`[!!int "12", !!str 12, !!bool "yes", !!null ""]`)).toEqual([12, "12", true, null]);
-    expect(failure("- !!int abc\n")).toContain("tag:yaml.org,2002:int");
+    expect(failure("- !!int abc\n")).toBe("cannot decode !!str `abc` as a !!int");
   });
 
   it("duplicate keys: the last one wins, whatever their quoting", () => {
@@ -211,9 +204,7 @@ describe("parseGoYaml: the tree YAMLToJSON builds", () => {
     expect(parsed("- a\n---\n- b\n")).toEqual(["a"]);
     expect(parsed("---\n- a\n...\n--- [broken\n")).toEqual(["a"]);
     expect(parsed("- a\n# the end\n\n---\n- : [\n")).toEqual(["a"]);
-    expect(failure("- a\nb: c\n---\n- d\n")).toContain(
-      "end of the stream or a document separator is expected",
-    );
+    expect(failure("- a\nb: c\n---\n- d\n")).toBe("yaml: line 1: did not find expected '-' indicator");
   });
 
   it("empty input, comments only, or a null document are null", () => {
@@ -236,11 +227,20 @@ describe("parseGoYaml: the tree YAMLToJSON builds", () => {
         "? - a\n  - b\n: c\n",
         "invalid map key: a sequence used as a key",
       ],
-      ["~ as key", "~: x\n", 'unsupported map key: "~" is null'],
-      ["null as key", "- null: x\n", 'unsupported map key: "null" is null'],
-      ["NULL as key", "{NULL: x}", 'unsupported map key: "NULL" is null'],
-      ["an empty explicit key", "? \n: x\n", "unsupported map key: an empty key is null"],
-      ["an empty key in a flow mapping", "{: x}", "unsupported map key: an empty key is null"],
+      ["~ as key", "~: x\n", "Unsupported map key of type: <nil>"],
+      ["null as key", "- null: x\n", "Unsupported map key of type: <nil>"],
+      ["NULL as key", "{NULL: x}", "Unsupported map key of type: <nil>"],
+      ["an empty explicit key", "? \n: x\n", "Unsupported map key of type: <nil>"],
+      [
+        "a uint64 key (sigs.k8s.io/yaml converts int, int64, float64, bool)",
+        "18446744073709551615: x\n",
+        "Unsupported map key of type: uint64",
+      ],
+      [
+        "an empty key in a flow mapping (go-yaml: no node content)",
+        "{: x}",
+        "did not find expected node content",
+      ],
     ])("%s", (_name, text, error) => {
       expect(failure(text)).toContain(error);
     });
@@ -288,9 +288,7 @@ describe("parseGoYaml: the tree YAMLToJSON builds", () => {
       text += `a${i}: &a${i} [${Array(10)
         .fill(`*a${i - 1}`)
         .join(", ")}]\n`;
-    const started = Date.now();
     expect(failure(text)).toBe("document contains excessive aliasing");
-    expect(Date.now() - started).toBeLessThan(2000);
     // Ordinary reuse of an anchor is fine.
     const reuse = `- &base {username: u, groups: [g]}\n${Array.from({ length: 200 }, (_, i) => `- <<: *base\n  rolearn: r${i}\n`).join("")}`;
     expect(parsed(reuse)).toHaveLength(201);
@@ -300,9 +298,9 @@ describe("parseGoYaml: the tree YAMLToJSON builds", () => {
     expect(parsed("[.nan, .inf]")).toEqual([Number.NaN, Number.POSITIVE_INFINITY]);
   });
 
-  it("syntax errors are reported with js-yaml's message", () => {
-    expect(failure("- rolearn: [unclosed\n")).toMatch(/unexpected end of the stream|flow collection/);
-    expect(failure("- a\n\t- b\n")).toContain("tab");
+  it("syntax errors are reported with go-yaml's message", () => {
+    expect(failure("- rolearn: [unclosed\n")).toBe("yaml: line 1: did not find expected ',' or ']'");
+    expect(failure("- a\n\t- b\n")).toBe("yaml: line 2: found a tab character that violates indentation");
   });
 });
 
@@ -345,11 +343,11 @@ describe("decodeGoStringList: yaml.Unmarshal into []string (how mapAccounts is r
     expect(decodeGoStringList("~\n")).toEqual({ ok: true, items: null, skipped: [] });
     expect(decodeGoStringList("012345678901")).toEqual({
       ok: false,
-      error: "cannot unmarshal scalar `012345678901` into []string",
+      error: "cannot unmarshal !!float `0123456...` into []string",
     });
     expect(decodeGoStringList("{a: 1}")).toEqual({
       ok: false,
-      error: "cannot unmarshal a mapping into []string",
+      error: "cannot unmarshal !!map into []string",
     });
     expect(decodeGoStringList("- [unclosed\n").ok).toBe(false);
   });

@@ -199,6 +199,117 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     });
   });
 
+  /** The statements of the snapshot bucket's policy, by sid. */
+  function snapshotBucketStatements(): Record<string, Json> {
+    const bucketId = logicalIdOf(template, "AWS::S3::Bucket", "SnapshotBucket");
+    const policy = only(
+      resourcesOf(template, "AWS::S3::BucketPolicy").filter(
+        ([, p]) => JSON.stringify((p.Properties as Json).Bucket) === JSON.stringify({ Ref: bucketId }),
+      ),
+    )[1];
+    const statements = ((policy.Properties as Json).PolicyDocument as { Statement: Json[] }).Statement;
+    return Object.fromEntries(statements.filter((st) => st.Sid).map((st) => [st.Sid as string, st]));
+  }
+
+  function keyStatements(): Json[] {
+    const key = only(resourcesOf(template, "AWS::KMS::Key"))[1];
+    return ((key.Properties as Json).KeyPolicy as { Statement: Json[] }).Statement;
+  }
+
+  const roleArn = (name: string) => ({
+    "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", name), "Arn"],
+  });
+  const ROOT_USER = {
+    "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::", { Ref: "AWS::AccountId" }, ":root"]],
+  };
+  const DEPLOYER = {
+    // A CloudFormation Fn::Sub string: its ${…} are CloudFormation's, escaped here.
+    "Fn::Sub": `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-\${AWS::AccountId}-\${AWS::Region}`,
+  };
+
+  it("denies object writes, deletes and version deletes on the snapshot bucket to all but the guardian's writers", () => {
+    // Assess
+    expect(snapshotBucketStatements().DenyObjectWritesButTheGuardians).toEqual({
+      Sid: "DenyObjectWritesButTheGuardians",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: [
+        "s3:BypassGovernanceRetention",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObject",
+        "s3:PutObjectLegalHold",
+        "s3:PutObjectRetention",
+      ],
+      Resource: {
+        "Fn::Join": [
+          "",
+          [{ "Fn::GetAtt": [logicalIdOf(template, "AWS::S3::Bucket", "SnapshotBucket"), "Arn"] }, "/*"],
+        ],
+      },
+      Condition: {
+        ArnNotLike: { "aws:PrincipalArn": [roleArn("ClassifierRole"), roleArn("ClusterAccessRole")] },
+      },
+    });
+  });
+
+  it("denies changes to the snapshot bucket's policy, versioning and lifecycle to all but the deployer and root", () => {
+    // Assess
+    expect(snapshotBucketStatements().DenyBucketChangesButTheAdministrators).toMatchObject({
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: expect.arrayContaining([
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketVersioning",
+        "s3:PutLifecycleConfiguration",
+      ]),
+      Condition: { ArnNotLike: { "aws:PrincipalArn": [DEPLOYER, ROOT_USER] } },
+    });
+  });
+
+  it("gives the account root no kms:* and nobody data use of the key through IAM policies", () => {
+    // Assess: every Allow names its principals; none grants kms:* or delegates data use to the account.
+    const statements = keyStatements();
+    expect(statements.map((st) => st.Sid)).toEqual([
+      "KeyAdministration",
+      "KeyAdministrationByTheRootUser",
+      "AllowCloudWatchAlarmsToUseTheAlertTopic",
+      "DataUseByTheGuardiansRoles",
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('"kms:*"');
+    const dataActions = /^kms:(Decrypt|Encrypt|GenerateDataKey|ReEncrypt|GenerateMac|VerifyMac)/;
+    const admin = statements.filter((st) => String(st.Sid).startsWith("KeyAdministration"));
+    for (const st of admin) expect((st.Action as string[]).filter((a) => dataActions.test(a))).toEqual([]);
+    // The root principal only with aws:PrincipalArn = the root user: no delegation to the account's IAM policies.
+    expect(admin[1]?.Condition).toEqual({ ArnEquals: { "aws:PrincipalArn": ROOT_USER } });
+    expect(admin[0]?.Principal).toEqual({ AWS: DEPLOYER });
+  });
+
+  it("lets only the guardian's three roles (through S3, SNS and SQS) and CloudWatch alarms use the key for data", () => {
+    // Assess
+    const data = keyStatements().filter((st) => !String(st.Sid).startsWith("KeyAdministration"));
+    expect(data).toEqual([
+      expect.objectContaining({
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      }),
+      expect.objectContaining({
+        Principal: {
+          AWS: [roleArn("ClassifierRole"), roleArn("ClusterAccessRole"), roleArn("DiscoveryRole")],
+        },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": ["s3.", "sns.", "sqs."].map((service) => ({
+              "Fn::Join": ["", [service, { Ref: "AWS::Region" }, ".amazonaws.com"]],
+            })),
+          },
+        },
+      }),
+    ]);
+  });
+
   it("encrypts the alert topic, refuses plain HTTP publishes, and lets only this account's alarms in", () => {
     // Assess
     const keyId = logicalIdOf(template, "AWS::KMS::Key", "Key");
@@ -644,6 +755,30 @@ describe("other configurations", () => {
     });
   });
 
+  it("passes restoreOperators to the cluster-access function and lets them read snapshots through S3 only", () => {
+    // Act
+    const { template } = synthesize({ restoreOperators: ["arn:aws:iam::111122223333:role/sre-*"] });
+
+    // Assess
+    expect(environmentOf(template, "ClusterAccessFunction").RESTORE_OPERATORS).toBe(
+      "arn:aws:iam::111122223333:role/sre-*",
+    );
+    template.hasResourceProperties("AWS::KMS::Key", {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: "ReadSnapshotsThroughS3",
+            Action: "kms:Decrypt",
+            Condition: {
+              ArnLike: { "aws:PrincipalArn": ["arn:aws:iam::111122223333:role/sre-*"] },
+              StringEquals: Match.objectLike({ "kms:ViaService": Match.anyValue() }),
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
   it("uses the configured verify schedule", () => {
     // Act
     const { template } = synthesize({ verifySchedule: "rate(1 hour)" });
@@ -765,6 +900,34 @@ describe("the AwsAuthGuardian construct used directly", () => {
     expect(guardian.classifier.subscriptionFilters).toHaveLength(1);
     expect(guardian.discovery.discoveryFunction).toBe(guardian.discoveryFunction);
     expect(guardian.selfMonitoring.alarms).toHaveLength(7);
+  });
+
+  it("exempts the break-glass principals from the bucket's denials and names the configured key administrators", () => {
+    // Prepare
+    const scope = stack();
+
+    // Act
+    new AwsAuthGuardian(scope, "Guardian", {
+      clusters: GuardedClusters.named("demo"),
+      breakGlassPrincipals: ["arn:aws:iam::111122223333:role/store-repair"],
+      keyAdministrators: ["arn:aws:iam::111122223333:role/security-admin"],
+    });
+
+    // Assess
+    const template = Template.fromStack(scope);
+    const text = JSON.stringify(template.findResources("AWS::S3::BucketPolicy"));
+    expect(text.match(/arn:aws:iam::111122223333:role\/store-repair/g)).toHaveLength(2);
+    template.hasResourceProperties("AWS::KMS::Key", {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: "KeyAdministration",
+            Principal: { AWS: "arn:aws:iam::111122223333:role/security-admin" },
+          }),
+          Match.objectLike({ Sid: "BreakGlassWritesSnapshotsThroughS3", Action: "kms:GenerateDataKey" }),
+        ]),
+      },
+    });
   });
 
   it("works inside an app that carries none of cdk.json's feature flags", () => {

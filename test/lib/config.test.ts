@@ -53,6 +53,7 @@ describe("loadGuardianConfig", () => {
       clusters: "discover",
       alertEmails: [],
       trustedWriters: [],
+      restoreOperators: ["arn:aws:iam::111122223333:role/sre-*"],
       extraNodeRoleArns: [
         "arn:aws:iam::111122223333:role/karpenter-node",
         "arn:aws-cn:iam::111122223333:role/x",

@@ -1,6 +1,7 @@
 /**
  * What the cluster-access function's tests share: moto with an SNS topic (delivering to an SQS queue)
- * and the EKS cluster `CLUSTER`, and the function's handler wired to moto and an in-test API server.
+ * and the EKS cluster `CLUSTER`, an in-test STS that checks the callers' proofs, and the function's handler
+ * wired to moto, that STS and an in-test API server.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { CreateClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
@@ -11,9 +12,21 @@ import { createEksClient, createS3Client, createSnsClient } from "../../lambda/a
 import { describeCluster } from "../../lambda/cluster/describe-cluster.js";
 import type { ClusterAccessConfig } from "../../lambda/restore/config.js";
 import { type ClusterAccessClients, createHandler } from "../../lambda/restore/create-handler.js";
+import { proveRequest } from "../../lambda/restore/prove-request.js";
 import type { FakeApiServer } from "../support/fake-apiserver.js";
+import { FakeSts, type FakeStsIdentity } from "../support/fake-sts.js";
 import { clientConfig, createTopicWithQueue, type MotoServer, startMoto } from "../support/moto.js";
-import { CLUSTER } from "./fixtures.js";
+import { ACCOUNT, ADMIN_ROLE, CLUSTER } from "./fixtures.js";
+
+/**
+ * The on-call engineer: the platform-admin role, which holds system:masters in GOOD_DATA, so the function
+ * restores (without force) for it by default. Its keys are also what the CLI tests put in the environment.
+ */
+export const ONCALL: FakeStsIdentity = {
+  accessKeyId: "testing",
+  secretAccessKey: "testing",
+  arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${ADMIN_ROLE.split("/").pop()}/oncall`,
+};
 
 export interface ClusterAccessAws {
   moto: MotoServer;
@@ -21,6 +34,8 @@ export interface ClusterAccessAws {
   sns: SNSClient;
   sqs: SQSClient;
   eks: EKSClient;
+  /** Knows {@link ONCALL}; tests add other identities. */
+  sts: FakeSts;
   topicArn: string;
   queueUrl: string;
   stop(): Promise<void>;
@@ -32,8 +47,11 @@ export async function startClusterAccessAws(topicName: string): Promise<ClusterA
   const sns = createSnsClient(moto.env);
   const sqs = new SQSClient(clientConfig(moto.env));
   const eks = createEksClient(moto.env);
+  const sts = await FakeSts.start(moto.env.AWS_REGION);
+  sts.add(ONCALL);
   const stop = async () => {
     for (const client of [s3, sns, sqs, eks]) client.destroy();
+    await sts.close();
     await moto.stop();
   };
   try {
@@ -45,7 +63,7 @@ export async function startClusterAccessAws(topicName: string): Promise<ClusterA
         resourcesVpcConfig: { subnetIds: [] },
       }),
     );
-    return { moto, s3, sns, sqs, eks, topicArn, queueUrl, stop };
+    return { moto, s3, sns, sqs, eks, sts, topicArn, queueUrl, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -59,7 +77,7 @@ export async function startClusterAccessAws(topicName: string): Promise<ClusterA
  */
 export function clusterAccessHandler(
   config: ClusterAccessConfig,
-  aws: Pick<ClusterAccessAws, "s3" | "sns" | "eks">,
+  aws: Pick<ClusterAccessAws, "s3" | "sns" | "eks" | "sts">,
   server: FakeApiServer,
   more: Partial<ClusterAccessClients> = {},
 ): ReturnType<typeof createHandler> {
@@ -74,6 +92,23 @@ export function clusterAccessHandler(
       caData: server.caData,
     }),
     logger: new Logger({ logLevel: "SILENT" }),
+    callerStsEndpoint: aws.sts.url,
     ...more,
   });
+}
+
+/** Invokes `handler` the way the CLI does: each restore carries `who`'s proof, signed for the rig's STS. */
+export function provenInvoke<R>(
+  handler: (event: unknown) => Promise<R>,
+  sts: FakeSts,
+  who: FakeStsIdentity = ONCALL,
+): (event: unknown) => Promise<R> {
+  return async (event) =>
+    handler(
+      await proveRequest(event, {
+        credentials: async () => who,
+        region: async () => sts.region,
+        stsEndpoint: sts.url,
+      }),
+    );
 }

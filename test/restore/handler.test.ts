@@ -4,7 +4,12 @@ import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
 import { type ClusterAccessResult, InvalidEventError } from "../../lambda/restore/create-handler.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
 import { createVersionedBucket, drainQueue } from "../support/moto.js";
-import { type ClusterAccessAws, clusterAccessHandler, startClusterAccessAws } from "./cluster-access.js";
+import {
+  type ClusterAccessAws,
+  clusterAccessHandler,
+  provenInvoke,
+  startClusterAccessAws,
+} from "./cluster-access.js";
 import { awsAuth, CLUSTER, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "./fixtures.js";
 
 const BUCKET = "guardian-snapshots";
@@ -58,9 +63,12 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
       AWS_REGION: aws.moto.env.AWS_REGION,
       GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
     });
-    invoke = clusterAccessHandler(config, aws, server, {
-      recordVerify: (cluster, blindSpot) => verifyMetrics.push([cluster, blindSpot]),
-    });
+    invoke = provenInvoke(
+      clusterAccessHandler(config, aws, server, {
+        recordVerify: (cluster, blindSpot) => verifyMetrics.push([cluster, blindSpot]),
+      }),
+      aws.sts,
+    );
   });
 
   afterEach(async () => {
@@ -160,7 +168,11 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
       new GetObjectCommand({ Bucket: `${BUCKET}-${prefixRun}`, Key: restoreKeys[1] }),
     );
     const record = JSON.parse((await body.Body?.transformToString()) ?? "{}") as Record<string, unknown>;
-    expect(record).toMatchObject({ outcome: "restored", reason: "undo escalation", by: "oncall@laptop" });
+    // The record names the caller STS proved (the rig's on-call admin), not what requestedBy claimed.
+    expect(record).toMatchObject({ outcome: "restored", reason: "undo escalation" });
+    expect(record?.by).toMatch(
+      /^arn:aws:sts::111122223333:assumed-role\/platform-admin\/oncall \(holds system:masters/,
+    );
   });
 
   it("re-creates aws-auth after a deletion, and verify first reports the deletion as a blind spot", async () => {
@@ -193,13 +205,22 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
     await expect(attempt).rejects.toThrow("event.cluster (the EKS cluster name) is required");
   });
 
+  it("fails on a forced access-entry restore: without a caller proof the function only returns to good versions", async () => {
+    // Act
+    const attempt = invoke({ action: "restore-access-entries", cluster: CLUSTER, to: "v1", force: true });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(InvalidEventError);
+    await expect(attempt).rejects.toThrow("event.force is refused for restore-access-entries");
+  });
+
   it("fails on an unknown action", async () => {
     // Act
     const attempt = invoke({ action: "delete", cluster: CLUSTER });
 
     // Assess
     await expect(attempt).rejects.toThrow(
-      'event.action must be one of restore, capture, verify, not "delete"',
+      'event.action must be one of restore, capture, verify, restore-access-entries, not "delete"',
     );
   });
 });

@@ -3,6 +3,9 @@
  * only, so a client can reach it solely by trusting that CA (kubeconfig
  * `certificate-authority-data` or EKS `caData`). Status codes, Status bodies and messages follow
  * kube-apiserver (`k8s.io/apimachinery/pkg/api/errors`, `apiserver/pkg/registry/generic/registry`).
+ * ConfigMap validation follows `ValidateConfigMapUpdate` (`pkg/apis/core/validation`): once
+ * `immutable` is true, a change to `data`, `binaryData` or `immutable` itself is refused with 422
+ * Invalid; only a delete (preconditioned on uid and resourceVersion, as DeleteOptions allow) ends it.
  *
  * Certificates come from the `openssl` CLI: Node can parse X.509 but not issue it, and no installed
  * package can either.
@@ -90,6 +93,8 @@ export class FakeApiServer {
   private pendingBeforePut: Hook | undefined;
   private pendingGetAlteration: Alteration | undefined;
   private pendingCanned: CannedResponse | undefined;
+  private readonly cannedByMethod = new Map<string, CannedResponse[]>();
+  private pendingAfterDelete: Hook | undefined;
   private hangNext = false;
 
   private constructor(
@@ -191,6 +196,18 @@ export class FakeApiServer {
     this.pendingCanned = response;
   }
 
+  /** The next `count` requests with this HTTP method get `response` instead of being served. */
+  respondToNextOf(method: string, response: CannedResponse, count = 1): void {
+    const queue = this.cannedByMethod.get(method) ?? [];
+    for (let i = 0; i < count; i += 1) queue.push(response);
+    this.cannedByMethod.set(method, queue);
+  }
+
+  /** Runs `hook` (e.g. a `seed`: someone re-creating aws-auth) right after the next DELETE is applied. */
+  afterNextDelete(hook: Hook): void {
+    this.pendingAfterDelete = hook;
+  }
+
   /** The next request is read but never answered (until `close`), to exercise client timeouts. */
   hangNextRequest(): void {
     this.hangNext = true;
@@ -242,6 +259,8 @@ export class FakeApiServer {
       return this.reply(request, response, canned.status, canned.body);
     }
     const method = request.method ?? "GET";
+    const byMethod = this.cannedByMethod.get(method)?.shift();
+    if (byMethod !== undefined) return this.reply(request, response, byMethod.status, byMethod.body);
     const route = parseRoute(request.url ?? "/");
     const verb = route === undefined ? undefined : verbOf(method, route);
     if (route === undefined || verb === undefined) {
@@ -269,7 +288,7 @@ export class FakeApiServer {
       case "update":
         return this.serveUpdate(route.namespace, route.name ?? "", body);
       default:
-        return this.serveDelete(route.namespace, route.name ?? "");
+        return this.serveDelete(route.namespace, route.name ?? "", body);
     }
   }
 
@@ -353,6 +372,8 @@ export class FakeApiServer {
     if (version !== undefined && version !== "" && version !== existing.metadata.resourceVersion) {
       return [409, conflict(name, OPTIMISTIC_LOCK_MESSAGE)];
     }
+    const frozen = immutableViolations(existing, parsed);
+    if (frozen.length > 0) return [422, invalid(name, frozen)];
     const { uid: _uid, creationTimestamp: _created, ...metadata } = parsed.metadata;
     const stored = this.store(
       { ...parsed, metadata: { ...metadata, name, namespace } },
@@ -362,10 +383,15 @@ export class FakeApiServer {
     return [200, stored];
   }
 
-  private serveDelete(namespace: string, name: string): [number, unknown] {
+  private async serveDelete(namespace: string, name: string, body: string): Promise<[number, unknown]> {
     const existing = this.objects.get(keyOf(namespace, name));
     if (existing === undefined) return [404, notFound(name)];
+    const failed = preconditionFailure(existing, body, keyOf(namespace, name));
+    if (failed !== undefined) return [409, conflict(name, failed)];
     this.remove(namespace, name);
+    const hook = this.pendingAfterDelete;
+    this.pendingAfterDelete = undefined;
+    await hook?.();
     const success = {
       kind: "Status",
       apiVersion: "v1",
@@ -461,6 +487,63 @@ function parseConfigMap(body: string): ConfigMapObject | string {
     if (values.some((v) => typeof v !== "string")) return "ConfigMap data values must be strings";
   }
   return value as ConfigMapObject;
+}
+
+const IMMUTABLE_DETAIL = "Forbidden: field is immutable when `immutable` is set";
+
+/** The fields an update may not change on an immutable ConfigMap, in kube-apiserver's order. */
+function immutableViolations(existing: ConfigMapObject, updated: ConfigMapObject): string[] {
+  if (existing.immutable !== true) return [];
+  const fields: string[] = [];
+  if (updated.immutable !== true) fields.push("immutable");
+  if (!sameMap(existing.data, updated.data)) fields.push("data");
+  const binary = (o: ConfigMapObject) => (o as { binaryData?: Record<string, string> }).binaryData;
+  if (!sameMap(binary(existing), binary(updated))) fields.push("binaryData");
+  return fields;
+}
+
+function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const left = Object.entries(a ?? {}).sort(([x], [y]) => (x < y ? -1 : 1));
+  const right = Object.entries(b ?? {}).sort(([x], [y]) => (x < y ? -1 : 1));
+  return JSON.stringify(left) === JSON.stringify(right);
+}
+
+/** 422 Invalid as `errors.NewInvalid` builds it: one cause per field, messages aggregated. */
+function invalid(name: string, fields: string[]): object {
+  const messages = fields.map((f) => `${f}: ${IMMUTABLE_DETAIL}`);
+  const aggregate = messages.length === 1 ? messages[0] : `[${messages.join(", ")}]`;
+  return failure(422, "Invalid", `ConfigMap "${name}" is invalid: ${aggregate}`, {
+    name,
+    kind: "ConfigMap",
+    causes: fields.map((field) => ({ reason: "FieldValueForbidden", message: IMMUTABLE_DETAIL, field })),
+  });
+}
+
+/**
+ * DeleteOptions preconditions, checked as the storage layer does; the registry reports a failure
+ * as a Conflict that carries the StorageError text.
+ */
+function preconditionFailure(existing: ConfigMapObject, body: string, key: string): string | undefined {
+  let options: { preconditions?: { uid?: unknown; resourceVersion?: unknown } } = {};
+  try {
+    options = body === "" ? {} : (JSON.parse(body) as typeof options);
+  } catch {
+    return undefined;
+  }
+  const { uid, resourceVersion } = options.preconditions ?? {};
+  const storageError = (detail: string) =>
+    `StorageError: invalid object, Code: 4, Key: /registry/configmaps/${key}, ResourceVersion: 0, AdditionalErrorMsg: ${detail}`;
+  if (typeof uid === "string" && uid !== existing.metadata.uid) {
+    return storageError(
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existing.metadata.uid ?? ""}`,
+    );
+  }
+  if (typeof resourceVersion === "string" && resourceVersion !== existing.metadata.resourceVersion) {
+    return storageError(
+      `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ""}`,
+    );
+  }
+  return undefined;
 }
 
 function details(name: string): { name: string; kind: string } {

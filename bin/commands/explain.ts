@@ -1,0 +1,101 @@
+/**
+ * `aws-auth-guardian explain ARN`: for the operator who cannot get in, who that caller becomes in
+ * the cluster and why (which aws-auth entry matched), or why nobody does (not mapped, a path in the
+ * role ARN, a section the authenticator drops, a later duplicate, a template that cannot render).
+ * aws-auth comes from a manifest (`--configmap`), the snapshot store (`--store`) or the cluster
+ * (`--direct --kubeconfig`). Exit 0 when the caller gets in, 2 when denied, 1 on unusable input.
+ * Output goes through the CLI's terminal-safe io, which escapes control characters from the data.
+ */
+import { type AwsAuthExplanation, explainAwsAuth } from "../../lambda/core/explain.js";
+import { type CommandDeps, type CommandIo, type CommandRun, UsageError } from "./io.js";
+import { readConfigMapData } from "./lint.js";
+
+export interface ExplainOptions {
+  configmap?: string;
+  store?: string;
+  cluster?: string;
+  version?: string;
+  region?: string;
+  direct?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  format?: "text" | "json";
+}
+
+async function dataFrom(
+  options: ExplainOptions,
+  io: CommandIo,
+  deps: CommandDeps,
+): Promise<{ data: Record<string, string>; source: string }> {
+  const chosen = [
+    options.configmap !== undefined,
+    options.store !== undefined,
+    options.direct === true,
+  ].filter(Boolean);
+  if (chosen.length !== 1) {
+    throw new UsageError(
+      "give exactly one source: --configmap FILE, --store LOCATION, or --direct --kubeconfig FILE",
+    );
+  }
+  if (options.configmap !== undefined) {
+    return { data: await readConfigMapData(options.configmap, io), source: `manifest ${options.configmap}` };
+  }
+  if (options.store !== undefined) {
+    const { clusterInStore, openStore } = await import("./store-location.js");
+    const opened = await openStore(options.store, {
+      region: options.region,
+      ...(deps.env ? { env: deps.env } : {}),
+    });
+    const cluster = await clusterInStore(opened, options.cluster);
+    const version = options.version ?? "latest";
+    const record = await opened.store.resolve(cluster, version);
+    if (!record) throw new UsageError(`no version "${version}" of cluster ${cluster} in ${opened.location}`);
+    if (!record.configMap) {
+      throw new UsageError(
+        `version ${record.id} of ${cluster} has no content (${record.kind}); pick another with --version`,
+      );
+    }
+    return {
+      data: record.configMap.data ?? {},
+      source: `version ${record.id} of ${cluster} in ${opened.location}`,
+    };
+  }
+  if (!options.kubeconfig) throw new UsageError("--direct needs --kubeconfig FILE");
+  const { kubeconfigClient } = await import("./restore.js");
+  const client = kubeconfigClient(options.kubeconfig, options.context);
+  const live = await client.read();
+  if (!live) {
+    return {
+      data: {},
+      source: `${client.target} (kube-system/aws-auth does not exist: every mapping is gone)`,
+    };
+  }
+  return { data: live.data ?? {}, source: `live aws-auth at ${client.target}` };
+}
+
+function render(explanation: AwsAuthExplanation, source: string): string {
+  const { resolution } = explanation;
+  const lines = [`Caller:  ${explanation.caller}`];
+  if (resolution.canonicalArn && resolution.canonicalArn !== explanation.caller) {
+    lines.push(`Lookup:  ${resolution.canonicalArn} (the authenticator's canonical ARN)`);
+  }
+  lines.push(`Source:  ${source}`);
+  const answer =
+    resolution.decision === "denied"
+      ? "DENIED"
+      : `gets in as "${resolution.username ?? ""}" with groups [${(resolution.groups ?? []).join(", ")}]`;
+  lines.push(`Answer:  ${answer}`);
+  lines.push("Why:");
+  for (const note of explanation.notes) lines.push(`  - ${note.message}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export const explainCommand: CommandRun<ExplainOptions> = async ({ args, options, io, deps }) => {
+  const arn = args[0];
+  if (!arn) throw new UsageError("explain needs the caller's ARN (aws sts get-caller-identity --query Arn)");
+  const { data, source } = await dataFrom(options, io, deps);
+  const explanation = explainAwsAuth(data, arn);
+  if (options.format === "json") io.out(`${JSON.stringify({ source, ...explanation }, null, 2)}\n`);
+  else io.out(render(explanation, source));
+  return explanation.resolution.decision === "denied" ? 2 : 0;
+};

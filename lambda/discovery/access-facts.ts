@@ -1,0 +1,181 @@
+/**
+ * What discovery learns about a cluster's ways in besides aws-auth: whether CloudTrail records the
+ * management events the access-entry rule depends on (EventBridge receives nothing without a trail),
+ * the authentication mode, and who created the cluster (the principal that keeps implicit admin where
+ * the mode allows it): from the `CreateCluster` record while it is in CloudTrail's 90-day event
+ * history, else from the creator's own bootstrapped access entry.
+ */
+import {
+  type CloudTrailClient,
+  DescribeTrailsCommand,
+  GetEventSelectorsCommand,
+  GetTrailStatusCommand,
+  LookupEventsCommand,
+} from "@aws-sdk/client-cloudtrail";
+import { type AccessPicture, readAccessPicture } from "../core/access-picture.js";
+import type { AccessStore, ClusterAccessInfo } from "../core/access-store.js";
+import type { AccessEntryApi } from "../core/ports.js";
+
+export type TrailState = "recording" | "none" | "unknown";
+
+/** Whether some logging trail records write management events of this region. */
+export async function managementTrailState(cloudtrail: CloudTrailClient): Promise<TrailState> {
+  try {
+    const { trailList = [] } = await cloudtrail.send(
+      new DescribeTrailsCommand({ includeShadowTrails: true }),
+    );
+    for (const trail of trailList) {
+      const name = trail.TrailARN ?? trail.Name;
+      if (!name) continue;
+      const status = await cloudtrail.send(new GetTrailStatusCommand({ Name: name }));
+      if (!status.IsLogging) continue;
+      const selectors = await cloudtrail.send(new GetEventSelectorsCommand({ TrailName: name }));
+      if (selectors.AdvancedEventSelectors?.length) {
+        const management = selectors.AdvancedEventSelectors.some((selector) =>
+          (selector.FieldSelectors ?? []).some(
+            (field) => field.Field === "eventCategory" && (field.Equals ?? []).includes("Management"),
+          ),
+        );
+        if (management) return "recording";
+        continue;
+      }
+      // A trail without selectors records all management events by default.
+      const basic = selectors.EventSelectors ?? [];
+      if (
+        basic.length === 0 ||
+        basic.some((s) => s.IncludeManagementEvents !== false && s.ReadWriteType !== "ReadOnly")
+      ) {
+        return "recording";
+      }
+    }
+    return "none";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The caller of the cluster's `CreateCluster`, while it is in the 90-day event history. */
+export async function creatorFromCloudTrail(
+  cloudtrail: CloudTrailClient,
+  cluster: string,
+  now: Date,
+): Promise<string | undefined> {
+  const start = new Date(now.getTime() - 90 * 24 * 3600 * 1000);
+  let nextToken: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const answer = await cloudtrail.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "CreateCluster" }],
+        StartTime: start,
+        EndTime: now,
+        NextToken: nextToken,
+      }),
+    );
+    for (const event of answer.Events ?? []) {
+      if (event.EventSource !== "eks.amazonaws.com" || !event.CloudTrailEvent) continue;
+      try {
+        const record = JSON.parse(event.CloudTrailEvent) as {
+          requestParameters?: { name?: unknown };
+          errorCode?: unknown;
+          userIdentity?: { arn?: unknown; sessionContext?: { sessionIssuer?: { arn?: unknown } } };
+        };
+        if (record.requestParameters?.name !== cluster || record.errorCode) continue;
+        const issuer = record.userIdentity?.sessionContext?.sessionIssuer?.arn;
+        const arn = typeof issuer === "string" ? issuer : record.userIdentity?.arn;
+        if (typeof arn === "string") return arn;
+      } catch {
+        // A record that does not parse names nobody.
+      }
+    }
+    nextToken = answer.NextToken;
+    if (!nextToken) break;
+  }
+  return undefined;
+}
+
+/**
+ * The creator's own access entry: EKS gives it `AmazonEKSClusterAdminPolicy` at cluster scope when the
+ * cluster is created with `bootstrapClusterCreatorAdminPermissions`; the earliest such entry.
+ */
+export async function creatorFromAccessEntries(
+  api: AccessEntryApi,
+  cluster: string,
+  picture: AccessPicture,
+): Promise<string | undefined> {
+  const config = await api.describeAccessConfig(cluster);
+  if (config.bootstrapClusterCreatorAdminPermissions !== true) return undefined;
+  const admins = picture.entries.filter(
+    (e) =>
+      e.type === "STANDARD" &&
+      e.policies.some(
+        (p) => p.policyArn.endsWith("/AmazonEKSClusterAdminPolicy") && p.accessScope.type === "cluster",
+      ),
+  );
+  let best: { arn: string; createdAt: string } | undefined;
+  for (const admin of admins) {
+    const entry = await api.describeAccessEntry(cluster, admin.principalArn);
+    const createdAt = entry?.createdAt ?? "9999";
+    if (!best || createdAt < best.createdAt) best = { arn: admin.principalArn, createdAt };
+  }
+  return best?.arn;
+}
+
+export interface AccessFacts {
+  info: ClusterAccessInfo;
+  /** Blind spots and risks, for discovery's report. */
+  problems: string[];
+}
+
+/** Reads and records the facts; never throws (a fact it cannot learn is reported as unknown). */
+export async function recordAccessFacts(
+  deps: { api: AccessEntryApi; cloudtrail: CloudTrailClient; store: AccessStore; now: () => Date },
+  cluster: string,
+): Promise<AccessFacts> {
+  const problems: string[] = [];
+  const trail = await managementTrailState(deps.cloudtrail);
+  if (trail === "none") {
+    problems.push(
+      "No CloudTrail trail records management events in this region: EventBridge receives no access-entry " +
+        "events, so the guardian is blind to access entries (create a trail with management events).",
+    );
+  } else if (trail === "unknown") {
+    problems.push(
+      "Could not tell whether a CloudTrail trail records management events (cloudtrail:DescribeTrails failed).",
+    );
+  }
+  let authenticationMode: string | undefined;
+  let creator: string | undefined;
+  let creatorSource: ClusterAccessInfo["creatorSource"];
+  try {
+    creator = await creatorFromCloudTrail(deps.cloudtrail, cluster, deps.now());
+    if (creator) creatorSource = "cloudtrail";
+  } catch {
+    // LookupEvents is throttled at 2 calls a second: the entry below may still say.
+  }
+  try {
+    const picture = await readAccessPicture(deps.api, cluster);
+    authenticationMode = picture.authenticationMode;
+    if (!creator) {
+      creator = await creatorFromAccessEntries(deps.api, cluster, picture);
+      if (creator) creatorSource = "access-entry";
+    }
+    const latest = await deps.store.resolve(cluster, "latest");
+    if (latest?.picture && JSON.stringify(latest.picture) !== JSON.stringify(picture)) {
+      problems.push(
+        `The live access entries differ from the latest record (${latest.id}): a change the guardian did not see.`,
+      );
+    }
+  } catch (error) {
+    problems.push(`Could not read the access entries: ${(error as Error).message}`);
+  }
+  const info: ClusterAccessInfo = {
+    cluster,
+    at: deps.now().toISOString(),
+    ...(authenticationMode ? { authenticationMode } : {}),
+    ...(creator ? { creator } : {}),
+    ...(creatorSource ? { creatorSource } : {}),
+    trail,
+  };
+  await deps.store.putClusterInfo(info).catch(() => undefined);
+  return { info, problems };
+}

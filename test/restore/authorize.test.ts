@@ -1,0 +1,460 @@
+/**
+ * The gate in front of restores: who asks is proven through STS (an in-test STS that really checks SigV4
+ * with known secrets), and the function acts only for configured operators and, without force, for the
+ * cluster's system:masters holders in the last good version. Every refusal is recorded in the store and
+ * announced on the topic, and nothing is read from or written to the cluster.
+ */
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { authorize, holdsSystemMasters } from "../../lambda/restore/authorize.js";
+import {
+  createCallerProof,
+  type ProofCheck,
+  REQUEST_BINDING_HEADER,
+  requestBinding,
+  verifyCallerProof,
+} from "../../lambda/restore/caller-proof.js";
+import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
+import { type ClusterAccessResult, restoreBinding } from "../../lambda/restore/create-handler.js";
+import { FakeApiServer } from "../support/fake-apiserver.js";
+import type { FakeStsIdentity } from "../support/fake-sts.js";
+import { createVersionedBucket, drainQueue } from "../support/moto.js";
+import {
+  type ClusterAccessAws,
+  clusterAccessHandler,
+  ONCALL,
+  provenInvoke,
+  startClusterAccessAws,
+} from "./cluster-access.js";
+import { ACCOUNT, awsAuth, CLUSTER, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "./fixtures.js";
+
+const GUARDIAN = "arn:aws:sts::111122223333:assumed-role/aws-auth-guardian-cluster-access/fn";
+/** Named in RESTORE_OPERATORS: may restore with force. */
+const SRE: FakeStsIdentity = {
+  accessKeyId: "AKIDSRE",
+  secretAccessKey: "sre-secret",
+  sessionToken: "sre-session",
+  arn: `arn:aws:sts::${ACCOUNT}:assumed-role/sre-restore/alice`,
+};
+/** Can invoke the function (PowerUserAccess) but administers nothing. */
+const DEVELOPER: FakeStsIdentity = {
+  accessKeyId: "AKIDDEV",
+  secretAccessKey: "dev-secret",
+  arn: `arn:aws:sts::${ACCOUNT}:assumed-role/developer/mallory`,
+};
+
+describe("the restore gate (moto S3/SNS/EKS, in-test STS checking SigV4, in-test API server)", () => {
+  let aws: ClusterAccessAws;
+  let server: FakeApiServer;
+  let bucket: string;
+  let run = 0;
+  let handler: (event: unknown) => Promise<ClusterAccessResult>;
+  let now: Date;
+  /** API server requests made before the test's act (the baseline capture). */
+  let before = 0;
+
+  beforeAll(async () => {
+    aws = await startClusterAccessAws("gate-alerts");
+    aws.sts.add(SRE);
+    aws.sts.add(DEVELOPER);
+  });
+
+  afterAll(async () => {
+    await aws?.stop();
+  });
+
+  beforeEach(async () => {
+    run += 1;
+    bucket = `gate-snapshots-${run}`;
+    await createVersionedBucket(aws.s3, bucket);
+    await drainQueue(aws.sqs, aws.queueUrl);
+    aws.sts.calls.length = 0;
+    aws.sts.now = () => new Date();
+    now = new Date();
+    server = await FakeApiServer.start({
+      authenticate: (token) =>
+        token.startsWith("k8s-aws-v1.") ? { user: GUARDIAN, allowed: true } : undefined,
+    });
+    const config = loadClusterAccessConfig({
+      SNAPSHOT_BUCKET: bucket,
+      ALERT_TOPIC_ARN: aws.topicArn,
+      AWS_REGION: aws.moto.env.AWS_REGION,
+      GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
+      RESTORE_OPERATORS: `arn:aws:iam::${ACCOUNT}:role/sre-*`,
+    });
+    handler = clusterAccessHandler(config, aws, server, { now: () => now });
+    // A baseline, then an escalation: the contractor made itself system:masters.
+    server.seed(awsAuth(GOOD_DATA));
+    await handler({ action: "capture", cluster: CLUSTER, reason: "baseline" });
+    server.seed(awsAuth(ESCALATED_DATA));
+    before = server.requests.length;
+    await drainQueue(aws.sqs, aws.queueUrl);
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  async function restoreRecords(): Promise<Record<string, unknown>[]> {
+    const listed = await aws.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `clusters/${CLUSTER}/restores/` }),
+    );
+    const records: Record<string, unknown>[] = [];
+    for (const object of listed.Contents ?? []) {
+      const got = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+      records.push(JSON.parse(await (got.Body?.transformToString() ?? "{}")) as Record<string, unknown>);
+    }
+    return records;
+  }
+
+  /** Asserts a refusal: nothing read from or written to the cluster, recorded, announced. */
+  async function expectRefused(
+    result: ClusterAccessResult,
+    reason: RegExp,
+    by: string | RegExp,
+  ): Promise<void> {
+    expect(result).toMatchObject({ operation: "restore", outcome: "refused", action: "none" });
+    expect((result as { refusal?: string[] }).refusal?.[0]).toMatch(reason);
+    expect(server.requests.slice(before)).toEqual([]);
+    expect(server.object()?.data).toStrictEqual(ESCALATED_DATA);
+    const records = await restoreRecords();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ outcome: "refused", unauthorized: true, by });
+    expect(JSON.stringify(records[0])).not.toContain("X-Amz-Signature");
+    const messages = await drainQueue(aws.sqs, aws.queueUrl);
+    expect(messages.map((m) => m.Subject)).toEqual([
+      expect.stringContaining("[aws-auth RESTORE REFUSED] prod"),
+    ]);
+  }
+
+  it("restores for the cluster's admin (system:masters in the last good version), proven through STS", async () => {
+    // Act
+    const result = await provenInvoke(handler, aws.sts, ONCALL)({ action: "restore", cluster: CLUSTER });
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "restored" });
+    expect(server.object()?.data).toStrictEqual(GOOD_DATA);
+    expect(aws.sts.calls).toEqual([{ accessKeyId: "testing", outcome: "ok" }]);
+    const [record] = await restoreRecords();
+    expect(record?.by).toBe(
+      `${ONCALL.arn} (holds system:masters in the last good version ${String((result as { target?: string }).target)})`,
+    );
+  });
+
+  it("restores with force for a configured operator (a session of a role matching RESTORE_OPERATORS)", async () => {
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      SRE,
+    )({ action: "restore", cluster: CLUSTER, force: true });
+
+    // Assess
+    expect(result).toMatchObject({ outcome: "restored", forced: true });
+    expect((await restoreRecords())[0]?.by).toBe(
+      `${SRE.arn} (restore operator (matches arn:aws:iam::${ACCOUNT}:role/sre-*))`,
+    );
+  });
+
+  it("fails: no proof is refused without asking STS, whatever requestedBy claims", async () => {
+    // Act
+    const result = await handler({
+      action: "restore",
+      cluster: CLUSTER,
+      force: true,
+      requestedBy: "arn:aws:iam::111122223333:role/sre-restore",
+    });
+
+    // Assess
+    await expectRefused(result, /caller not proven: no proof/, "unknown caller (no valid proof)");
+    expect(aws.sts.calls).toHaveLength(0);
+    expect((await restoreRecords())[0]?.claimedBy).toBe("arn:aws:iam::111122223333:role/sre-restore");
+  });
+
+  it("fails: someone else's proof replayed after it expired is refused", async () => {
+    // Prepare: the operator's proof for exactly this request, seen by someone else (a log, a proxy).
+    const event = { action: "restore" as const, cluster: CLUSTER, force: true };
+    const proof = await createCallerProof({
+      credentials: SRE,
+      region: aws.sts.region,
+      stsEndpoint: aws.sts.url,
+      binding: restoreBinding(event),
+    });
+    now = new Date(Date.now() + 120_000);
+
+    // Act
+    const result = await handler({ ...event, proof });
+
+    // Assess
+    await expectRefused(result, /caller not proven: the proof expired at/, "unknown caller (no valid proof)");
+  });
+
+  it("fails: a proof STS itself finds expired is refused (the function's clock is not the only judge)", async () => {
+    // Prepare
+    const event = { action: "restore" as const, cluster: CLUSTER };
+    const proof = await createCallerProof({
+      credentials: ONCALL,
+      region: aws.sts.region,
+      stsEndpoint: aws.sts.url,
+      binding: restoreBinding(event),
+    });
+    aws.sts.now = () => new Date(Date.now() + 120_000);
+
+    // Act
+    const result = await handler({ ...event, proof });
+
+    // Assess
+    await expectRefused(
+      result,
+      /STS refused the proof \(HTTP 403 ExpiredToken\)/,
+      "unknown caller (no valid proof)",
+    );
+  });
+
+  it("fails: a forged proof (signed with a guessed secret) is refused by STS", async () => {
+    // Prepare
+    const event = { action: "restore" as const, cluster: CLUSTER, force: true };
+    const proof = await createCallerProof({
+      credentials: { ...SRE, secretAccessKey: "guessed" },
+      region: aws.sts.region,
+      stsEndpoint: aws.sts.url,
+      binding: restoreBinding(event),
+    });
+
+    // Act
+    const result = await handler({ ...event, proof });
+
+    // Assess
+    await expectRefused(result, /HTTP 403 SignatureDoesNotMatch/, "unknown caller (no valid proof)");
+    expect(aws.sts.calls).toEqual([
+      { accessKeyId: "AKIDSRE", outcome: "rejected", code: "SignatureDoesNotMatch" },
+    ]);
+  });
+
+  it("fails: an operator's proof for a dry run cannot be replayed for a forced write", async () => {
+    // Prepare: the proof the operator's CLI sent with its dry run.
+    const dryRun = { action: "restore" as const, cluster: CLUSTER, dryRun: true };
+    const proof = await createCallerProof({
+      credentials: SRE,
+      region: aws.sts.region,
+      stsEndpoint: aws.sts.url,
+      binding: restoreBinding(dryRun),
+    });
+
+    // Act
+    const result = await handler({ action: "restore", cluster: CLUSTER, to: "latest", force: true, proof });
+
+    // Assess
+    await expectRefused(result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
+  });
+
+  it("fails: a caller who is neither an operator nor a system:masters holder is refused, and named", async () => {
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      DEVELOPER,
+    )({ action: "restore", cluster: CLUSTER, dryRun: true });
+
+    // Assess
+    await expectRefused(
+      result,
+      /arn:aws:sts::111122223333:assumed-role\/developer\/mallory may not restore on prod: not a configured restore operator, and holds no system:masters mapping in the last good version/,
+      DEVELOPER.arn,
+    );
+  });
+
+  it("fails: force from a default operator (system:masters in the last good version) is refused", async () => {
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      ONCALL,
+    )({ action: "restore", cluster: CLUSTER, force: true });
+
+    // Assess
+    await expectRefused(result, /allows a restore but not with force/, ONCALL.arn);
+  });
+
+  it("fails: the escalated contractor, system:masters only in the dangerous latest version, is refused", async () => {
+    // Prepare: the contractor's own role session.
+    const contractor = aws.sts.add({
+      accessKeyId: "AKIDCONTRACTOR",
+      secretAccessKey: "contractor-secret",
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${CONTRACTOR_ROLE.split("/").pop()}/eve`,
+    });
+
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      contractor,
+    )({ action: "restore", cluster: CLUSTER, to: "latest" });
+
+    // Assess
+    await expectRefused(result, /holds no system:masters mapping in the last good version/, contractor.arn);
+  });
+});
+
+describe("verifyCallerProof, without a network", () => {
+  const region = "us-east-1";
+  const binding = requestBinding("restore", "prod", { force: true });
+
+  it("refuses a proof signed for another host without contacting it", async () => {
+    // Prepare
+    const proof = await createCallerProof({
+      credentials: ONCALL,
+      region,
+      stsEndpoint: "https://sts.attacker.example",
+      binding,
+    });
+    const fetched: string[] = [];
+
+    // Act
+    const check = await verifyCallerProof(proof, {
+      region,
+      binding,
+      fetch: async (url) => {
+        fetched.push(String(url));
+        return new Response("{}");
+      },
+    });
+
+    // Assess
+    expect(check).toMatchObject({
+      ok: false,
+      refusal: "malformed",
+      reason: "the proof is not signed for sts.us-east-1.amazonaws.com",
+    });
+    expect(fetched).toEqual([]);
+  });
+
+  it("refuses a proof that does not sign the request binding (an EKS token's URL, say)", async () => {
+    // Prepare: a GetCallerIdentity URL with the signed headers list edited to drop the binding.
+    const proof = await createCallerProof({ credentials: ONCALL, region, binding });
+    const unbound = proof.replace(`%3B${REQUEST_BINDING_HEADER}`, "%3Bx-k8s-aws-id");
+
+    // Act
+    const check = await verifyCallerProof(unbound, {
+      region,
+      binding,
+      fetch: async () => new Response("{}"),
+    });
+
+    // Assess
+    expect(check).toMatchObject({ ok: false, refusal: "malformed" });
+    expect((check as { reason: string }).reason).toContain("not bound to this request");
+  });
+
+  it("refuses a proof signed for another region and one that lives longer than 15 minutes", async () => {
+    // Prepare
+    const elsewhere = await createCallerProof({ credentials: ONCALL, region: "eu-west-1", binding });
+    const long = await createCallerProof({ credentials: ONCALL, region, binding, expiresInSeconds: 900 });
+    const tooLong = long.replace("X-Amz-Expires=900", "X-Amz-Expires=3600");
+
+    // Act
+    const checks = await Promise.all(
+      [elsewhere.replace("sts.eu-west-1", "sts.us-east-1"), tooLong].map((proof) =>
+        verifyCallerProof(proof, { region, binding, fetch: async () => new Response("{}") }),
+      ),
+    );
+
+    // Assess
+    expect(checks.map((c) => (c as { reason: string }).reason)).toEqual([
+      "the proof is not signed for STS in us-east-1",
+      "the proof lives 3600 s; at most 900 s are accepted",
+    ]);
+  });
+
+  it("sends the binding of the request it received as the signed header, and reads the ARN STS answers", async () => {
+    // Prepare
+    const proof = await createCallerProof({ credentials: ONCALL, region, binding });
+    const sent: Array<Record<string, string>> = [];
+
+    // Act
+    const check = await verifyCallerProof(proof, {
+      region,
+      binding,
+      fetch: async (_url, init) => {
+        sent.push(init?.headers as Record<string, string>);
+        return new Response(
+          JSON.stringify({
+            GetCallerIdentityResponse: { GetCallerIdentityResult: { Arn: ONCALL.arn, Account: ACCOUNT } },
+          }),
+        );
+      },
+    });
+
+    // Assess
+    expect(sent).toEqual([{ [REQUEST_BINDING_HEADER]: binding, accept: "application/json" }]);
+    expect(check).toEqual({
+      ok: true,
+      arn: ONCALL.arn,
+      account: ACCOUNT,
+      canonicalArn: `arn:aws:iam::${ACCOUNT}:role/platform-admin`,
+    });
+  });
+});
+
+describe("authorize (pure)", () => {
+  const proven = (arn: string, canonicalArn: string): ProofCheck => ({
+    ok: true,
+    arn,
+    canonicalArn,
+    account: ACCOUNT,
+  });
+  const lastGood = { id: "v1", configMap: awsAuth(GOOD_DATA) };
+  const write = { action: "restore-access-entries", cluster: "prod", force: false };
+
+  it("is generic over the action: the same rules hold for an access-entry restore", () => {
+    // Act
+    const admin = authorize(
+      write,
+      proven(`arn:aws:iam::${ACCOUNT}:user/breakglass`, `arn:aws:iam::${ACCOUNT}:user/breakglass`),
+      [],
+      { lastGood },
+    );
+    const forced = authorize(
+      { ...write, force: true },
+      proven(`arn:aws:iam::${ACCOUNT}:user/breakglass`, `arn:aws:iam::${ACCOUNT}:user/breakglass`),
+      [],
+      { lastGood },
+    );
+
+    // Assess
+    expect(admin).toMatchObject({ ok: true, basis: "holds system:masters in the last good version v1" });
+    expect(forced).toMatchObject({ ok: false });
+    expect((forced as { reason: string }).reason).toContain(
+      "allows a restore-access-entries but not with force",
+    );
+  });
+
+  it("acts for the cluster's creator without force, and for nobody when no last good version exists", () => {
+    // Prepare
+    const creator = proven(
+      `arn:aws:sts::${ACCOUNT}:assumed-role/creator/x`,
+      `arn:aws:iam::${ACCOUNT}:role/creator`,
+    );
+
+    // Act
+    const byCreator = authorize(write, creator, [], { creatorArn: `arn:aws:iam::${ACCOUNT}:role/creator` });
+    const byNobody = authorize(write, creator, [], {
+      lastGoodUnavailable: "no last good version is recorded",
+    });
+
+    // Assess
+    expect(byCreator).toMatchObject({ ok: true, basis: "created the cluster" });
+    expect((byNobody as { reason: string }).reason).toContain(
+      "there is no last good version to name the cluster's admins (no last good version is recorded)",
+    );
+  });
+
+  it("matches roles case-insensitively and users exactly, as the authenticator does", () => {
+    // Act / Assess
+    const configMap = awsAuth(GOOD_DATA);
+    expect(holdsSystemMasters(configMap, `arn:aws:iam::${ACCOUNT}:role/PLATFORM-ADMIN`)).toBe(true);
+    expect(holdsSystemMasters(configMap, `arn:aws:iam::${ACCOUNT}:user/breakglass`)).toBe(true);
+    expect(holdsSystemMasters(configMap, `arn:aws:iam::${ACCOUNT}:user/BreakGlass`)).toBe(false);
+    expect(holdsSystemMasters(configMap, `arn:aws:iam::${ACCOUNT}:role/eks-node`)).toBe(false);
+  });
+});
