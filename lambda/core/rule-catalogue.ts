@@ -33,6 +33,131 @@ export function ruleCatalogue(): RuleEntry[] {
 }
 
 const ENTRIES: RuleEntry[] = [
+  // aws-auth itself (rules.ts).
+  {
+    id: "aws-auth-immutable",
+    severity: "high",
+    class: "dangerous",
+    description:
+      "aws-auth was made immutable: no mapping can be fixed and EKS cannot add node roles until it is deleted and re-created.",
+    example: "immutable: true added to the ConfigMap.",
+  },
+  {
+    id: "authenticator-parse-error",
+    severity: "high",
+    class: "dangerous",
+    description:
+      "A section the authenticator fails to unmarshal: it logs a parse error on every reload and drops what it cannot read.",
+    example: "mapAccounts holding a mapping instead of account ids.",
+  },
+  // EKS access entries (access-rules and their CloudTrail events).
+  {
+    id: "access-cluster-admin",
+    severity: "critical",
+    class: "dangerous",
+    description:
+      "A principal was made administrator of the whole cluster through an access entry, without touching aws-auth.",
+    example: "AssociateAccessPolicy AmazonEKSClusterAdminPolicy at cluster scope.",
+  },
+  {
+    id: "access-foreign-principal",
+    severity: "critical",
+    class: "dangerous",
+    description: "A principal of another AWS account was given an access entry.",
+    example: "CreateAccessEntry for arn:aws:iam::444455556666:role/vendor.",
+  },
+  {
+    id: "access-guardian-entry-removed",
+    severity: "critical",
+    class: "dangerous",
+    description:
+      "The guardian's own access entry was deleted: restores through the cluster-access function no longer reach the cluster.",
+    example: "DeleteAccessEntry for the guardian's cluster-access role.",
+  },
+  {
+    id: "access-guardian-policy-removed",
+    severity: "critical",
+    class: "dangerous",
+    description: "The guardian's access entry lost its access policy: restores of aws-auth may be refused.",
+    example: "DisassociateAccessPolicy from the guardian's role.",
+  },
+  {
+    id: "access-mode-changed",
+    severity: "high",
+    class: "dangerous",
+    description: "The cluster's authentication mode changed; it cannot be changed back.",
+    example: "UpdateClusterConfig to API (aws-auth is no longer read).",
+  },
+  {
+    id: "access-untrusted-writer",
+    severity: "high",
+    class: "dangerous",
+    description: "The caller changing access entries is not among the trusted writers.",
+    example: "A CI role calls CreateAccessEntry while only Terraform is trusted.",
+  },
+  {
+    id: "access-denied",
+    severity: "high",
+    class: "dangerous",
+    description: "A call to change cluster access was denied by IAM: someone tried.",
+    example: "AssociateAccessPolicy answered AccessDenied.",
+  },
+  {
+    id: "access-rule-error",
+    severity: "high",
+    class: "dangerous",
+    description: "An access-entry rule failed on this event: judge the change by hand.",
+    example: "A CloudTrail event with a shape no rule expected.",
+  },
+  {
+    id: "access-carries-earlier-danger",
+    severity: "medium",
+    class: "any",
+    description: "This access state still carries an earlier dangerous change: not a restore target.",
+    example: "An entry added after a cluster-admin grant that was never undone.",
+  },
+  {
+    id: "access-namespace-admin",
+    severity: "medium",
+    class: "routine",
+    description: "A principal got an admin access policy in some namespaces.",
+    example: "AmazonEKSAdminPolicy scoped to namespace payments.",
+  },
+  {
+    id: "access-node-entry",
+    severity: "medium",
+    class: "routine",
+    description: "A principal got a node-type access entry: it can join the cluster as a node.",
+    example: "CreateAccessEntry type EC2_LINUX.",
+  },
+  {
+    id: "access-entry-removed",
+    severity: "low",
+    class: "routine",
+    description: "An access entry was deleted (medium when it held an admin policy).",
+    example: "DeleteAccessEntry for a developer role.",
+  },
+  {
+    id: "access-cluster-scoped-policy",
+    severity: "low",
+    class: "routine",
+    description: "A principal got a non-admin access policy for the whole cluster.",
+    example: "AmazonEKSViewPolicy at cluster scope.",
+  },
+  {
+    id: "access-namespace-scoped",
+    severity: "info",
+    class: "routine",
+    description: "A principal got a non-admin access policy in some namespaces.",
+    example: "AmazonEKSEditPolicy in namespace dev.",
+  },
+  {
+    id: "access-call-failed",
+    severity: "info",
+    class: "rejected",
+    description: "A call to change cluster access failed: nothing changed.",
+    example: "CreateAccessEntry answered ResourceInUseException.",
+  },
   // Who wrote it (rules.ts, WRITER_RULES).
   {
     id: "eks-identity-impersonation",
