@@ -370,7 +370,6 @@ export const CONTENT_RULES: Rule[] = [
   deadEntryAdded,
   parseErrorReported,
   silentlyIgnoredAdded,
-  madeImmutable,
 ];
 
 /** Rules about who wrote, applied to every write that took effect. */
@@ -379,6 +378,8 @@ export const WRITER_RULES: Rule[] = [
   untrustedWriter,
   guardianWrite,
   awsInternalAccountUnknown,
+  // It reads what the write stored (immutable is not data), so it runs with the writer rules.
+  madeImmutable,
 ];
 
 /** Rules that make sense without a predecessor: what the content itself gets wrong. */
@@ -389,7 +390,6 @@ export const BASELINE_RULES: Rule[] = [
   deadEntryAdded,
   parseErrorReported,
   silentlyIgnoredAdded,
-  madeImmutable,
 ];
 
 /** Only node/Fargate mappings changed (groups within the node groups, before and after). */

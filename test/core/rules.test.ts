@@ -226,6 +226,7 @@ describe("writer rules", () => {
       untrustedWriter,
       guardianWrite,
       awsInternalAccountUnknown,
+      madeImmutable,
     ]);
   });
 });
@@ -417,7 +418,6 @@ describe("content rules", () => {
       deadEntryAdded,
       parseErrorReported,
       silentlyIgnoredAdded,
-      madeImmutable,
     ]);
     expect(BASELINE_RULES).toEqual([
       sectionUnparseable,
@@ -426,7 +426,6 @@ describe("content rules", () => {
       deadEntryAdded,
       parseErrorReported,
       silentlyIgnoredAdded,
-      madeImmutable,
     ]);
   });
 
@@ -523,8 +522,8 @@ describe("madeImmutable", () => {
     // Assess
     expect(findings).toEqual([expect.objectContaining({ id: "aws-auth-immutable", severity: "high" })]);
     expect(findings[0]?.message).toContain("EKS can no longer add node or Fargate roles");
-    expect(CONTENT_RULES).toContain(madeImmutable);
-    expect(BASELINE_RULES).toContain(madeImmutable);
+    expect(WRITER_RULES).toContain(madeImmutable);
+    expect(CONTENT_RULES).not.toContain(madeImmutable);
   });
 
   it("says nothing when aws-auth stays mutable", () => {
