@@ -254,15 +254,6 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
     await expect(attempt).rejects.toThrow("event.cluster (the EKS cluster name) is required");
   });
 
-  it("fails on a forced access-entry restore: without a caller proof the function only returns to good versions", async () => {
-    // Act
-    const attempt = invoke({ action: "restore-access-entries", cluster: CLUSTER, to: "v1", force: true });
-
-    // Assess
-    await expect(attempt).rejects.toThrow(InvalidEventError);
-    await expect(attempt).rejects.toThrow("event.force is refused for restore-access-entries");
-  });
-
   it("fails on an unknown action", async () => {
     // Act
     const attempt = invoke({ action: "delete", cluster: CLUSTER });
