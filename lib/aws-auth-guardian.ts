@@ -4,7 +4,9 @@
  *
  * It wires small parts, one file each, by concern: storage (lib/storage.ts), alerting (lib/alerting.ts), the
  * cluster access (lib/cluster-access.ts), the classifier (lib/classifier.ts), discovery (lib/discovery.ts)
- * and self-monitoring (lib/self-monitoring.ts). Each part has its own documented props and exposes what it
+ * and self-monitoring (lib/self-monitoring.ts); the watch on EKS access entries (lib/access-events.ts: the
+ * CloudTrail rule to the classifier, its dead-letter queue and alarms) is newer and lives under a construct of
+ * its own, `AccessEvents`. Each part has its own documented props and exposes what it
  * creates. The parts create their resources directly in this construct's scope rather than under a construct
  * of their own: CDK derives every logical ID from the construct path, so an extra level (`Guardian/Storage/…`)
  * would give every resource a new logical ID, and CloudFormation replaces a resource whose logical ID changed
@@ -29,6 +31,7 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct, type IDependable } from "constructs";
 import type { Severity, WriteClass } from "../lambda/core/policy.js";
 import { type AccessEntryMode, SUBSCRIPTION_FILTER_NAME } from "../lambda/discovery/config.js";
+import { GuardianAccessEvents } from "./access-events.js";
 import { GuardianAlerting, type GuardianAlertingProps } from "./alerting.js";
 import {
   checkPolicyProps,
@@ -153,6 +156,8 @@ export class AwsAuthGuardian extends Construct {
   readonly classifier: GuardianClassifier;
   /** The discovery function, its deploy-time run, schedule and CloudTrail event queue. */
   readonly discovery: GuardianDiscovery;
+  /** The access-entry rule to the classifier, its dead-letter queue, alarms and EKS permissions. */
+  readonly accessEvents: GuardianAccessEvents;
 
   /** Encrypts the snapshots, the alert topic and the failure queue. Rotated yearly; retained on deletion. */
   readonly encryptionKey: kms.Key;
@@ -180,7 +185,7 @@ export class AwsAuthGuardian extends Construct {
   readonly subscriptionFilters: logs.SubscriptionFilter[];
   /** The stack-declared access entries (static cluster list with access entries only). */
   readonly accessEntries: eks.CfnAccessEntry[];
-  /** Alarms on the guardian itself, all notifying {@link alertTopic}. */
+  /** Alarms on the guardian itself (the access-entry rule's included), all notifying {@link alertTopic}. */
   readonly alarms: cloudwatch.Alarm[];
   /** The guarded cluster names, or undefined in discovery mode. */
   readonly clusterNames: readonly string[] | undefined;
@@ -270,7 +275,18 @@ export class AwsAuthGuardian extends Construct {
       clusterEventDeadLetterQueue: discovery.clusterEventDeadLetterQueue,
     });
 
+    // New resources, under a construct of their own (`Guardian/AccessEvents/…`): no existing logical ID moves.
+    const accessEvents = new GuardianAccessEvents(this, "AccessEvents", {
+      classifierFunction: classifier.classifierFunction,
+      classifierRole: classifier.classifierRole,
+      clusterAccessRole: clusterAccess.clusterAccessRole,
+      discoveryRole: discovery.discoveryRole,
+      clusterNames: names,
+      alertTopic: alerting.alertTopic,
+    });
+
     this.storage = storage;
+    this.accessEvents = accessEvents;
     this.alerting = alerting;
     this.selfMonitoring = selfMonitoring;
     this.clusterAccess = clusterAccess;
@@ -282,7 +298,7 @@ export class AwsAuthGuardian extends Construct {
     this.alertTopic = alerting.alertTopic;
     if (alerting.slackChannel) this.slackChannel = alerting.slackChannel;
     this.failureQueue = selfMonitoring.failureQueue;
-    this.alarms = selfMonitoring.alarms;
+    this.alarms = [...selfMonitoring.alarms, ...accessEvents.alarms];
     this.clusterAccessFunction = clusterAccess.clusterAccessFunction;
     this.clusterAccessRole = clusterAccess.clusterAccessRole;
     this.accessEntries = clusterAccess.accessEntries;

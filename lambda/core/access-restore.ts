@@ -25,7 +25,18 @@ import {
   type AccessStore,
   accessRecordId,
 } from "./access-store.js";
-import type { AccessEntryApi, AccessScope, Notifier } from "./ports.js";
+import {
+  capSlack,
+  literal,
+  oneLine,
+  option,
+  shellCommand,
+  slackCode,
+  slackCodeBlock,
+  slackText,
+  subjectLine,
+} from "./encode.js";
+import type { AccessEntryApi, AccessScope, Notifier, OutboundAlert } from "./ports.js";
 
 export type AccessStep =
   | { op: "create"; principalArn: string; type: string; username?: string; kubernetesGroups: string[] }
@@ -379,7 +390,7 @@ export async function executeAccessRestore(
       error: `${(error as { code?: string }).code ?? (error as Error).name}: ${(error as Error).message}`,
       verification: { ok: false, detail: `stopped after ${done.length} of ${plan.steps.length} steps` },
     });
-    await alertRestore(deps, failed);
+    await alertRestore(deps, failed, request);
     return file(deps, request, failed);
   }
   const after = await readAccessPicture(api, request.cluster);
@@ -395,7 +406,7 @@ export async function executeAccessRestore(
       : { ok: false, detail: `read back differs: ${changeLines(diffPictures(expected, after)).join("; ")}` },
   });
   await recordRestored(deps, request, target, after);
-  await alertRestore(deps, outcome);
+  await alertRestore(deps, outcome, request);
   return file(deps, request, outcome);
 }
 
@@ -460,50 +471,125 @@ async function recordRestored(
   if (record.good) await deps.store.advancePointer("last-good", record);
 }
 
-async function alertRestore(deps: AccessRestoreDeps, outcome: AccessRestoreResult): Promise<void> {
+async function alertRestore(
+  deps: AccessRestoreDeps,
+  outcome: AccessRestoreResult,
+  request: AccessRestoreRequest,
+): Promise<void> {
   if (!deps.notifier) return;
+  await deps.notifier.publish(
+    renderAccessRestoreAlert(outcome, {
+      ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+      ...(request.reason ? { reason: request.reason } : {}),
+    }),
+  );
+}
+
+/** One value (an EKS message, a requester, a reason) never takes more than this on a line. */
+const VALUE_CHARS = 600;
+
+function accessRestoreTitle(outcome: AccessRestoreResult): string {
+  if (outcome.outcome === "restored") return "RESTORED";
+  if (outcome.outcome === "refused") return "RESTORE REFUSED";
+  return "RESTORE FAILED";
+}
+
+function accessRestoreHeadline(outcome: AccessRestoreResult): string {
+  if (outcome.outcome === "restored") return `back to ${outcome.target}`;
+  if (outcome.outcome === "refused") return outcome.refusals[0] ?? "refused";
+  return outcome.verification.detail;
+}
+
+/**
+ * The notification of an access-entry restore that wrote, failed or was refused, in the three shapes of every
+ * alert. Every value that a caller, a record or EKS supplied (target, steps, reasons, requester, errors,
+ * the creator) is encoded for its medium: folded to one line in the e-mail, Slack-escaped in the Chatbot
+ * notification, printable ASCII in the subject, shell-quoted in commands.
+ */
+export function renderAccessRestoreAlert(
+  outcome: AccessRestoreResult,
+  context: { requestedBy?: string; reason?: string } = {},
+): OutboundAlert {
   const ok = outcome.outcome === "restored";
+  const v = (text: string) => oneLine(text, VALUE_CHARS);
+  const lastResort = outcome.creator
+    ? shellCommand([
+        literal("aws-auth-guardian restore --access-entries --direct"),
+        ...option("--cluster", outcome.cluster),
+        ...option("--to", outcome.target),
+      ])
+    : undefined;
   const lines = [
-    `Cluster:   ${outcome.cluster}`,
-    `Target:    ${outcome.target}`,
-    `Outcome:   ${outcome.outcome} (${outcome.verification.detail})`,
+    `Cluster:   ${v(outcome.cluster)}`,
+    `Target:    ${v(outcome.target)}`,
+    `Outcome:   ${v(outcome.outcome)} (${v(outcome.verification.detail)})`,
+    ...(context.requestedBy ? [`By:        ${v(context.requestedBy)}`] : []),
+    ...(context.reason ? [`Reason:    ${v(context.reason)}`] : []),
+    ...(outcome.refusals.length
+      ? ["", "Refused because", ...outcome.refusals.map((r) => `  - ${v(r)}`)]
+      : []),
     "",
     "Steps",
-    ...(outcome.done.length ? outcome.done.map((s) => `  done: ${s}`) : ["  (none ran)"]),
-    ...(outcome.error ? ["", `Error: ${outcome.error}`] : []),
-    ...(!ok
+    ...(outcome.done.length ? outcome.done.map((s) => `  done: ${v(s)}`) : ["  (none ran)"]),
+    ...(outcome.error ? ["", `Error: ${v(outcome.error)}`] : []),
+    ...(outcome.outcome === "failed"
       ? [
           "",
-          outcome.creator
-            ? `Way in of last resort: the cluster creator ${outcome.creator} keeps implicit admin; restore with its credentials: aws-auth-guardian restore --access-entries --direct --cluster ${outcome.cluster} --to ${outcome.target}`
+          outcome.creator && lastResort
+            ? `Way in of last resort: the cluster creator ${v(outcome.creator)} keeps implicit admin; restore with its credentials: ${lastResort}`
             : "The cluster's creator is not known to the guardian; see the lockout runbook in the README.",
         ]
       : []),
   ];
-  const subject =
-    `[access-entry ${ok ? "RESTORED" : "RESTORE FAILED"}] ${outcome.cluster}: ${ok ? `back to ${outcome.target}` : outcome.verification.detail}`.slice(
-      0,
-      99,
-    );
-  await deps.notifier.publish({
+  const slack = [
+    `*Outcome:* ${slackText(outcome.outcome)}  *Target:* ${slackCode(outcome.target, VALUE_CHARS)}`,
+    `*Verified:* ${outcome.verification.ok ? "yes" : "no"}: ${slackText(outcome.verification.detail, VALUE_CHARS)}`,
+    context.requestedBy ? `*By:* ${slackCode(context.requestedBy, VALUE_CHARS)}` : "",
+    context.reason ? `*Reason:* ${slackText(context.reason, VALUE_CHARS)}` : "",
+    outcome.refusals.length
+      ? `*Refused:*\n${outcome.refusals.map((r) => `• ${slackText(r, VALUE_CHARS)}`).join("\n")}`
+      : "",
+    outcome.done.length
+      ? `*Steps done:*\n${slackCodeBlock(outcome.done.slice(0, 50).map((s) => oneLine(s, VALUE_CHARS)))}`
+      : "*Steps done:* none",
+    outcome.error ? `*Error:* ${slackText(outcome.error, VALUE_CHARS)}` : "",
+    outcome.outcome === "failed"
+      ? outcome.creator && lastResort
+        ? `*Way in of last resort:* the cluster creator ${slackCode(outcome.creator, VALUE_CHARS)} keeps implicit admin: ${slackCode(lastResort)}`
+        : "*Way in of last resort:* the cluster's creator is not known to the guardian; see the lockout runbook in the README."
+      : "",
+  ]
+    .filter(Boolean)
+    .join("\n");
+  const subject = subjectLine(
+    `[access-entry ${accessRestoreTitle(outcome)}] ${outcome.cluster}: ${oneLine(accessRestoreHeadline(outcome))}`,
+  );
+  return {
     subject,
     email: `${subject}\n\n${lines.join("\n")}\n`,
     chatbot: JSON.stringify({
       version: "1.0",
       source: "custom",
-      content: { textType: "client-markdown", title: subject, description: lines.join("\n").slice(0, 3500) },
+      content: {
+        textType: "client-markdown",
+        title: slackText(
+          `access-entry ${accessRestoreTitle(outcome)} on ${outcome.cluster}: ${accessRestoreHeadline(outcome)}`,
+          250,
+        ),
+        description: capSlack(slack, 3500),
+      },
       metadata: {
-        threadId: `aws-auth-guardian/${outcome.cluster}`,
+        threadId: `aws-auth-guardian/${oneLine(outcome.cluster, 100)}`,
         eventType: `access-entry-restore-${outcome.outcome}`,
       },
     }),
     attributes: {
-      severity: ok ? "info" : "critical",
-      class: ok ? "routine" : "dangerous",
-      cluster: outcome.cluster,
+      severity: ok ? "info" : outcome.outcome === "refused" ? "medium" : "critical",
+      class: ok ? "routine" : outcome.outcome === "refused" ? "restore" : "dangerous",
+      cluster: oneLine(outcome.cluster, 256),
       source: "access-entries",
     },
-  });
+  };
 }
 
 async function file(

@@ -62,6 +62,10 @@ export interface AccessRestoreRecord {
   outcome: "restored" | "already-equal" | "refused" | "failed" | "dry-run";
   detail?: string;
   steps?: string[];
+  /** Who the caller said they were; `by` is the caller STS proved (cluster-access function). */
+  claimedBy?: string;
+  /** The function refused the caller itself (no valid proof, or not allowed): nothing was read or written. */
+  unauthorized?: boolean;
 }
 
 /** What discovery learned about a cluster's ways in: its mode, its creator, whether CloudTrail sees it. */

@@ -14,6 +14,7 @@
  * `capture` and `verify` never write aws-auth and are not gated: the guardian's own schedule and classifier
  * invoke them.
  */
+import { samePrincipal } from "../core/access-rules.js";
 import { canonicalPrincipalArn, matchesArnPattern } from "../core/arn.js";
 import { MASTERS_GROUP } from "../core/aws-auth.js";
 import { modelOf } from "../core/classify.js";
@@ -92,7 +93,9 @@ export function authorize(
   let basis: string | undefined;
   if (defaults.lastGood && holdsSystemMasters(defaults.lastGood.configMap, proof.canonicalArn)) {
     basis = `holds system:masters in the last good version ${defaults.lastGood.id}`;
-  } else if (defaults.creatorArn && canonicalPrincipalArn(defaults.creatorArn) === proof.canonicalArn) {
+  } else if (defaults.creatorArn && samePrincipal(defaults.creatorArn, proof.canonicalArn)) {
+    // IAM names are unique in an account whatever the path: CloudTrail names the creator's role with its
+    // path, the proven caller's canonical ARN has none.
     basis = "created the cluster";
   }
   if (basis === undefined) {

@@ -9,11 +9,16 @@ import { SnsNotifier } from "../adapters/sns-notifier.js";
 import { describeCluster as describeEksCluster, type EksClusterAccess } from "../cluster/describe-cluster.js";
 import { type AwsCredentials, createEksToken } from "../cluster/eks-token.js";
 import { type EksClusterClientProps, forEksCluster } from "../cluster/kube-aws-auth-client.js";
-import { type AccessRestoreResult, executeAccessRestore } from "../core/access-restore.js";
+import {
+  type AccessRestoreResult,
+  executeAccessRestore,
+  renderAccessRestoreAlert,
+} from "../core/access-restore.js";
 import { AccessStore } from "../core/access-store.js";
 import type { PipelineDeps } from "../core/pipeline.js";
 import type { AwsAuthClient } from "../core/ports.js";
 import { SnapshotStore } from "../core/snapshot-store.js";
+import type { AccessVerifyResult } from "../discovery/access-facts.js";
 import { type Authorization, authorize, type DefaultOperators } from "./authorize.js";
 import { requestBinding, verifyCallerProof } from "./caller-proof.js";
 import { type CaptureResult, captureLive, type VerifyResult, verifyLive } from "./capture-verify.js";
@@ -50,9 +55,12 @@ export type ClusterAccessEvent =
       dryRun?: boolean;
       force?: boolean;
       reason?: string;
+      /** Who asked, as the caller says: kept as `claimedBy`; the record's `by` is the proven caller. */
       requestedBy?: string;
       /** Write only while the live access picture still has this fingerprint, as the confirmed dry run saw it. */
       expectLiveFingerprint?: string;
+      /** The caller's proof of identity, signed over {@link accessRestoreBinding}: required, as for `restore`. */
+      proof?: string;
     }
   | { action: "capture"; cluster: string; reason?: string }
   | { action: "verify"; cluster: string };
@@ -65,8 +73,8 @@ export interface ClusterAccessInfo {
 
 export type ClusterAccessResult = (
   | (RestoreResult & { operation: "restore" })
-  | (CaptureResult & { warnings: string[] })
-  | (VerifyResult & { warnings: string[] })
+  | (CaptureResult & { warnings: string[]; accessEntries?: AccessVerifyResult })
+  | (VerifyResult & { warnings: string[]; accessEntries?: AccessVerifyResult })
   | (AccessRestoreResult & { operation: "restore-access-entries"; warnings: string[] })
 ) & { access: ClusterAccessInfo };
 
@@ -84,12 +92,20 @@ export interface ClusterAccessClients {
   stsEndpoint?: string;
   /** STS the callers' proofs are checked with. @default - stsEndpoint, else `https://sts.<region>.amazonaws.com` */
   callerStsEndpoint?: string;
-  /** The principal that created a cluster, where known (a default restore operator). @default - unknown */
+  /**
+   * The principal that created a cluster, where known (a default restore operator).
+   * @default - what discovery recorded in the store (`clusters/<cluster>/access/cluster.json`)
+   */
   clusterCreator?: (cluster: string) => Promise<string | undefined>;
   /** @default - the current time */
   now?: () => Date;
   /** @default - the module's Powertools logger */
   logger?: Logger;
+  /**
+   * `verify` and `capture` for access entries besides aws-auth: the cluster's facts (trail, mode, creator) filed,
+   * live entries that differ from the latest record captured and announced. @default - aws-auth only
+   */
+  verifyAccessEntries?: (cluster: string) => Promise<AccessVerifyResult>;
   /** @default - the `VerifyDrift` EMF metric the stack's alarm watches */
   recordVerify?: (cluster: string, blindSpot: boolean) => void;
 }
@@ -145,16 +161,9 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
   const requestedBy = optionalString(event, "requestedBy");
   if (action === "restore-access-entries") {
     const expectLiveFingerprint = optionalString(event, "expectLiveFingerprint");
+    const proof = optionalString(event, "proof");
     const dryRun = optionalBoolean(event, "dryRun");
     const force = optionalBoolean(event, "force");
-    // Until access-entry restores carry the caller proof that aws-auth restores do (authorize.ts), this
-    // function never forces one: without force it only returns to a version judged good, so invoking it
-    // cannot bring back a recorded grant.
-    if (force) {
-      throw new InvalidEventError(
-        "event.force is refused for restore-access-entries through this function (no caller proof yet); use restore --access-entries --direct with your own credentials to force one",
-      );
-    }
     return {
       action,
       cluster,
@@ -164,6 +173,7 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
       ...(reason ? { reason } : {}),
       ...(requestedBy ? { requestedBy } : {}),
       ...(expectLiveFingerprint !== undefined ? { expectLiveFingerprint } : {}),
+      ...(proof ? { proof } : {}),
     };
   }
   const expectLiveResourceVersion = optionalString(event, "expectLiveResourceVersion");
@@ -184,6 +194,9 @@ export function parseClusterAccessEvent(value: unknown): ClusterAccessEvent {
 }
 
 type RestoreEvent = Extract<ClusterAccessEvent, { action: "restore" }>;
+type AccessRestoreEvent = Extract<ClusterAccessEvent, { action: "restore-access-entries" }>;
+/** A request that writes for its caller: gated (authorize.ts) before anything else happens. */
+type WriteEvent = RestoreEvent | AccessRestoreEvent;
 
 /**
  * What a restore's proof is signed over: every field that changes what the write does. The CLI and the
@@ -197,6 +210,25 @@ export function restoreBinding(event: RestoreEvent): string {
     reason: event.reason,
     expectLiveResourceVersion: event.expectLiveResourceVersion,
   });
+}
+
+/**
+ * What an access-entry restore's proof is signed over: the target, the flags and the live fingerprint the
+ * confirmed dry run saw, so that a proof for a dry run or for one plan never serves another.
+ */
+export function accessRestoreBinding(event: AccessRestoreEvent): string {
+  return requestBinding("restore-access-entries", event.cluster, {
+    to: event.to,
+    dryRun: event.dryRun,
+    force: event.force,
+    reason: event.reason,
+    expectLiveFingerprint: event.expectLiveFingerprint,
+  });
+}
+
+/** The binding of any write request, by its action. */
+export function writeBinding(event: WriteEvent): string {
+  return event.action === "restore" ? restoreBinding(event) : accessRestoreBinding(event);
 }
 
 /** What the operator must know about how this function reaches the cluster. */
@@ -228,6 +260,9 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
   const now = clients.now ?? (() => new Date());
   const log = clients.logger ?? defaultLogger;
   const recordVerify = clients.recordVerify ?? recordVerifyDrift;
+  // The creator as discovery recorded it (access-facts.ts, `clusters/<cluster>/access/cluster.json`), read
+  // through the same store as every record, so that it counts only when the guardian wrote it.
+  const creatorOf = clients.clusterCreator ?? ((cluster: string) => accessStore.creatorOf(cluster));
 
   async function reach(
     cluster: string,
@@ -256,7 +291,7 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
 
   /** The last good version (its system:masters holders) and the creator: who the function acts for by default. */
   async function defaultOperators(cluster: string): Promise<DefaultOperators> {
-    const creatorArn = await clients.clusterCreator?.(cluster).catch(() => undefined);
+    const creatorArn = await creatorOf(cluster).catch(() => undefined);
     const creator = creatorArn ? { creatorArn } : {};
     try {
       const record = await store.resolve(cluster, "last-good");
@@ -271,18 +306,66 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
   }
 
   /** Who asks, proven through STS, and whether the function acts for them; before anything else happens. */
-  async function gate(event: RestoreEvent): Promise<Authorization> {
+  async function gate(event: WriteEvent): Promise<Authorization> {
     const proof = await verifyCallerProof(event.proof, {
       region: config.region,
-      binding: restoreBinding(event),
+      binding: writeBinding(event),
       now: now(),
       ...(clients.callerStsEndpoint || clients.stsEndpoint
         ? { stsEndpoint: clients.callerStsEndpoint ?? clients.stsEndpoint }
         : {}),
     });
-    const write = { action: "restore", cluster: event.cluster, force: event.force === true };
+    const write = { action: event.action, cluster: event.cluster, force: event.force === true };
     const defaults = proof.ok ? await defaultOperators(event.cluster) : {};
     return authorize(write, proof, config.restoreOperators, defaults);
+  }
+
+  /** A refused access-entry restore caller: nothing is read from EKS; recorded and announced. */
+  async function refuseAccessCaller(
+    event: AccessRestoreEvent,
+    refusal: Extract<Authorization, { ok: false }>,
+  ): Promise<AccessRestoreResult> {
+    const result: AccessRestoreResult = {
+      outcome: "refused",
+      cluster: event.cluster,
+      target: event.to ?? "last-good",
+      dryRun: event.dryRun === true,
+      steps: [],
+      lines: [],
+      notes: [],
+      refusals: [refusal.reason],
+      done: [],
+      verification: {
+        ok: false,
+        detail: "nothing was read or written: the caller is not allowed to restore",
+      },
+    };
+    const by = refusal.caller ?? "unknown caller (no valid proof)";
+    log.warn("access-entry restore refused: caller not allowed", { caller: by, reason: refusal.reason });
+    try {
+      result.recordLocation = accessStore.blobs.locate(
+        await accessStore.putRestore({
+          cluster: event.cluster,
+          at: now().toISOString(),
+          target: result.target,
+          ...(event.reason ? { reason: event.reason } : {}),
+          by,
+          ...(event.requestedBy ? { claimedBy: event.requestedBy } : {}),
+          dryRun: result.dryRun,
+          outcome: "refused",
+          detail: refusal.reason,
+          unauthorized: true,
+        }),
+      );
+    } catch (error) {
+      log.error("could not record the refused access-entry restore", error as Error);
+    }
+    try {
+      await notifier.publish(renderAccessRestoreAlert(result, { requestedBy: by }));
+    } catch (error) {
+      log.error("could not announce the refused access-entry restore", error as Error);
+    }
+    return result;
   }
 
   /** A refused caller: nothing is read from the cluster; the refusal is recorded and announced. */
@@ -336,6 +419,24 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
     return result;
   }
 
+  /** Never fails the aws-auth work: an access-entry check that throws is logged and left out. */
+  async function checkAccessEntries(cluster: string): Promise<AccessVerifyResult | undefined> {
+    if (!clients.verifyAccessEntries) return undefined;
+    try {
+      const result = await clients.verifyAccessEntries(cluster);
+      log[result.blindSpot ? "warn" : "info"]("access-entry verify", {
+        problems: result.problems,
+        recordId: result.recordId,
+        creator: result.facts.creator,
+        authenticationMode: result.facts.authenticationMode,
+      });
+      return result;
+    } catch (error) {
+      log.error("access-entry verify failed", error as Error);
+      return undefined;
+    }
+  }
+
   return async (payload: unknown): Promise<ClusterAccessResult> => {
     const event = parseClusterAccessEvent(payload);
     log.appendKeys({ cluster: event.cluster, action: event.action });
@@ -350,8 +451,15 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
         requestedBy = `${allowed.caller} (${allowed.basis})`;
       }
       if (event.action === "restore-access-entries") {
+        // The same gate as an aws-auth restore, before EKS is asked anything.
+        const allowed = await gate(event);
+        if (!allowed.ok) {
+          const refused = await refuseAccessCaller(event, allowed);
+          return { ...refused, operation: "restore-access-entries", warnings: [], access: NOT_REACHED };
+        }
         // Access entries are an EKS API, not a Kubernetes one: no token, no aws-auth in the way.
-        const { action: _action, ...request } = event;
+        const { action: _action, proof: _proof, requestedBy: _claimed, ...rest } = event;
+        const request = { ...rest, requestedBy: `${allowed.caller} (${allowed.basis})` };
         const access = await describe(clients.eks, event.cluster);
         const result = await executeAccessRestore(
           {
@@ -380,6 +488,11 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
           },
         };
       }
+      // Access entries first: an EKS API, reachable even when aws-auth locks the function out of the cluster.
+      const accessEntries =
+        event.action === "verify" || event.action === "capture"
+          ? await checkAccessEntries(event.cluster)
+          : undefined;
       const { client, info, warnings } = await reach(event.cluster);
       const pipeline: PipelineDeps = { store, notifier, policy: config.policy, now };
       if (event.action === "capture") {
@@ -389,16 +502,17 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
           event.reason ?? "capture requested",
         );
         log.info(`capture ${result.outcome}`, { detail: result.detail, drift: result.drift });
-        return { ...result, warnings, access: info };
+        return { ...result, warnings, access: info, ...(accessEntries ? { accessEntries } : {}) };
       }
       if (event.action === "verify") {
         const result = await verifyLive({ client, pipeline }, event.cluster);
-        recordVerify(event.cluster, result.blindSpot);
+        recordVerify(event.cluster, result.blindSpot || accessEntries?.blindSpot === true);
         log[result.blindSpot ? "warn" : "info"](`verify ${result.outcome}`, { detail: result.detail });
-        return { ...result, warnings, access: info };
+        return { ...result, warnings, access: info, ...(accessEntries ? { accessEntries } : {}) };
       }
       const { action: _action, proof: _proof, requestedBy: _claimed, ...rest } = event;
       const request = { ...rest, ...(requestedBy ? { requestedBy } : {}) };
+      const creator = await clients.clusterCreator?.(event.cluster).catch(() => undefined);
       const result = await executeRestore(
         {
           client,
@@ -406,6 +520,7 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
           notifier,
           now,
           warnings,
+          ...(creator ? { creator } : {}),
           log: (level, message, fields) => log[level](message, { ...fields }),
         },
         request,

@@ -5,7 +5,7 @@
  */
 import type { AwsCredentials } from "../cluster/eks-token.js";
 import { createCallerProof } from "./caller-proof.js";
-import { parseClusterAccessEvent, restoreBinding } from "./create-handler.js";
+import { parseClusterAccessEvent, writeBinding } from "./create-handler.js";
 
 export interface Prover {
   /** The identity that invokes the function: the proof must name the same caller. */
@@ -17,7 +17,7 @@ export interface Prover {
 }
 
 /**
- * `event` with a `proof` when it is a restore; other events (capture, verify) and events the function would
+ * `event` with a `proof` when it writes for its caller (`restore`, `restore-access-entries`); other events (capture, verify) and events the function would
  * refuse as malformed go unchanged, so that the function's own error names what is wrong.
  */
 export async function proveRequest<E>(event: E, prover: Prover): Promise<E> {
@@ -27,11 +27,11 @@ export async function proveRequest<E>(event: E, prover: Prover): Promise<E> {
   } catch {
     return event;
   }
-  if (parsed.action !== "restore") return event;
+  if (parsed.action !== "restore" && parsed.action !== "restore-access-entries") return event;
   const proof = await createCallerProof({
     credentials: await prover.credentials(),
     region: await prover.region(),
-    binding: restoreBinding(parsed),
+    binding: writeBinding(parsed),
     ...(prover.stsEndpoint ? { stsEndpoint: prover.stsEndpoint } : {}),
   });
   return { ...event, proof };

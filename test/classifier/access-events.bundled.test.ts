@@ -16,6 +16,7 @@ import { AccessStore } from "../../lambda/core/access-store.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
 import { createHandler as createClusterAccessHandler } from "../../lambda/restore/create-handler.js";
+import { proveRequest } from "../../lambda/restore/prove-request.js";
 import { type BundledClassifier, bundleClassifier, type Invocation } from "../support/bundled-classifier.js";
 import {
   type CloudTrailEventBridgeEvent,
@@ -23,6 +24,7 @@ import {
   FakeEks,
   POLICY_PREFIX,
 } from "../support/fake-eks.js";
+import { FakeSts, type FakeStsIdentity } from "../support/fake-sts.js";
 import {
   clientConfig,
   createTopicWithQueue,
@@ -48,6 +50,13 @@ const KEYS = {
   guardian: "AKIAGUARDIAN",
 } as const;
 
+/** The cluster's creator, signing in through its role: the function restores for it by default. */
+const CREATOR_SESSION: FakeStsIdentity = {
+  accessKeyId: "AKIACREATOR",
+  secretAccessKey: "creator-secret",
+  arn: `arn:aws:sts::${FAKE_ACCOUNT}:assumed-role/ClusterCreator/alice`,
+};
+
 interface ChatbotAlert {
   content: { title: string; description: string; nextSteps: string[] };
   metadata: { threadId: string; additionalContext: Record<string, string> };
@@ -56,6 +65,7 @@ interface ChatbotAlert {
 describe("bundled classifier with access-entry events", () => {
   let moto: MotoServer;
   let fake: FakeEks;
+  let sts: FakeSts;
   let classifier: BundledClassifier;
   let s3: S3Client;
   let sqs: SQSClient;
@@ -65,7 +75,7 @@ describe("bundled classifier with access-entry events", () => {
   let run = 0;
 
   beforeAll(async () => {
-    [moto, fake, classifier] = await Promise.all([
+    [moto, fake, classifier, sts] = await Promise.all([
       startMoto(),
       FakeEks.start({
         callers: {
@@ -82,12 +92,14 @@ describe("bundled classifier with access-entry events", () => {
         },
       }),
       bundleClassifier(),
+      FakeSts.start("us-east-1"),
     ]);
+    sts.add(CREATOR_SESSION);
     s3 = new S3Client({ ...clientConfig(moto.env), forcePathStyle: true });
     sqs = new SQSClient(clientConfig(moto.env));
   });
   afterAll(async () => {
-    await Promise.all([moto?.stop(), fake?.stop(), classifier?.dispose()]);
+    await Promise.all([moto?.stop(), fake?.stop(), classifier?.dispose(), sts?.close()]);
   });
 
   /** A fresh bucket, topic and cluster, with the guardian's entry and a baseline capture. */
@@ -217,6 +229,13 @@ describe("bundled classifier with access-entry events", () => {
     await attacker.deleteAccessEntry(cluster, CREATOR);
     await classifier.invoke(since(mark), env());
     await alerts();
+    // What discovery records about the cluster: its creator, whom the function restores for by default.
+    await store().putClusterInfo({
+      cluster,
+      at: new Date().toISOString(),
+      creator: CREATOR,
+      creatorSource: "cloudtrail",
+    });
     const sns = new SNSClient(clientConfig(moto.env));
     const functionHandler = createClusterAccessHandler(
       loadClusterAccessConfig({
@@ -230,8 +249,15 @@ describe("bundled classifier with access-entry events", () => {
         sns,
         eks: fake.client(KEYS.guardian),
         credentials: async () => ({ accessKeyId: KEYS.guardian, secretAccessKey: "x" }),
+        callerStsEndpoint: sts.url,
       },
     );
+    // The CLI's own Invoke adds the proof the same way (proveRequest), signed with the caller's credentials.
+    const prover = {
+      credentials: async () => CREATOR_SESSION,
+      region: async () => "us-east-1",
+      stsEndpoint: sts.url,
+    };
     const out: string[] = [];
     const questions: string[] = [];
     const restoreMark = fake.events().length;
@@ -249,7 +275,7 @@ describe("bundled classifier with access-entry events", () => {
           return true;
         },
       },
-      deps: { invoke: (event) => functionHandler(event) },
+      deps: { invoke: async (event) => functionHandler(await proveRequest(event, prover)) },
     });
 
     // Assess
@@ -260,6 +286,15 @@ describe("bundled classifier with access-entry events", () => {
     expect(text).toContain(`associate ${ADMIN} with ${CREATOR} at cluster scope`);
     expect(text).toContain(`delete access entry ${OUTSIDER}`);
     expect(text).toContain("Restored: 3 step(s). Verified: read back: the access entries match version");
+    const blobs = new S3BlobStore(s3, bucket);
+    const filed = await Promise.all(
+      (await blobs.list(`clusters/${cluster}/access/restores/`)).map(
+        async (key) => JSON.parse((await blobs.get(key))?.body ?? "{}") as { by?: string; outcome?: string },
+      ),
+    );
+    expect(filed).toEqual([
+      expect.objectContaining({ outcome: "restored", by: `${CREATOR_SESSION.arn} (created the cluster)` }),
+    ]);
     const live = fake.snapshot(cluster);
     expect(live?.entries.map((e) => e.principalArn)).toEqual([GUARDIAN, CREATOR].sort());
     const restoreEvents = since(restoreMark);

@@ -74,6 +74,35 @@ const SNAPSHOT_AND_ALERT_ACTIONS = [
   "sns:Publish",
   "sqs:SendMessage",
 ];
+/** The classifier reads a cluster's access picture after each access-entry change (lib/access-events.ts). */
+const ACCESS_PICTURE_READS = [
+  "eks:DescribeCluster",
+  "eks:ListAccessEntries",
+  "eks:DescribeAccessEntry",
+  "eks:ListAssociatedAccessPolicies",
+];
+/** What verify reads for the access facts (trail, creator, drift) besides the restore's own reads. */
+const FACTS_READS = [
+  "cloudtrail:DescribeTrails",
+  "cloudtrail:LookupEvents",
+  "cloudtrail:GetTrailStatus",
+  "cloudtrail:GetEventSelectors",
+  "eks:DescribeCluster",
+  "eks:ListAccessEntries",
+  "eks:DescribeAccessEntry",
+  "eks:ListAssociatedAccessPolicies",
+];
+/** What `restore --access-entries` through the cluster-access function calls (lib/access-events.ts). */
+const ACCESS_ENTRY_RESTORE_ACTIONS = [
+  "eks:ListAccessEntries",
+  "eks:CreateAccessEntry",
+  "eks:AssociateAccessPolicy",
+  "eks:DeleteAccessEntry",
+  "eks:DescribeAccessEntry",
+  "eks:DisassociateAccessPolicy",
+  "eks:ListAssociatedAccessPolicies",
+  "eks:UpdateAccessEntry",
+];
 
 /** The environment variables of the guardian's function `name` (e.g. `ClassifierFunction`). */
 function environmentOf(template: ReturnType<typeof synthesize>["template"], name: string): Json {
@@ -378,6 +407,11 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
       GUARDIAN_WRITERS: {
         "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole"), "Arn"],
       },
+      // Access-entry events: only the guarded clusters, and the guardian's own entry to watch for.
+      GUARDED_CLUSTERS: "demo",
+      GUARDIAN_ACCESS_ROLE_ARN: {
+        "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole"), "Arn"],
+      },
     });
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 365 });
   });
@@ -441,7 +475,9 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
   it("gives the classifier only what the contract lists, without wildcard actions", () => {
     // Assess
     const statements = statementsOf(template, "ClassifierRole");
-    expect(actionsOf(statements)).toEqual([...SNAPSHOT_AND_ALERT_ACTIONS, "lambda:InvokeFunction"].sort());
+    expect(actionsOf(statements)).toEqual(
+      [...SNAPSHOT_AND_ALERT_ACTIONS, "lambda:InvokeFunction", ...ACCESS_PICTURE_READS].sort(),
+    );
     const invoke = statements.find((s) => s.Action === "lambda:InvokeFunction");
     expect(invoke?.Resource).toEqual({
       "Fn::GetAtt": [logicalIdOf(template, "AWS::Lambda::Function", "ClusterAccessFunction"), "Arn"],
@@ -456,7 +492,15 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
   it("lets the cluster-access function describe only demo, and use snapshots and alerts", () => {
     // Assess
     const statements = statementsOf(template, "ClusterAccessRole");
-    expect(actionsOf(statements)).toEqual([...SNAPSHOT_AND_ALERT_ACTIONS, "eks:DescribeCluster"].sort());
+    const allowed = statements.filter((s) => s.Effect === "Allow");
+    expect(actionsOf(allowed)).toEqual(
+      [
+        ...SNAPSHOT_AND_ALERT_ACTIONS,
+        "eks:DescribeCluster",
+        ...ACCESS_ENTRY_RESTORE_ACTIONS,
+        ...FACTS_READS,
+      ].sort(),
+    );
     const describe = statements.find((s) => s.Action === "eks:DescribeCluster");
     expect(JSON.stringify(describe?.Resource)).toContain(":cluster/demo");
   });
@@ -536,15 +580,20 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     // Assess
     const alarms = resourcesOf(template, "AWS::CloudWatch::Alarm");
     const topic = { Ref: logicalIdOf(template, "AWS::SNS::Topic", "AlertTopic") };
-    expect(alarms.map(([id]) => id.replace(/[0-9A-F]{8}$/, "")).sort()).toEqual([
-      "GuardianClassifierErrorsAlarm",
-      "GuardianClusterAccessErrorsAlarm",
-      "GuardianClusterEventDeadLetterAlarm",
-      "GuardianDeliveryErrorsAlarm",
-      "GuardianDiscoveryErrorsAlarm",
-      "GuardianFailureQueueDepthAlarm",
-      "GuardianVerifyDriftAlarm",
-    ]);
+    expect(alarms.map(([id]) => id.replace(/[0-9A-F]{8}$/, "")).sort()).toEqual(
+      [
+        "GuardianClassifierErrorsAlarm",
+        "GuardianClusterAccessErrorsAlarm",
+        "GuardianClusterEventDeadLetterAlarm",
+        "GuardianDeliveryErrorsAlarm",
+        "GuardianDiscoveryErrorsAlarm",
+        "GuardianFailureQueueDepthAlarm",
+        "GuardianVerifyDriftAlarm",
+        // lib/access-events.ts, under its own construct
+        "GuardianAccessEventsDeadLetterAlarm",
+        "GuardianAccessEventsFailedInvocationsAlarm",
+      ].sort(),
+    );
     for (const [, alarm] of alarms) expect((alarm.Properties as Json).AlarmActions).toEqual([topic]);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Metrics: [
@@ -673,9 +722,12 @@ describe("other configurations", () => {
 
     // Assess
     template.resourceCountIs("AWS::EKS::AccessEntry", 0);
-    expect(actionsOf(statementsOf(template, "DiscoveryRole")).filter((a) => a.includes("Access"))).toEqual(
-      [],
-    );
+    // Reads stay (the creator's bootstrapped entry is a fact discovery reports); no access-entry write.
+    expect(
+      actionsOf(statementsOf(template, "DiscoveryRole")).filter(
+        (a) => a.includes("Access") && !/^eks:(Describe|List)/.test(a),
+      ),
+    ).toEqual([]);
     template.hasResourceProperties("Custom::AwsAuthGuardianDiscovery", { AccessEntries: "off" });
   });
 
@@ -905,6 +957,8 @@ describe("the AwsAuthGuardian construct used directly", () => {
     expect(guardian.classifier.subscriptionFilters).toHaveLength(1);
     expect(guardian.discovery.discoveryFunction).toBe(guardian.discoveryFunction);
     expect(guardian.selfMonitoring.alarms).toHaveLength(7);
+    expect(guardian.accessEvents.alarms).toHaveLength(2);
+    expect(guardian.alarms).toHaveLength(9);
   });
 
   it("exempts the break-glass principals from the bucket's denials and names the configured key administrators", () => {

@@ -15,7 +15,11 @@ import {
   verifyCallerProof,
 } from "../../lambda/restore/caller-proof.js";
 import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
-import { type ClusterAccessResult, restoreBinding } from "../../lambda/restore/create-handler.js";
+import {
+  accessRestoreBinding,
+  type ClusterAccessResult,
+  restoreBinding,
+} from "../../lambda/restore/create-handler.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
 import type { FakeStsIdentity } from "../support/fake-sts.js";
 import { createVersionedBucket, drainQueue } from "../support/moto.js";
@@ -296,6 +300,232 @@ describe("the restore gate (moto S3/SNS/EKS, in-test STS checking SigV4, in-test
   });
 });
 
+describe("the gate in front of access-entry restores (same rig: moto, in-test STS)", () => {
+  let aws: ClusterAccessAws;
+  let server: FakeApiServer;
+  let bucket: string;
+  let run = 0;
+  let handler: (event: unknown) => Promise<ClusterAccessResult>;
+  let now: Date;
+  /** DescribeCluster calls: the access-entry branch asks EKS nothing before the gate lets the caller through. */
+  let described = 0;
+
+  beforeAll(async () => {
+    aws = await startClusterAccessAws("access-gate-alerts");
+    aws.sts.add(SRE);
+    aws.sts.add(DEVELOPER);
+  });
+
+  afterAll(async () => {
+    await aws?.stop();
+  });
+
+  beforeEach(async () => {
+    run += 1;
+    bucket = `access-gate-${run}`;
+    await createVersionedBucket(aws.s3, bucket);
+    aws.sts.calls.length = 0;
+    now = new Date();
+    server = await FakeApiServer.start({
+      authenticate: (token) =>
+        token.startsWith("k8s-aws-v1.") ? { user: GUARDIAN, allowed: true } : undefined,
+    });
+    const config = loadClusterAccessConfig({
+      SNAPSHOT_BUCKET: bucket,
+      ALERT_TOPIC_ARN: aws.topicArn,
+      AWS_REGION: aws.moto.env.AWS_REGION,
+      GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
+      RESTORE_OPERATORS: `arn:aws:iam::${ACCOUNT}:role/sre-*`,
+    });
+    const base = clusterAccessHandler(config, aws, server, { now: () => now });
+    // The last good aws-auth names the cluster's admins (ONCALL's role holds system:masters in it).
+    server.seed(awsAuth(GOOD_DATA));
+    await base({ action: "capture", cluster: CLUSTER, reason: "baseline" });
+    described = 0;
+    handler = clusterAccessHandler(config, aws, server, {
+      now: () => now,
+      describeCluster: async () => {
+        described += 1;
+        return {
+          endpoint: server.url,
+          caData: server.caData,
+          authenticationMode: "API_AND_CONFIG_MAP",
+          auditLoggingEnabled: true,
+        };
+      },
+    });
+    await drainQueue(aws.sqs, aws.queueUrl);
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  async function accessRestoreRecords(): Promise<Record<string, unknown>[]> {
+    const listed = await aws.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `clusters/${CLUSTER}/access/restores/` }),
+    );
+    const records: Record<string, unknown>[] = [];
+    for (const object of listed.Contents ?? []) {
+      const got = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+      records.push(JSON.parse(await (got.Body?.transformToString() ?? "{}")) as Record<string, unknown>);
+    }
+    return records;
+  }
+
+  /** A refusal of the caller: EKS not asked, recorded as unauthorized, announced. */
+  async function expectRefused(result: ClusterAccessResult, reason: RegExp, by: string): Promise<void> {
+    expect(result).toMatchObject({ operation: "restore-access-entries", outcome: "refused", done: [] });
+    expect((result as { refusals?: string[] }).refusals?.[0]).toMatch(reason);
+    expect(described).toBe(0);
+    const records = await accessRestoreRecords();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ outcome: "refused", unauthorized: true, by });
+    expect(JSON.stringify(records[0])).not.toContain("X-Amz-Signature");
+    const messages = await drainQueue(aws.sqs, aws.queueUrl);
+    expect(messages.map((m) => m.Subject)).toEqual([
+      expect.stringContaining("[access-entry RESTORE REFUSED] prod"),
+    ]);
+  }
+
+  it("lets the cluster's admin through without force: the restore goes on to EKS and the store", async () => {
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      ONCALL,
+    )({ action: "restore-access-entries", cluster: CLUSTER });
+
+    // Assess: past the gate, the store has no access record to go back to (a refusal of its own).
+    expect(result).toMatchObject({ operation: "restore-access-entries", outcome: "refused" });
+    expect((result as { refusals: string[] }).refusals).toEqual([
+      `no access record last-good for cluster ${CLUSTER}`,
+    ]);
+    expect(described).toBe(1);
+    const [record] = await accessRestoreRecords();
+    expect(record?.unauthorized).toBeUndefined();
+    expect(String(record?.by)).toMatch(
+      /^arn:aws:sts::111122223333:assumed-role\/platform-admin\/oncall \(holds system:masters in the last good version /,
+    );
+  });
+
+  it("lets a configured operator force, proven through STS", async () => {
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      SRE,
+    )({ action: "restore-access-entries", cluster: CLUSTER, force: true });
+
+    // Assess
+    expect((result as { refusals: string[] }).refusals).toEqual([
+      `no access record last-good for cluster ${CLUSTER}`,
+    ]);
+    expect(described).toBe(1);
+    expect((await accessRestoreRecords())[0]?.by).toBe(
+      `${SRE.arn} (restore operator (matches arn:aws:iam::${ACCOUNT}:role/sre-*))`,
+    );
+  });
+
+  it("fails: no proof is refused without asking STS, whatever requestedBy claims", async () => {
+    // Act
+    const result = await handler({
+      action: "restore-access-entries",
+      cluster: CLUSTER,
+      force: true,
+      requestedBy: "arn:aws:iam::111122223333:role/sre-restore",
+    });
+
+    // Assess
+    await expectRefused(result, /caller not proven: no proof/, "unknown caller (no valid proof)");
+    expect(aws.sts.calls).toHaveLength(0);
+    expect((await accessRestoreRecords())[0]?.claimedBy).toBe("arn:aws:iam::111122223333:role/sre-restore");
+  });
+
+  it("fails: an operator's proof replayed by someone else after it expired is refused", async () => {
+    // Prepare
+    const event = { action: "restore-access-entries" as const, cluster: CLUSTER, force: true };
+    const proof = await createCallerProof({
+      credentials: SRE,
+      region: aws.sts.region,
+      stsEndpoint: aws.sts.url,
+      binding: accessRestoreBinding(event),
+    });
+    now = new Date(Date.now() + 120_000);
+
+    // Act
+    const result = await handler({ ...event, proof });
+
+    // Assess
+    await expectRefused(result, /caller not proven: the proof expired at/, "unknown caller (no valid proof)");
+  });
+
+  it("fails: an aws-auth restore's proof does not serve an access-entry restore", async () => {
+    // Prepare: the operator's proof for an aws-auth restore with the same fields.
+    const proof = await createCallerProof({
+      credentials: SRE,
+      region: aws.sts.region,
+      stsEndpoint: aws.sts.url,
+      binding: restoreBinding({ action: "restore", cluster: CLUSTER, force: true }),
+    });
+
+    // Act
+    const result = await handler({ action: "restore-access-entries", cluster: CLUSTER, force: true, proof });
+
+    // Assess
+    await expectRefused(result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
+  });
+
+  it("fails: a proof for one live fingerprint cannot be replayed for another plan", async () => {
+    // Prepare
+    const confirmed = {
+      action: "restore-access-entries" as const,
+      cluster: CLUSTER,
+      expectLiveFingerprint: "a".repeat(64),
+    };
+    const proof = await createCallerProof({
+      credentials: ONCALL,
+      region: aws.sts.region,
+      stsEndpoint: aws.sts.url,
+      binding: accessRestoreBinding(confirmed),
+    });
+
+    // Act
+    const result = await handler({ ...confirmed, expectLiveFingerprint: "b".repeat(64), proof });
+
+    // Assess
+    await expectRefused(result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
+  });
+
+  it("fails: a caller who is neither an operator nor a system:masters holder is refused, and named", async () => {
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      DEVELOPER,
+    )({ action: "restore-access-entries", cluster: CLUSTER });
+
+    // Assess
+    await expectRefused(
+      result,
+      /assumed-role\/developer\/mallory may not restore-access-entries on prod: not a configured restore operator/,
+      DEVELOPER.arn,
+    );
+  });
+
+  it("fails: force from a default operator (system:masters in the last good version) is refused", async () => {
+    // Act
+    const result = await provenInvoke(
+      handler,
+      aws.sts,
+      ONCALL,
+    )({ action: "restore-access-entries", cluster: CLUSTER, force: true });
+
+    // Assess
+    await expectRefused(result, /allows a restore-access-entries but not with force/, ONCALL.arn);
+  });
+});
+
 describe("verifyCallerProof, without a network", () => {
   const region = "us-east-1";
   const binding = requestBinding("restore", "prod", { force: true });
@@ -447,6 +677,27 @@ describe("authorize (pure)", () => {
     expect((byNobody as { reason: string }).reason).toContain(
       "there is no last good version to name the cluster's admins (no last good version is recorded)",
     );
+  });
+
+  it("knows the creator CloudTrail names with its role path, and no other role of that name elsewhere", () => {
+    // Prepare
+    const session = proven(
+      `arn:aws:sts::${ACCOUNT}:assumed-role/ClusterCreator/x`,
+      `arn:aws:iam::${ACCOUNT}:role/ClusterCreator`,
+    );
+    const otherAccount = proven(
+      "arn:aws:sts::444455556666:assumed-role/ClusterCreator/x",
+      "arn:aws:iam::444455556666:role/ClusterCreator",
+    );
+    const defaults = { creatorArn: `arn:aws:iam::${ACCOUNT}:role/platform/ClusterCreator` };
+
+    // Act
+    const creator = authorize(write, session, [], defaults);
+    const stranger = authorize(write, otherAccount, [], defaults);
+
+    // Assess
+    expect(creator).toMatchObject({ ok: true, basis: "created the cluster" });
+    expect(stranger).toMatchObject({ ok: false });
   });
 
   it("matches roles case-insensitively and users exactly, as the authenticator does", () => {
