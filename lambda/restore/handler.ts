@@ -7,7 +7,12 @@
  * the classifier never imports anything from this folder.
  */
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
-import { createEksClient, createS3Client, createSnsClient } from "../adapters/aws-clients.js";
+import {
+  createEksClient,
+  createKmsClient,
+  createS3Client,
+  createSnsClient,
+} from "../adapters/aws-clients.js";
 import { loadClusterAccessConfig } from "./config.js";
 import { createHandler } from "./create-handler.js";
 
@@ -20,5 +25,6 @@ export const handler = createHandler(config, {
   s3: createS3Client(),
   sns: createSnsClient(),
   eks: createEksClient(),
+  kms: createKmsClient(),
   credentials: fromNodeProviderChain(),
 });
