@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Compiles the CLI first: the tests that start it as a process run the compiled JavaScript.
+    globalSetup: ["test/support/build-cli.ts"],
     // Integration tests start moto_server and TLS servers; give them room on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 60_000,

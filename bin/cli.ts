@@ -62,3 +62,5 @@ export async function main(
     return 1;
   }
 }
+
+export { endQuietlyOnBrokenPipe } from "./commands/io.js";

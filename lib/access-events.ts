@@ -32,6 +32,11 @@ export interface GuardianAccessEventsProps {
   readonly classifierRole: iam.IRole;
   /** The cluster-access role: gets the access-entry writes `restore --access-entries` makes. */
   readonly clusterAccessRole: iam.IRole;
+  /**
+   * The discovery role: gets the read-only CloudTrail and access-entry calls that tell whether a trail records
+   * management events and who created each cluster (as the cluster-access role does for `verify`).
+   */
+  readonly discoveryRole: iam.IRole;
   /** The guarded cluster names, or undefined for every cluster of the region (discovery). */
   readonly clusterNames: readonly string[] | undefined;
   /** Where the alarms notify. */
@@ -62,6 +67,8 @@ export class GuardianAccessEvents extends Construct {
   readonly classifierReadPolicy: iam.Policy;
   /** The cluster-access role's access-entry permissions for restores. */
   readonly restorePolicy: iam.Policy;
+  /** Read-only CloudTrail and access entries for the facts discovery and `verify` report and file. */
+  readonly factsReadPolicy: iam.Policy;
 
   constructor(scope: Construct, id: string, props: GuardianAccessEventsProps) {
     super(scope, id);
@@ -168,6 +175,42 @@ export class GuardianAccessEvents extends Construct {
       ],
     });
     acknowledgeWildcardResources(this.restorePolicy, [...clusterArns, ...accessEntryArns], wildcardReason);
+
+    // Facts (discovery and verify): does a trail record management events, who created the cluster (the
+    // CreateCluster record, else the creator's bootstrapped entry), do the live entries match the record.
+    // DescribeTrails and LookupEvents have no resource-level permissions; the trail reads name trails of any
+    // region and account (a multi-region or organization trail shows in every region of every member account).
+    const trailArns = [`arn:${Aws.PARTITION}:cloudtrail:*:*:trail/*`];
+    this.factsReadPolicy = new iam.Policy(this, "FactsReadPolicy", {
+      roles: [props.discoveryRole, props.clusterAccessRole],
+      statements: [
+        allow(
+          "FindTrailsAndClusterCreators",
+          ["cloudtrail:DescribeTrails", "cloudtrail:LookupEvents"],
+          ["*"],
+        ),
+        allow("ReadTrailStatus", ["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], trailArns),
+        allow("ReadClusterAccessEntries", ["eks:DescribeCluster", "eks:ListAccessEntries"], clusterArns),
+        allow(
+          "ReadAccessEntries",
+          ["eks:DescribeAccessEntry", "eks:ListAssociatedAccessPolicies"],
+          accessEntryArns,
+        ),
+      ],
+    });
+    acknowledgeWildcardResources(
+      this.factsReadPolicy,
+      ["*"],
+      "cloudtrail:DescribeTrails and cloudtrail:LookupEvents support no resource-level permission; read-only, " +
+        "to tell whether a trail records management events and who created each guarded cluster.",
+    );
+    acknowledgeWildcardResources(
+      this.factsReadPolicy,
+      trailArns,
+      "Read-only status and event selectors of whichever trail covers this region: a multi-region or " +
+        "organization trail has its home in another region or account.",
+    );
+    acknowledgeWildcardResources(this.factsReadPolicy, [...clusterArns, ...accessEntryArns], wildcardReason);
 
     const alarmAction = new cloudwatchActions.SnsAction(props.alertTopic);
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric): void => {

@@ -281,6 +281,7 @@ export class AwsAuthGuardian extends Construct {
       classifierFunction: classifier.classifierFunction,
       classifierRole: classifier.classifierRole,
       clusterAccessRole: clusterAccess.clusterAccessRole,
+      discoveryRole: discovery.discoveryRole,
       clusterNames: names,
       alertTopic: alerting.alertTopic,
     });

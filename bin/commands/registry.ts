@@ -230,6 +230,19 @@ Exit status: 0 in sync (or baseline taken), 2 blind spot found, 1 on errors.`,
     load: async () => (await import("./history.js")).diffCommand,
   },
   {
+    name: "report",
+    summary: "the cluster's history as one self-contained HTML page",
+    description:
+      "Writes one HTML page (no external assets, no script) of the cluster's aws-auth history and, where the store holds them, its access-entry records: a timeline coloured by class, who wrote each version and from where, the semantic diff and findings of each, the last good version and the restore command of every good one.",
+    after: `
+Example (no AWS needed):
+  aws-auth-guardian demo --store ./demo-store
+  aws-auth-guardian report --store ./demo-store --cluster demo -o demo.html`,
+    options: (command) =>
+      void storeOptions(command).option("-o, --output <file>", "the HTML file to write (- for stdout)"),
+    load: async () => (await import("./report.js")).reportCommand,
+  },
+  {
     name: "migrate <action>",
     summary: "plan (migrate plan) or apply (migrate apply) the move from aws-auth to EKS access entries",
     description: `Moves aws-auth's mappings to EKS access entries exactly as the authenticator reads them today: duplicates resolved, dead and shadowed entries left behind, system:masters kept as cluster admin (AmazonEKSClusterAdminPolicy) with its other groups, node and Fargate roles as node entries. "plan" prints what would be created, what cannot be and why, and who every principal is today and after the move. "apply" switches CONFIG_MAP → API_AND_CONFIG_MAP after you confirm (one-way), creates the entries and their policies (an identical existing entry is fine), reads each back, records the outcome in --store, and never edits aws-auth.

@@ -122,7 +122,12 @@ export type CaptureSource = "cluster" | "file";
 
 /** A capture is filed under its resourceVersion with a ref made of its source and the capture time. */
 export function captureRef(at: string, from: CaptureSource = "cluster"): string {
-  const digits = at.replace(/[^0-9]/g, "");
+  // The time as the store's pipeline writes it (toISOString, to the millisecond), so that a capture
+  // judged in memory and the same capture filed in a store get the same id.
+  const parsed = Date.parse(at);
+  const canonical =
+    /^\d{4}-\d{2}-\d{2}T/.test(at) && Number.isFinite(parsed) ? new Date(parsed).toISOString() : at;
+  const digits = canonical.replace(/[^0-9]/g, "");
   const tag = from === "file" ? "file" : "capture";
   return digits ? `${tag}-${digits}` : tag;
 }

@@ -12,9 +12,18 @@ import {
   GetTrailStatusCommand,
   LookupEventsCommand,
 } from "@aws-sdk/client-cloudtrail";
-import { type AccessPicture, readAccessPicture } from "../core/access-picture.js";
+import { renderAccessAlert } from "../core/access-alert.js";
+import {
+  type AccessChange,
+  type AccessPicture,
+  diffPictures,
+  normalizePicture,
+  readAccessPicture,
+} from "../core/access-picture.js";
+import { captureAccessPicture } from "../core/access-pipeline.js";
 import type { AccessStore, ClusterAccessInfo } from "../core/access-store.js";
-import type { AccessEntryApi } from "../core/ports.js";
+import type { GuardianPolicy } from "../core/policy.js";
+import type { AccessEntryApi, Notifier } from "../core/ports.js";
 
 export type TrailState = "recording" | "none" | "unknown";
 
@@ -122,22 +131,40 @@ export async function creatorFromAccessEntries(
 
 export interface AccessFacts {
   info: ClusterAccessInfo;
-  /** Blind spots and risks, for discovery's report. */
+  /** Blind spots and risks, for discovery's report and verify. */
   problems: string[];
+  /** No trail records management events: EventBridge receives no access-entry call. */
+  blind: boolean;
+  /** The live picture differs from the latest record; absent when nothing was compared. */
+  drift?: { latestId: string; changes: AccessChange[] };
+  /** The live picture, when it could be read. */
+  picture?: AccessPicture;
 }
 
-/** Reads and records the facts; never throws (a fact it cannot learn is reported as unknown). */
+export const NO_TRAIL_PROBLEM =
+  "No CloudTrail trail records management events in this region: EventBridge receives no access-entry " +
+  "events, so the guardian is blind to access entries (create a trail with management events).";
+
+/**
+ * Reads the facts of one cluster; never throws (a fact it cannot learn is reported as unknown). With a
+ * `store`, compares the live picture with the latest record and files the facts (`cluster.json` beside the
+ * access records), where the classifier, the restore function and the CLI read the creator. `trail` lets a
+ * caller that checks many clusters ask CloudTrail once.
+ */
 export async function recordAccessFacts(
-  deps: { api: AccessEntryApi; cloudtrail: CloudTrailClient; store: AccessStore; now: () => Date },
+  deps: {
+    api: AccessEntryApi;
+    cloudtrail: CloudTrailClient;
+    store?: AccessStore;
+    now: () => Date;
+    trail?: TrailState;
+  },
   cluster: string,
 ): Promise<AccessFacts> {
   const problems: string[] = [];
-  const trail = await managementTrailState(deps.cloudtrail);
+  const trail = deps.trail ?? (await managementTrailState(deps.cloudtrail));
   if (trail === "none") {
-    problems.push(
-      "No CloudTrail trail records management events in this region: EventBridge receives no access-entry " +
-        "events, so the guardian is blind to access entries (create a trail with management events).",
-    );
+    problems.push(NO_TRAIL_PROBLEM);
   } else if (trail === "unknown") {
     problems.push(
       "Could not tell whether a CloudTrail trail records management events (cloudtrail:DescribeTrails failed).",
@@ -146,6 +173,8 @@ export async function recordAccessFacts(
   let authenticationMode: string | undefined;
   let creator: string | undefined;
   let creatorSource: ClusterAccessInfo["creatorSource"];
+  let drift: AccessFacts["drift"];
+  let picture: AccessPicture | undefined;
   try {
     creator = await creatorFromCloudTrail(deps.cloudtrail, cluster, deps.now());
     if (creator) creatorSource = "cloudtrail";
@@ -153,20 +182,31 @@ export async function recordAccessFacts(
     // LookupEvents is throttled at 2 calls a second: the entry below may still say.
   }
   try {
-    const picture = await readAccessPicture(deps.api, cluster);
+    picture = await readAccessPicture(deps.api, cluster);
     authenticationMode = picture.authenticationMode;
     if (!creator) {
       creator = await creatorFromAccessEntries(deps.api, cluster, picture);
       if (creator) creatorSource = "access-entry";
     }
-    const latest = await deps.store.resolve(cluster, "latest");
-    if (latest?.picture && JSON.stringify(latest.picture) !== JSON.stringify(picture)) {
-      problems.push(
-        `The live access entries differ from the latest record (${latest.id}): a change the guardian did not see.`,
-      );
-    }
   } catch (error) {
     problems.push(`Could not read the access entries: ${(error as Error).message}`);
+  }
+  if (deps.store && picture) {
+    try {
+      const latest = await deps.store.resolve(cluster, "latest");
+      const before = latest?.picture;
+      if (latest && before) {
+        const changes = diffPictures(normalizePicture(before), picture);
+        if (changes.length) {
+          drift = { latestId: latest.id, changes };
+          problems.push(
+            `The live access entries differ from the latest record (${latest.id}): a change the guardian did not see.`,
+          );
+        }
+      }
+    } catch (error) {
+      problems.push(`Could not read the latest access record: ${(error as Error).message}`);
+    }
   }
   const info: ClusterAccessInfo = {
     cluster,
@@ -176,6 +216,87 @@ export async function recordAccessFacts(
     ...(creatorSource ? { creatorSource } : {}),
     trail,
   };
-  await deps.store.putClusterInfo(info).catch(() => undefined);
-  return { info, problems };
+  await deps.store?.putClusterInfo(info).catch(() => undefined);
+  return {
+    info,
+    problems,
+    blind: trail === "none",
+    ...(drift ? { drift } : {}),
+    ...(picture ? { picture } : {}),
+  };
+}
+
+export interface AccessVerifyDeps {
+  api: AccessEntryApi;
+  cloudtrail: CloudTrailClient;
+  store: AccessStore;
+  notifier: Notifier;
+  policy: GuardianPolicy;
+  guardianRoleArn?: string;
+  now: () => Date;
+}
+
+export interface AccessVerifyResult {
+  cluster: string;
+  facts: ClusterAccessInfo;
+  problems: string[];
+  /** The guardian missed something: no trail, or live entries that differ from the latest record. */
+  blindSpot: boolean;
+  /** The capture filed for the live picture (drift, or the first record of the cluster). */
+  recordId?: string;
+  alerted: boolean;
+}
+
+/**
+ * `verify` for access entries: the facts (trail, mode, creator) filed; a live picture that differs from the
+ * latest record is captured as a new record and announced as a blind spot; a cluster without any access
+ * record gets its first (baseline) record. Throws only when the store or the notifier fail.
+ */
+export async function verifyAccessEntries(
+  deps: AccessVerifyDeps,
+  cluster: string,
+): Promise<AccessVerifyResult> {
+  const facts = await recordAccessFacts(deps, cluster);
+  const base = {
+    cluster,
+    facts: facts.info,
+    problems: facts.problems,
+    blindSpot: facts.blind || !!facts.drift,
+  };
+  if (!facts.picture) return { ...base, alerted: false };
+  const latest = await deps.store.getPointer(cluster, "latest");
+  if (latest && !facts.drift) return { ...base, alerted: false };
+  const record = await captureAccessPicture(
+    deps,
+    cluster,
+    facts.drift
+      ? `verify: the live access entries differ from the latest record ${facts.drift.latestId}`
+      : "verify: first record of the access entries",
+  );
+  if (!facts.drift) return { ...base, recordId: record.id, alerted: false };
+  const ids = await deps.store.listIds(cluster);
+  const { lastGood } = await deps.store.historyBefore(cluster, ids, record.id);
+  await deps.notifier.publish(
+    renderAccessAlert({
+      cluster,
+      class: record.class === "dangerous" ? "dangerous" : "unverified",
+      severity: "high",
+      findings: [
+        {
+          id: "access-blind-spot",
+          severity: "high",
+          message:
+            `BLIND SPOT: the live access entries differ from the latest record ${facts.drift.latestId}; no CloudTrail ` +
+            `event of the change reached the guardian${facts.blind ? " (no trail records management events)" : ""}. Filed ${record.id}.`,
+        },
+        ...record.findings,
+      ],
+      changes: facts.drift.changes,
+      record,
+      ...(lastGood ? { restoreTarget: lastGood } : {}),
+      ...(facts.info.creator ? { creator: facts.info.creator } : {}),
+      headline: "access entries changed without a CloudTrail event (blind spot)",
+    }),
+  );
+  return { ...base, recordId: record.id, alerted: true };
 }

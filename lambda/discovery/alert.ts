@@ -13,6 +13,7 @@ const HEADLINES: Record<Problem["code"], string> = {
   "filter-limit-reached": "subscription filter slots all taken",
   "filter-rejected": "subscription filter refused",
   "access-entry-missing": "cluster-access role has no access entry",
+  "no-management-trail": "blind to access entries (no CloudTrail trail)",
   "cluster-not-found": "cluster not found",
   error: "discovery failed",
 };
@@ -39,6 +40,11 @@ export function renderUnguardedAlert(report: ClusterReport): OutboundAlert {
       "",
     ]),
     `Subscription filter: ${report.filter}; access entry: ${report.accessEntry}.`,
+    ...(report.creator
+      ? [
+          `Way in of last resort: the cluster creator ${report.creator} (${report.creatorSource === "cloudtrail" ? "CreateCluster in CloudTrail" : "its bootstrapped access entry"}) keeps implicit admin${report.authenticationMode ? ` (mode ${report.authenticationMode})` : ""}.`,
+        ]
+      : []),
     "Discovery runs at deploy, daily, and on CreateCluster/UpdateClusterConfig; this alert repeats until fixed.",
     "",
   ].join("\n");
@@ -69,6 +75,7 @@ export function renderUnguardedAlert(report: ClusterReport): OutboundAlert {
         problems: report.problems.map((p) => p.code).join(","),
         filter: report.filter,
         accessEntry: report.accessEntry,
+        ...(report.creator ? { creator: report.creator } : {}),
       },
     },
   });

@@ -5,6 +5,8 @@
  * Idempotent and safe to run at any time (deploy, daily, on CloudTrail events): it changes only the
  * subscription filter it owns (by name) and the cluster-access role's own access entry.
  */
+
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import {
   type CloudWatchLogsClient,
   DeleteSubscriptionFilterCommand,
@@ -25,8 +27,15 @@ import {
 } from "@aws-sdk/client-eks";
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import { EksAccessEntryApi } from "../adapters/eks-access-entries.js";
 import { SnsNotifier } from "../adapters/sns-notifier.js";
 import { AUDIT_LOG_GROUP, AWS_AUTH_WRITE_FILTER_PATTERN } from "../core/subscription-filter.js";
+import {
+  managementTrailState,
+  NO_TRAIL_PROBLEM,
+  recordAccessFacts,
+  type TrailState,
+} from "./access-facts.js";
 import { renderUnguardedAlert } from "./alert.js";
 import { ACCESS_NAMESPACE, type DiscoveryConfig } from "./config.js";
 
@@ -35,6 +44,11 @@ export interface DiscoveryClients {
   eks: EKSClient;
   lambda: LambdaClient;
   sns: SNSClient;
+  /**
+   * Trails and the `CreateCluster` history: whether EventBridge can see access-entry calls at all, and each
+   * cluster's creator. @default - not checked
+   */
+  cloudtrail?: CloudTrailClient;
 }
 
 /** Why discovery runs; it decides what counts as "not ready yet" and when the baseline is taken. */
@@ -64,6 +78,7 @@ export const PROBLEM_CODES = [
   "filter-limit-reached",
   "filter-rejected",
   "access-entry-missing",
+  "no-management-trail",
   "cluster-not-found",
   "error",
 ] as const;
@@ -93,6 +108,16 @@ export interface ClusterReport {
   /** The baseline capture was requested (async) in this run. */
   captured: boolean;
   problems: Problem[];
+  /** The cluster's authentication mode, when it was described. */
+  authenticationMode?: string;
+  /**
+   * The principal that created the cluster (who keeps implicit admin where the mode allows it), from the
+   * `CreateCluster` CloudTrail record or the creator's bootstrapped access entry; the way in of last resort.
+   */
+  creator?: string;
+  creatorSource?: "cloudtrail" | "access-entry";
+  /** Whether a trail records management events in the region (CloudTrail checked). */
+  trail?: TrailState;
 }
 
 export interface DiscoveryResult {
@@ -111,8 +136,10 @@ export async function discover(
   clients: DiscoveryClients,
 ): Promise<DiscoveryResult> {
   const names = await selectClusters(run.clusters, config, clients.eks);
+  // One trail check per run: it is the region's, not a cluster's.
+  const trail = clients.cloudtrail ? await managementTrailState(clients.cloudtrail) : undefined;
   const reports = await mapLimit(names, CONCURRENCY, (cluster) =>
-    guardCluster(cluster, run, config, clients).catch((error: unknown) => failed(cluster, error)),
+    guardCluster(cluster, run, config, clients, trail).catch((error: unknown) => failed(cluster, error)),
   );
   const notifier = new SnsNotifier(clients.sns, config.topicArn);
   let alerted = 0;
@@ -206,6 +233,7 @@ async function guardCluster(
   run: DiscoveryRun,
   config: DiscoveryConfig,
   clients: DiscoveryClients,
+  trail?: TrailState,
 ): Promise<ClusterReport> {
   const report: ClusterReport = {
     cluster,
@@ -261,6 +289,34 @@ async function guardCluster(
         "(one-way: a cluster cannot go back to CONFIG_MAP), then redeploy or wait for the daily discovery.",
       ],
     });
+  }
+
+  report.authenticationMode = mode;
+  if (trail) report.trail = trail;
+  if (trail === "none") {
+    report.problems.push({
+      code: "no-management-trail",
+      severity: "high",
+      message: NO_TRAIL_PROBLEM,
+      fix: [
+        "aws cloudtrail create-trail --name management-events --s3-bucket-name <bucket> --is-multi-region-trail",
+        "aws cloudtrail start-logging --name management-events",
+      ],
+    });
+  }
+  if (clients.cloudtrail) {
+    // Read-only: the mode and the creator (discovery files nothing in the store; verify and capture do).
+    const facts = await recordAccessFacts(
+      {
+        api: new EksAccessEntryApi(clients.eks),
+        cloudtrail: clients.cloudtrail,
+        now: () => new Date(),
+        ...(trail ? { trail } : {}),
+      },
+      cluster,
+    );
+    if (facts.info.creator) report.creator = facts.info.creator;
+    if (facts.info.creatorSource) report.creatorSource = facts.info.creatorSource;
   }
 
   const group = AUDIT_LOG_GROUP(cluster);

@@ -5,6 +5,7 @@
  */
 
 import { Logger } from "@aws-lambda-powertools/logger";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { createEksClient, createLambdaClient, createSnsClient } from "../adapters/aws-clients.js";
 import { loadDiscoveryConfig } from "./config.js";
@@ -22,6 +23,7 @@ export const handler = createHandler(
     eks: createEksClient(),
     lambda: createLambdaClient(),
     sns: createSnsClient(),
+    cloudtrail: new CloudTrailClient({}),
   },
   {
     info: (message, extra) => logger.info(message, extra ?? {}),

@@ -21,6 +21,7 @@ import { AccessStore } from "../core/access-store.js";
 import type { PipelineDeps } from "../core/pipeline.js";
 import type { AwsAuthClient } from "../core/ports.js";
 import { SnapshotStore } from "../core/snapshot-store.js";
+import type { AccessVerifyResult } from "../discovery/access-facts.js";
 import { type Authorization, authorize, type DefaultOperators } from "./authorize.js";
 import { requestBinding, verifyCallerProof } from "./caller-proof.js";
 import { type CaptureResult, captureLive, type VerifyResult, verifyLive } from "./capture-verify.js";
@@ -75,8 +76,8 @@ export interface ClusterAccessInfo {
 
 export type ClusterAccessResult = (
   | (RestoreResult & { operation: "restore" })
-  | (CaptureResult & { warnings: string[] })
-  | (VerifyResult & { warnings: string[] })
+  | (CaptureResult & { warnings: string[]; accessEntries?: AccessVerifyResult })
+  | (VerifyResult & { warnings: string[]; accessEntries?: AccessVerifyResult })
   | (AccessRestoreResult & { operation: "restore-access-entries"; warnings: string[] })
 ) & { access: ClusterAccessInfo };
 
@@ -105,6 +106,11 @@ export interface ClusterAccessClients {
   now?: () => Date;
   /** @default - the module's Powertools logger */
   logger?: Logger;
+  /**
+   * `verify` and `capture` for access entries besides aws-auth: the cluster's facts (trail, mode, creator) filed,
+   * live entries that differ from the latest record captured and announced. @default - aws-auth only
+   */
+  verifyAccessEntries?: (cluster: string) => Promise<AccessVerifyResult>;
   /** @default - the `VerifyDrift` EMF metric the stack's alarm watches */
   recordVerify?: (cluster: string, blindSpot: boolean) => void;
 }
@@ -425,6 +431,24 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
     return result;
   }
 
+  /** Never fails the aws-auth work: an access-entry check that throws is logged and left out. */
+  async function checkAccessEntries(cluster: string): Promise<AccessVerifyResult | undefined> {
+    if (!clients.verifyAccessEntries) return undefined;
+    try {
+      const result = await clients.verifyAccessEntries(cluster);
+      log[result.blindSpot ? "warn" : "info"]("access-entry verify", {
+        problems: result.problems,
+        recordId: result.recordId,
+        creator: result.facts.creator,
+        authenticationMode: result.facts.authenticationMode,
+      });
+      return result;
+    } catch (error) {
+      log.error("access-entry verify failed", error as Error);
+      return undefined;
+    }
+  }
+
   return async (payload: unknown): Promise<ClusterAccessResult> => {
     const event = parseClusterAccessEvent(payload);
     log.appendKeys({ cluster: event.cluster, action: event.action });
@@ -476,6 +500,11 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
           },
         };
       }
+      // Access entries first: an EKS API, reachable even when aws-auth locks the function out of the cluster.
+      const accessEntries =
+        event.action === "verify" || event.action === "capture"
+          ? await checkAccessEntries(event.cluster)
+          : undefined;
       const { client, info, warnings } = await reach(event.cluster);
       const pipeline: PipelineDeps = { store, notifier, policy: config.policy, now };
       if (event.action === "capture") {
@@ -485,16 +514,17 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
           event.reason ?? "capture requested",
         );
         log.info(`capture ${result.outcome}`, { detail: result.detail, drift: result.drift });
-        return { ...result, warnings, access: info };
+        return { ...result, warnings, access: info, ...(accessEntries ? { accessEntries } : {}) };
       }
       if (event.action === "verify") {
         const result = await verifyLive({ client, pipeline }, event.cluster);
-        recordVerify(event.cluster, result.blindSpot);
+        recordVerify(event.cluster, result.blindSpot || accessEntries?.blindSpot === true);
         log[result.blindSpot ? "warn" : "info"](`verify ${result.outcome}`, { detail: result.detail });
-        return { ...result, warnings, access: info };
+        return { ...result, warnings, access: info, ...(accessEntries ? { accessEntries } : {}) };
       }
       const { action: _action, proof: _proof, requestedBy: _claimed, ...rest } = event;
       const request = { ...rest, ...(requestedBy ? { requestedBy } : {}) };
+      const creator = await creatorOf(event.cluster).catch(() => undefined);
       const result = await executeRestore(
         {
           client,
@@ -502,6 +532,7 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
           notifier,
           now,
           warnings,
+          ...(creator ? { creator } : {}),
           log: (level, message, fields) => log[level](message, { ...fields }),
         },
         request,

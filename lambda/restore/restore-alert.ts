@@ -24,6 +24,16 @@ export interface RestoreAlertContext {
   requestedBy?: string;
   /** `s3://bucket` or a folder, for the follow-up commands. */
   storeLocation?: string;
+  /** The cluster's creator, who keeps implicit admin where the mode allows it: named when a restore fails. */
+  creator?: string;
+}
+
+/** The way in of last resort, for a restore that failed or was refused. */
+function lastResort(result: RestoreResult, creator: string | undefined): string | undefined {
+  if (result.outcome !== "failed" && result.outcome !== "refused") return undefined;
+  return creator
+    ? `Way in of last resort: the cluster creator ${creator} keeps implicit admin (unless the cluster was created without bootstrap admin); with its credentials: aws-auth-guardian restore --direct --cluster ${result.cluster}`
+    : "The cluster's creator is not known to the guardian; see the lockout runbook in the README.";
 }
 
 const DESCRIPTION_LIMIT = 3500;
@@ -125,6 +135,8 @@ export function renderRestoreEmail(result: RestoreResult, context: RestoreAlertC
       "AWS_AUTH_GUARDIAN_EOF",
     );
   }
+  const resort = lastResort(result, context.creator);
+  if (resort) out.push("", v(resort));
   if (result.warnings.length) out.push("", "Warnings", ...result.warnings.map((w) => `  - ${v(w)}`));
   if (result.recordLocation) out.push("", `Record: ${v(result.recordLocation)}`);
   if (context.storeLocation) {
@@ -154,6 +166,9 @@ export function renderRestoreAlert(result: RestoreResult, context: RestoreAlertC
       : "",
     result.warnings.length
       ? `*Warnings:*\n${result.warnings.map((w) => `• ${slackText(w, VALUE_CHARS)}`).join("\n")}`
+      : "",
+    lastResort(result, context.creator)
+      ? slackText(lastResort(result, context.creator) ?? "", VALUE_CHARS)
       : "",
   ]
     .filter(Boolean)

@@ -51,6 +51,8 @@ export interface RestoreDeps {
   now: () => Date;
   /** Shown with the result and in the notification (e.g. no lockout-proof access). */
   warnings?: string[];
+  /** The cluster's creator (the way in of last resort), named in the alert of a failed or refused restore. */
+  creator?: string;
   /** @default 3 */
   conflictRetries?: number;
   /** Creates tried after deleting an immutable aws-auth, before giving up and saying how to recover. @default 3 */
@@ -253,6 +255,7 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
             ...(request.reason ? { reason: request.reason } : {}),
             ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
             ...(store ? { storeLocation: store.root() } : {}),
+            ...(deps.creator ? { creator: deps.creator } : {}),
           }),
         );
         result.notified = true;

@@ -2,16 +2,21 @@
  * The command line itself: version, help on every command without side effects, the closest match
  * for a typo, a quiet end when the reader of the output goes away, no SDK notices, --region.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
 import type { ClusterAccessEvent } from "../../lambda/restore/create-handler.js";
 import packageJson from "../../package.json" with { type: "json" };
 import { recordingIo } from "./io.js";
 
+const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const COMMANDS = ["analyze", "demo", "restore", "capture", "verify", "rules", "history", "show", "diff"];
 
@@ -123,6 +128,52 @@ describe("mistakes get the closest match", () => {
 });
 
 describe("the real binary", () => {
+  it("runs the CLI compiled to JavaScript (dist/cli), not the TypeScript sources", async () => {
+    const result = await binary(["--version"], { env: { AWS_AUTH_GUARDIAN_DEBUG: "1" } });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `${packageJson.version}\n`,
+      stderr: "aws-auth-guardian: running dist/cli/cli.js\n",
+    });
+  });
+
+  it.each([
+    ["missing", undefined, "dist/cli is missing"],
+    ["older than a source", { builtAt: 0, inputs: ["bin/cli.ts"] }, "bin/cli.ts is newer than dist/cli"],
+    [
+      "built from a source now gone",
+      { builtAt: Date.now(), inputs: ["bin/gone.ts"] },
+      "bin/gone.ts is gone since dist/cli was built",
+    ],
+  ])("with dist/cli %s, runs the sources through tsx and says why in one line", async (_case, built, why) => {
+    // Prepare: a package root with the launcher, the sources (linked) and dist/cli as the case says.
+    const root = await mkdtemp(join(tmpdir(), "guardian-launcher-"));
+    try {
+      await mkdir(join(root, "bin"));
+      await copyFile(join(ROOT, "bin/aws-auth-guardian.mjs"), join(root, "bin/aws-auth-guardian.mjs"));
+      await symlink(join(ROOT, "bin/cli.ts"), join(root, "bin/cli.ts"));
+      await symlink(join(ROOT, "node_modules"), join(root, "node_modules"));
+      if (built) {
+        await mkdir(join(root, "dist/cli"), { recursive: true });
+        await writeFile(join(root, "dist/cli/inputs.json"), JSON.stringify(built));
+      }
+
+      // Act
+      const { stdout, stderr } = await execFileAsync(process.execPath, [
+        join(root, "bin/aws-auth-guardian.mjs"),
+        "--version",
+      ]);
+
+      // Assess
+      expect(stdout).toBe(`${packageJson.version}\n`);
+      expect(stderr).toBe(
+        `aws-auth-guardian: ${why}; running the TypeScript sources through tsx (npm run build makes it start faster)\n`,
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it.each([[["demo"]], [["analyze", "test/fixtures/audit/derived/classify/done-when.jsonl"]]])(
     "%j | head ends quietly when the reader goes away",
     async (args) => {

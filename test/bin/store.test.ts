@@ -3,7 +3,7 @@
  * judge through the classifier's own pipeline into a folder with the S3 layout; history, show, diff
  * and restore --direct then work on it with no AWS at all.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,22 @@ async function run(argv: string[]) {
 }
 
 describe("demo --store DIR", () => {
+  it("prints the ids the store holds: every record it says it kept is a file of the store", async () => {
+    const store = join(dir, "demo-store");
+    const demo = await run(["demo", "--store", store]);
+    const kept = demo.out
+      .slice(demo.out.indexOf("What the guardian kept"))
+      .split("\n")
+      .flatMap((line) => /^ {2}(\d{20}[-~]\S+) /.exec(line)?.[1] ?? []);
+    const captured = /captured version (\S+):/.exec(demo.out)?.[1];
+    const files = (await readdir(join(store, "clusters", "demo", "versions"))).map((f) =>
+      f.replace(/\.json$/, ""),
+    );
+    expect(kept).toHaveLength(8);
+    expect(files.sort()).toEqual([...kept].sort());
+    expect(files).toContain(captured);
+  });
+
   it("leaves its store where it says; history, show and diff read it, and the restore command's version is in it", async () => {
     // Prepare
     const store = join(dir, "demo-store");

@@ -234,3 +234,42 @@ describe("restore notification with hostile values", () => {
     expect(chatbot.content.title).not.toContain("\n");
   });
 });
+
+describe("a failed restore names the way in of last resort", () => {
+  const failed: RestoreResult = {
+    outcome: "failed",
+    cluster: CLUSTER,
+    target: "last-good",
+    action: "replace",
+    diffLines: [],
+    dataKeysChanged: [],
+    verification: { ok: false, detail: "Unauthorized" },
+    overridden: [],
+    attempts: 1,
+    dryRun: false,
+    forced: false,
+    warnings: [],
+    notified: false,
+    error: "Unauthorized",
+  };
+  const creator = "arn:aws:iam::111122223333:role/platform/ClusterCreator";
+
+  it("names the creator in the e-mail and in Slack, and only when the restore did not succeed", () => {
+    // Act
+    const alert = renderRestoreAlert(failed, { creator });
+    const unknown = renderRestoreAlert(failed, {});
+    const restored = renderRestoreAlert(
+      { ...failed, outcome: "restored", verification: { ok: true, detail: "read back" } },
+      { creator },
+    );
+
+    // Assess
+    expect(alert.email).toContain(
+      `Way in of last resort: the cluster creator ${creator} keeps implicit admin (unless the cluster was created without bootstrap admin); with its credentials: aws-auth-guardian restore --direct --cluster ${CLUSTER}`,
+    );
+    const chatbot = JSON.parse(alert.chatbot) as { content: { description: string } };
+    expect(chatbot.content.description).toContain(`the cluster creator ${creator}`);
+    expect(unknown.email).toContain("The cluster's creator is not known to the guardian");
+    expect(restored.email).not.toContain("last resort");
+  });
+});

@@ -10,9 +10,18 @@ import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
 import { captureAccessPicture } from "../../lambda/core/access-pipeline.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { makePolicy } from "../../lambda/core/policy.js";
-import { managementTrailState, recordAccessFacts } from "../../lambda/discovery/access-facts.js";
+import {
+  managementTrailState,
+  recordAccessFacts,
+  verifyAccessEntries,
+} from "../../lambda/discovery/access-facts.js";
+import { renderUnguardedAlert } from "../../lambda/discovery/alert.js";
+import type { DiscoveryConfig } from "../../lambda/discovery/config.js";
+import { discover } from "../../lambda/discovery/discovery.js";
 import { FAKE_ACCOUNT, FakeEks } from "../support/fake-eks.js";
+import { RecordingNotifier } from "../support/memory-store.js";
 import { clientConfig, createVersionedBucket, type MotoServer, startMoto } from "../support/moto.js";
+import { FakeAws } from "./fake-aws.js";
 
 const CREATOR = `arn:aws:iam::${FAKE_ACCOUNT}:role/platform/ClusterCreator`;
 const OTHER = `arn:aws:iam::${FAKE_ACCOUNT}:role/Other`;
@@ -59,6 +68,90 @@ describe("access facts", () => {
     expect(facts.problems[0]).toContain("No CloudTrail trail records management events");
     expect(facts.problems[1]).toContain("differ from the latest record");
     expect(await store.creatorOf("facts")).toBe(CREATOR);
+  });
+
+  it("discovery reports the missing trail for every cluster and names the creator, filing nothing", async () => {
+    // Prepare
+    fake.addCluster({ name: "found", creatorArn: CREATOR });
+    const aws = new FakeAws().addCluster("found");
+    const config: DiscoveryConfig = {
+      clusters: ["found"],
+      classifierArn: "arn:aws:lambda:us-east-1:111122223333:function:classifier",
+      filterName: "aws-auth-guardian",
+      accessEntries: "off",
+      clusterAccessRoleArn: "arn:aws:iam::111122223333:role/guardian-access",
+      accessPolicyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+      clusterAccessFunctionName: "guardian-cluster-access",
+      topicArn: "arn:aws:sns:us-east-1:111122223333:alerts",
+      maxEventAttempts: 6,
+    };
+    const store = new AccessStore(new S3BlobStore(s3, "facts"));
+
+    // Act
+    const result = await discover({ reason: "schedule" }, config, {
+      ...aws.clients(),
+      eks: fake.client(),
+      cloudtrail,
+    });
+
+    // Assess
+    const report = result.reports[0];
+    expect(report).toMatchObject({
+      cluster: "found",
+      trail: "none",
+      creator: CREATOR,
+      creatorSource: "access-entry",
+      authenticationMode: "API_AND_CONFIG_MAP",
+    });
+    expect(report?.problems.map((p) => p.code)).toContain("no-management-trail");
+    const alert = renderUnguardedAlert(report as NonNullable<typeof report>);
+    expect(alert.subject).toContain("blind to access entries (no CloudTrail trail)");
+    expect(alert.email).toContain("EventBridge receives no access-entry events");
+    expect(alert.email).toContain(
+      `Way in of last resort: the cluster creator ${CREATOR} (its bootstrapped access entry) keeps implicit admin`,
+    );
+    expect(aws.published()).toHaveLength(1);
+    // Discovery may not write the history store: the facts are filed by verify and capture.
+    expect(await store.getClusterInfo("found")).toBeUndefined();
+  });
+
+  it("verify files the facts, takes the first record, then catches an entry added without an event", async () => {
+    // Prepare
+    fake.addCluster({ name: "drift", creatorArn: CREATOR });
+    const api = new EksAccessEntryApi(fake.client());
+    const store = new AccessStore(new S3BlobStore(s3, "facts"));
+    const notifier = new RecordingNotifier();
+    const deps = { api, cloudtrail, store, notifier, policy: makePolicy(), now: () => new Date() };
+
+    // Act
+    const first = await verifyAccessEntries(deps, "drift");
+    const quiet = await verifyAccessEntries(deps, "drift");
+    const foreign = "arn:aws:iam::999988887777:role/outsider";
+    await api.createAccessEntry("drift", { principalArn: foreign });
+    const caught = await verifyAccessEntries(deps, "drift");
+    const after = await verifyAccessEntries(deps, "drift");
+
+    // Assess
+    expect(first).toMatchObject({ blindSpot: true, alerted: false });
+    expect(first.recordId).toMatch(/-capture$/);
+    expect(await store.getClusterInfo("drift")).toMatchObject({
+      creator: CREATOR,
+      authenticationMode: "API_AND_CONFIG_MAP",
+      trail: "none",
+    });
+    expect(quiet.recordId).toBeUndefined();
+    expect(quiet.alerted).toBe(false);
+    expect(caught.alerted).toBe(true);
+    expect(caught.problems.join("\n")).toContain(`differ from the latest record (${first.recordId})`);
+    expect(notifier.sent).toHaveLength(1);
+    const email = notifier.sent[0]?.email ?? "";
+    expect(email).toContain("BLIND SPOT");
+    expect(email).toContain(`+ access entry ${foreign} (STANDARD)`);
+    expect(email).toContain(`restore --access-entries --cluster drift --to ${first.recordId}`);
+    expect(email).toContain(`Way in of last resort: the cluster creator ${CREATOR}`);
+    expect((await store.resolve("drift", "latest"))?.id).toBe(caught.recordId);
+    expect(after.alerted).toBe(false);
+    expect(after.problems.join("\n")).not.toContain("differ from the latest record");
   });
 
   it("sees a logging trail with management events", async () => {

@@ -51,6 +51,7 @@ describe("discover", () => {
         accessEntry: "created",
         captured: true,
         problems: [],
+        authenticationMode: "API_AND_CONFIG_MAP",
       },
     ]);
     expect(aws.logGroups.get("/aws/eks/prod/cluster")).toEqual([ourFilter("/aws/eks/prod/cluster")]);
@@ -322,6 +323,7 @@ describe("discover", () => {
           accessEntry: "not-applicable",
           captured: false,
           problems: [],
+          authenticationMode: "API_AND_CONFIG_MAP",
         },
       ]);
       expect(aws.published()).toHaveLength(0);

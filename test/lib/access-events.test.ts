@@ -188,6 +188,35 @@ describe("the access-entry events of the example configuration (one static clust
   });
 });
 
+describe("the facts discovery and verify read (example configuration)", () => {
+  const { template } = synthesize();
+
+  it("lets discovery and the cluster-access role read trails, CloudTrail's history and demo's entries, nothing more", () => {
+    // Assess
+    const statements = policyStatements(template, "FactsReadPolicy");
+    expect(statements.every((s) => s.Effect === "Allow")).toBe(true);
+    expect(statements.flatMap((s) => actions(s)).sort()).toEqual([
+      "cloudtrail:DescribeTrails",
+      "cloudtrail:GetEventSelectors",
+      "cloudtrail:GetTrailStatus",
+      "cloudtrail:LookupEvents",
+      "eks:DescribeAccessEntry",
+      "eks:DescribeCluster",
+      "eks:ListAccessEntries",
+      "eks:ListAssociatedAccessPolicies",
+    ]);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid as string, s]));
+    expect(JSON.stringify(bySid.ReadTrailStatus?.Resource)).toContain(":cloudtrail:*:*:trail/*");
+    expect(JSON.stringify(bySid.ReadAccessEntries?.Resource)).toContain(":access-entry/demo/*");
+    const id = idOf(template, "AWS::IAM::Policy", /^GuardianAccessEventsFactsReadPolicy[0-9A-F]{8}$/);
+    const roles = ((template.findResources("AWS::IAM::Policy")[id] as Json).Properties as Json).Roles;
+    expect(roles).toEqual([
+      { Ref: idOf(template, "AWS::IAM::Role", /^GuardianDiscoveryRole[0-9A-F]{8}$/) },
+      { Ref: idOf(template, "AWS::IAM::Role", /^GuardianClusterAccessRole[0-9A-F]{8}$/) },
+    ]);
+  });
+});
+
 describe("the access-entry events in discovery mode", () => {
   const { template, app } = synthesize({ clusters: "discover" });
 
@@ -234,6 +263,7 @@ describe("GuardianAccessEvents on its own", () => {
       classifierFunction: fn,
       classifierRole,
       clusterAccessRole: role("AccessRole"),
+      discoveryRole: role("DiscoveryRole"),
       clusterNames: ["a", "b"],
       alertTopic: new sns.Topic(stack, "Topic"),
       retryAttempts: 3,

@@ -79,6 +79,17 @@ const ACCESS_PICTURE_READS = [
   "eks:DescribeAccessEntry",
   "eks:ListAssociatedAccessPolicies",
 ];
+/** What verify reads for the access facts (trail, creator, drift) besides the restore's own reads. */
+const FACTS_READS = [
+  "cloudtrail:DescribeTrails",
+  "cloudtrail:LookupEvents",
+  "cloudtrail:GetTrailStatus",
+  "cloudtrail:GetEventSelectors",
+  "eks:DescribeCluster",
+  "eks:ListAccessEntries",
+  "eks:DescribeAccessEntry",
+  "eks:ListAssociatedAccessPolicies",
+];
 /** What `restore --access-entries` through the cluster-access function calls (lib/access-events.ts). */
 const ACCESS_ENTRY_RESTORE_ACTIONS = [
   "eks:ListAccessEntries",
@@ -537,7 +548,12 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     const statements = statementsOf(template, "ClusterAccessRole");
     const allowed = statements.filter((s) => s.Effect === "Allow");
     expect(actionsOf(allowed)).toEqual(
-      [...SNAPSHOT_AND_ALERT_ACTIONS, "eks:DescribeCluster", ...ACCESS_ENTRY_RESTORE_ACTIONS].sort(),
+      [
+        ...SNAPSHOT_AND_ALERT_ACTIONS,
+        "eks:DescribeCluster",
+        ...ACCESS_ENTRY_RESTORE_ACTIONS,
+        ...FACTS_READS,
+      ].sort(),
     );
     const describe = statements.find((s) => s.Action === "eks:DescribeCluster");
     expect(JSON.stringify(describe?.Resource)).toContain(":cluster/demo");
@@ -760,9 +776,12 @@ describe("other configurations", () => {
 
     // Assess
     template.resourceCountIs("AWS::EKS::AccessEntry", 0);
-    expect(actionsOf(statementsOf(template, "DiscoveryRole")).filter((a) => a.includes("Access"))).toEqual(
-      [],
-    );
+    // Reads stay (the creator's bootstrapped entry is a fact discovery reports); no access-entry write.
+    expect(
+      actionsOf(statementsOf(template, "DiscoveryRole")).filter(
+        (a) => a.includes("Access") && !/^eks:(Describe|List)/.test(a),
+      ),
+    ).toEqual([]);
     template.hasResourceProperties("Custom::AwsAuthGuardianDiscovery", { AccessEntries: "off" });
   });
 

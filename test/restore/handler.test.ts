@@ -123,6 +123,56 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
     ]);
   });
 
+  it("checks the access entries in verify and capture, counts their blind spot as drift, and survives their failure", async () => {
+    // Prepare
+    server.seed(awsAuth(GOOD_DATA));
+    const asked: string[] = [];
+    const blind = {
+      cluster: CLUSTER,
+      facts: { cluster: CLUSTER, at: "2026-12-05T12:00:00.000Z", trail: "none" as const },
+      problems: ["No CloudTrail trail records management events in this region"],
+      blindSpot: true,
+      alerted: false,
+    };
+    const withAccess = provenInvoke(
+      clusterAccessHandler(
+        loadClusterAccessConfig({
+          SNAPSHOT_BUCKET: `${BUCKET}-${prefixRun}`,
+          ALERT_TOPIC_ARN: aws.topicArn,
+          AWS_REGION: aws.moto.env.AWS_REGION,
+          INTEGRITY_KEY_ID: aws.integrityKeyId,
+        }),
+        aws,
+        server,
+        {
+          recordVerify: (cluster, blindSpot) => verifyMetrics.push([cluster, blindSpot]),
+          verifyAccessEntries: async (cluster) => {
+            asked.push(cluster);
+            if (asked.length === 3) throw new Error("EKS unreachable");
+            return blind;
+          },
+        },
+      ),
+      aws.sts,
+    );
+
+    // Act
+    const captured = await withAccess({ action: "capture", cluster: CLUSTER, reason: "baseline" });
+    const verified = await withAccess({ action: "verify", cluster: CLUSTER });
+    const failed = await withAccess({ action: "verify", cluster: CLUSTER });
+
+    // Assess
+    expect(asked).toEqual([CLUSTER, CLUSTER, CLUSTER]);
+    expect(captured).toMatchObject({ operation: "capture", accessEntries: blind });
+    expect(verified).toMatchObject({ operation: "verify", outcome: "in-sync", accessEntries: blind });
+    expect(failed).toMatchObject({ operation: "verify", outcome: "in-sync" });
+    expect(failed).not.toHaveProperty("accessEntries");
+    expect(verifyMetrics).toEqual([
+      [CLUSTER, true],
+      [CLUSTER, false],
+    ]);
+  });
+
   it("restores the last good version after a dangerous change, announces it on SNS, and records it in S3", async () => {
     // Prepare
     server.seed(awsAuth(GOOD_DATA));
