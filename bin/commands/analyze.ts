@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { Analyzer, jsonLine, textEntry, textSummary } from "../../lambda/core/analyze.js";
+import type { InputProblem } from "../../lambda/core/audit-input.js";
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { parseClassList, type WriteClass } from "../../lambda/core/policy.js";
+import { decodeStream } from "./input-stream.js";
 import { type CommandIo, type CommandRun, UsageError } from "./io.js";
 import type { StoreFiler } from "./store-filing.js";
 
@@ -15,6 +17,7 @@ export interface AnalyzeOptions {
   allowUnusable?: boolean;
   store?: string;
   region?: string;
+  maxRecordMb?: string;
 }
 
 export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options: values, io, deps }) => {
@@ -71,20 +74,31 @@ export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options
   }
 
   const inputs = args.length > 0 ? args : ["-"];
-  for (const name of inputs) {
-    const data = await readInput(name, io);
-    for (const write of analyzer.add(data, name === "-" ? "stdin" : name)) {
-      io.out(`${format === "json" ? jsonLine(write) : textEntry(write)}\n`);
-      await filer?.write(write.processed.write);
-    }
-  }
-  if (filer) io.err(`${filer.summary()}\n`);
   const { result } = analyzer;
-  for (const problem of result.problems) {
-    io.err(
-      `warning: ${problem.source}: ${problem.reason}${problem.auditID ? ` (auditID ${problem.auditID})` : ""}\n`,
+  let warned = 0;
+  for (const name of inputs) {
+    // Each input is read as a stream: memory holds one record at a time, whatever its size.
+    await decodeStream(
+      await openInput(name, io),
+      name === "-" ? "stdin" : name,
+      async (decoded) => {
+        for (const write of analyzer.addDecoded(decoded)) {
+          io.out(`${format === "json" ? jsonLine(write) : textEntry(write)}\n`);
+          await filer?.write(write.processed.write);
+        }
+        // Problems are reported as they are found; only their number is kept.
+        for (; warned < result.problems.length; warned++) {
+          const problem = result.problems[warned] as InputProblem;
+          io.err(
+            `warning: ${problem.source}: ${problem.reason}${problem.auditID ? ` (auditID ${problem.auditID})` : ""}\n`,
+          );
+          result.problems[warned] = REPORTED;
+        }
+      },
+      values.maxRecordMb !== undefined ? { maxRecordChars: maxRecordChars(values.maxRecordMb) } : {},
     );
   }
+  if (filer) io.err(`${filer.summary()}\n`);
   const events = result.writes.length + result.duplicates + result.irrelevant;
   const unusable = result.problems.length;
   if (format === "text") io.out(`\n${textSummary(result)}\n`);
@@ -126,6 +140,36 @@ export function readSummary(
 ): string {
   const skipped = duplicates > 0 ? ` (${plural(duplicates, "duplicate")} skipped)` : "";
   return `read ${plural(events, "audit event")} from ${plural(inputs, "input")}: ${plural(writes, "write")} to aws-auth${skipped}, ${plural(unusable, "unusable line")}`;
+}
+
+/** Stands in for a problem once it has been printed, so that a flood of bad lines costs no memory. */
+const REPORTED: InputProblem = Object.freeze({ source: "", reason: "reported" });
+
+function maxRecordChars(megabytes: string): number {
+  const value = Number(megabytes);
+  if (!Number.isFinite(value) || value <= 0 || value > 512) {
+    throw new UsageError(`--max-record-mb must be a number of megabytes from 1 to 512, not "${megabytes}"`);
+  }
+  return Math.floor(value * 1024 * 1024);
+}
+
+/** A file (or stdin, `-`) as a stream of chunks; a file that cannot be opened is a usage error. */
+async function openInput(name: string, io: CommandIo): Promise<AsyncIterable<Buffer | string>> {
+  if (name === "-") {
+    if (io.stdinStream) return io.stdinStream();
+    const whole = await io.readStdin();
+    return (async function* () {
+      yield whole;
+    })();
+  }
+  try {
+    const handle = await open(name);
+    return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
 }
 
 async function readInput(name: string, io: CommandIo): Promise<Buffer> {

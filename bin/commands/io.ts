@@ -7,6 +7,8 @@ export interface CommandIo {
   out(text: string): void;
   err(text: string): void;
   readStdin(): Promise<Buffer>;
+  /** Stdin as a stream, for commands that read it piece by piece. @default - readStdin(), whole */
+  stdinStream?(): AsyncIterable<Buffer | string>;
 }
 
 /** A CommandIo that can ask yes/no questions; tests supply `confirm`, a terminal gets a prompt. */
@@ -91,6 +93,7 @@ export function terminalIo(
       for await (const chunk of stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     },
+    stdinStream: () => stdin as AsyncIterable<Buffer | string>,
   };
 }
 

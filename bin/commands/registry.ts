@@ -65,7 +65,11 @@ input was usable, or with --fail-on when any line was unusable or no event was r
           "--store <location>",
           "also file every write judged, as the deployed guardian does, in this snapshot store (a local folder, or s3://BUCKET[/prefix]); needs --cluster",
         )
-        .option("--region <region>", "AWS region of an s3:// store (default: the AWS SDK's)"),
+        .option("--region <region>", "AWS region of an s3:// store (default: the AWS SDK's)")
+        .option(
+          "--max-record-mb <megabytes>",
+          "the longest line or pretty-printed JSON document read (default 64); a longer one is an unusable line",
+        ),
     load: async () => (await import("./analyze.js")).analyzeCommand,
   },
   {

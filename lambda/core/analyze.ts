@@ -3,7 +3,7 @@
  * one timeline per cluster and judges every write to aws-auth in the order it was read.
  */
 import { type AlertInput, diffLines, renderEmail } from "./alert.js";
-import { decodeAuditInput, type InputProblem } from "./audit-input.js";
+import { type DecodedInput, decodeAuditInput, type InputProblem } from "./audit-input.js";
 import { overallSeverity, shouldAlert } from "./classify.js";
 import { literal, oneLine, option, shellCommand } from "./encode.js";
 import { type GuardianPolicy, makePolicy, type Severity, type WriteClass } from "./policy.js";
@@ -72,7 +72,11 @@ export class Analyzer {
 
   /** Reads one input (file or stdin) and judges the writes in it; returns those new writes. */
   add(input: Buffer | string, name: string): AnalyzedWrite[] {
-    const decoded = decodeAuditInput(input, name);
+    return this.addDecoded(decodeAuditInput(input, name));
+  }
+
+  /** Judges what was decoded elsewhere (a stream read piece by piece); returns the new writes. */
+  addDecoded(decoded: DecodedInput): AnalyzedWrite[] {
     // A loop, not push(...problems): there may be more problems than a call takes arguments.
     for (const problem of decoded.problems) this.result.problems.push(problem);
     this.result.irrelevant += decoded.irrelevant;

@@ -17,7 +17,7 @@ import {
   triageTruncatedMessage,
 } from "./audit-event.js";
 import { decode, problemText } from "./decode.js";
-import { splitRecords } from "./records-splitter.js";
+import { MAX_DOCUMENT_CHARS, RecordSplitter, type TextRecord } from "./records-splitter.js";
 
 export interface InputProblem {
   /** Where: `file:line`, `logEvent <id>`, … */
@@ -382,9 +382,107 @@ export function decodeAuditInput(
 
 /** Line by line; a JSON document printed over several lines (`jq .`) is one record (records-splitter.ts). */
 function decodeLines(text: string, name: string): DecodedInput {
+  const decoder = new AuditLineDecoder(name);
   const result = emptyResult();
-  for (const record of splitRecords(text)) merge(result, decodeRecord(record.text, `${name}:${record.line}`));
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.charCodeAt(end - 1) === 0x0d ? text.slice(start, end - 1) : text.slice(start, end);
+    decoder.line(line, result);
+    start = end + 1;
+  }
+  decoder.end(result);
   return result;
+}
+
+/**
+ * Can this line be left unparsed: an audit event, as the API server writes it, that names neither
+ * `configmaps` nor `aws-auth` (only a write to the ConfigMap `aws-auth` matters here, and the API
+ * server's own JSON cannot name a resource without those letters)? Conservative: anything that is
+ * not plainly such an event is parsed. In particular, a line with a `\u` escape (which could spell
+ * `configmaps` in other letters), a line cut short (no closing `}`, or `[Truncated...]`), and a line
+ * that could be a transport envelope instead of an event (`awslogs`, `messageType`, `logEvents`,
+ * `events` as a key, `EventList`) are all parsed.
+ */
+export function cannotConcernAwsAuth(line: string): boolean {
+  return (
+    line.startsWith('{"kind":"Event",') &&
+    line.charCodeAt(line.length - 1) === 0x7d &&
+    !line.includes("configmaps") &&
+    !line.includes("aws-auth") &&
+    !line.includes("\\u") &&
+    !line.includes('"awslogs"') &&
+    !line.includes('"messageType"') &&
+    !line.includes('"logEvents"') &&
+    !line.includes('"events":') &&
+    !line.includes('"EventList"')
+  );
+}
+
+/**
+ * Decodes a text input fed one line at a time (a stream: memory holds one record, whatever the size
+ * of the input). Records are lines, or JSON documents printed over several lines
+ * (records-splitter.ts); a document longer than `maxDocumentChars` is one unusable record. Lines that
+ * `cannotConcernAwsAuth` are counted as events without being parsed.
+ */
+export class AuditLineDecoder {
+  private readonly splitter: RecordSplitter;
+  private lineNumber = 0;
+
+  /** Lines fed so far. */
+  get lines(): number {
+    return this.lineNumber;
+  }
+
+  constructor(
+    private readonly name: string,
+    private readonly maxDocumentChars = MAX_DOCUMENT_CHARS,
+  ) {
+    this.splitter = new RecordSplitter(maxDocumentChars);
+  }
+
+  /** Feeds one line (without its line break); what it completes is added to `into`. */
+  line(line: string, into: DecodedInput): void {
+    this.lineNumber++;
+    for (const record of this.splitter.push(line, this.lineNumber)) this.record(record, into);
+  }
+
+  /**
+   * A line too long to be kept (more than `chars` characters): it is one unusable record, and it
+   * ends any document it was in.
+   */
+  overlongLine(chars: number, into: DecodedInput): void {
+    this.lineNumber++;
+    const open = this.splitter.end();
+    if (open) this.record(open, into);
+    into.problems.push({
+      source: `${this.name}:${this.lineNumber}`,
+      reason: `line of more than ${chars} characters: not read`,
+    });
+  }
+
+  /** The input ended. */
+  end(into: DecodedInput): void {
+    const rest = this.splitter.end();
+    if (rest) this.record(rest, into);
+  }
+
+  private record(record: TextRecord, into: DecodedInput): void {
+    const source = `${this.name}:${record.line}`;
+    if (record.tooLarge) {
+      into.problems.push({
+        source,
+        reason: `JSON document of ${record.tooLarge.chars} characters, more than the ${this.maxDocumentChars} read in one piece: not read`,
+      });
+      return;
+    }
+    if (cannotConcernAwsAuth(record.text)) {
+      into.irrelevant++;
+      return;
+    }
+    merge(into, decodeRecord(record.text, source));
+  }
 }
 
 /**

@@ -1,0 +1,201 @@
+/**
+ * `analyze` reads its inputs as streams (bin/commands/input-stream.ts): the same judgement whatever
+ * the chunking (a byte at a time, lines and UTF-8 characters cut across chunks), gzip inflated on the
+ * fly (several members too), corrupt gzip reported after what could be read, and records beyond the
+ * limit (a huge pretty-printed document, an endless line) counted as unusable instead of kept.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { main } from "../../bin/cli.js";
+import { decodeStream } from "../../bin/commands/input-stream.js";
+import type { CommandIo } from "../../bin/commands/io.js";
+import type { DecodedInput } from "../../lambda/core/audit-input.js";
+import { IDENTITY, jsonl, LAB_FILES, labEvent } from "../support/events.js";
+
+const ESCALATION = labEvent(LAB_FILES.escalationPatch, "patch");
+const EDIT = labEvent(LAB_FILES.ssoEditPatch, "patch");
+const DELETE = labEvent(LAB_FILES.delete, "delete");
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "guardian-stream-"));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function analyze(args: string[], stdin?: AsyncIterable<Buffer | string>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CommandIo = {
+    out: (text) => {
+      out.push(text);
+    },
+    err: (text) => {
+      err.push(text);
+    },
+    readStdin: async () => Buffer.alloc(0),
+    ...(stdin ? { stdinStream: () => stdin } : {}),
+  };
+  const code = await main(["analyze", ...args, "--format", "json"], io);
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+function auditIDs(out: string): string[] {
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line).auditID as string);
+}
+
+async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+/** A user agent with multi-byte characters, so chunk borders fall inside UTF-8 sequences. */
+const WIDE = (() => {
+  const event = structuredClone(EDIT);
+  event.auditID = "0e1d2c3b-4a59-4687-9786-a5b4c3d2e1f0";
+  event.user = { ...event.user, username: "sso-admin:中文-✓-👩‍🚀" };
+  return event;
+})();
+
+describe("analyze reads a stream", () => {
+  it("judges the same writes whatever the chunking, CRLF line ends included", async () => {
+    // Prepare
+    const text = `${jsonl([EDIT, WIDE, ESCALATION, DELETE]).replace(/\n/g, "\r\n")}`;
+    const bytes = Buffer.from(text);
+    const whole = await analyze(["-"], chunks(bytes, bytes.length));
+
+    // Act
+    const results = await Promise.all([1, 3, 7, 4096].map((size) => analyze(["-"], chunks(bytes, size))));
+
+    // Assess
+    expect(whole.code).toBe(0);
+    expect(auditIDs(whole.out)).toEqual([EDIT.auditID, WIDE.auditID, ESCALATION.auditID, DELETE.auditID]);
+    expect(whole.out).toContain('"username":"sso-admin:中文-✓-👩‍🚀"');
+    for (const result of results) expect(result.out).toBe(whole.out);
+  });
+
+  it("inflates gzip as it reads, several members one after another too", async () => {
+    const file = join(dir, "export.jsonl.gz");
+    await writeFile(file, Buffer.concat([gzipSync(jsonl([EDIT])), gzipSync(jsonl([ESCALATION, DELETE]))]));
+    const result = await analyze([file]);
+    expect(result.code).toBe(0);
+    expect(auditIDs(result.out)).toEqual([EDIT.auditID, ESCALATION.auditID, DELETE.auditID]);
+    expect(result.err).toContain("read 3 audit events from 1 input: 3 writes to aws-auth, 0 unusable lines");
+  });
+
+  it("keeps what it read before corrupt gzip and reports the rest as unusable", async () => {
+    // Prepare: a valid member (the write, then 400 KB of other events), then a member whose deflate
+    // data is garbage.
+    const read = structuredClone(EDIT);
+    read.verb = "get";
+    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
+    read.requestURI = "/api/v1/namespaces/default/pods/p";
+    delete read.requestObject;
+    delete read.responseObject;
+    const padding = Array.from({ length: 400 }, () => read);
+    const good = gzipSync(jsonl([EDIT, ...padding]));
+    expect(jsonl(padding).length).toBeGreaterThan(400_000);
+    const bad = gzipSync(jsonl([ESCALATION]));
+    bad.fill(0x55, 20, bad.length - 8);
+    const file = join(dir, "broken.jsonl.gz");
+    await writeFile(file, Buffer.concat([good, bad]));
+
+    // Act
+    const result = await analyze([file, "--fail-on", "dangerous"]);
+
+    // Assess
+    expect(auditIDs(result.out)).toEqual([EDIT.auditID]);
+    expect(result.err).toMatch(
+      new RegExp(`warning: ${file}: bad gzip after line \\d+: .*; the rest of this input was not read\n`),
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it("counts a pretty-printed document beyond --max-record-mb as one unusable record and reads on", async () => {
+    // Prepare: an EventList printed over lines, over 1 MB, then a write on a line of its own.
+    const many = { kind: "EventList", items: Array.from({ length: 800 }, () => ESCALATION) };
+    const pretty = JSON.stringify(many, null, 2);
+    expect(pretty.length).toBeGreaterThan(1024 * 1024);
+    const file = join(dir, "pretty.json");
+    await writeFile(file, `${pretty}\n${JSON.stringify(DELETE)}\n`);
+
+    // Act
+    const limited = await analyze([file, "--max-record-mb", "1", "--fail-on", "dangerous"]);
+    const roomy = await analyze([file, "--max-record-mb", "8"]);
+
+    // Assess
+    expect(auditIDs(limited.out)).toEqual([DELETE.auditID]);
+    expect(limited.err).toContain(
+      `warning: ${file}:1: JSON document of ${pretty.length + 1} characters, more than the 1048576 read in one piece: not read\n`,
+    );
+    expect(limited.err).toContain("1 write to aws-auth, 1 unusable line");
+    expect(limited.code).toBe(2);
+    expect(auditIDs(roomy.out)).toEqual([ESCALATION.auditID, DELETE.auditID]);
+    expect(roomy.err).toContain(
+      "read 801 audit events from 1 input: 2 writes to aws-auth (799 duplicates skipped)",
+    );
+  });
+
+  it("counts a line beyond the limit as one unusable line, without keeping it, and reads on", async () => {
+    // Prepare: 3 MB with no line break, then a write.
+    const endless = `{"kind":"Event","auditID":"x","padding":"${"A".repeat(3 * 1024 * 1024)}"}`;
+    const source = (async function* () {
+      for (let i = 0; i < endless.length; i += 65536) yield endless.slice(i, i + 65536);
+      yield "\n";
+      yield `${JSON.stringify(ESCALATION)}\n`;
+    })();
+
+    // Act
+    const result = await analyze(["-", "--max-record-mb", "1"], source);
+
+    // Assess
+    expect(auditIDs(result.out)).toEqual([ESCALATION.auditID]);
+    expect(result.err).toContain("warning: stdin:1: line of more than 1048576 characters: not read\n");
+    expect(result.err).toContain("read 1 audit event from 1 input: 1 write to aws-auth, 1 unusable line");
+  });
+
+  it("rejects a --max-record-mb that is not a size", async () => {
+    const result = await analyze(["-", "--max-record-mb", "lots"], chunks(Buffer.alloc(0), 1));
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('--max-record-mb must be a number of megabytes from 1 to 512, not "lots"');
+  });
+});
+
+describe("decodeStream", () => {
+  it("hands each chunk's records over as they complete, not at the end", async () => {
+    const seen: number[] = [];
+    const pieces = [jsonl([EDIT]), jsonl([ESCALATION]), jsonl([DELETE])];
+    let read = 0;
+    const source = (async function* () {
+      for (const piece of pieces) {
+        read++;
+        yield piece;
+      }
+    })();
+    await decodeStream(source, "s", (decoded: DecodedInput) => {
+      if (decoded.writes.length) seen.push(read);
+    });
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it("counts an identity's reads of other resources as events without judging them", async () => {
+    const read = structuredClone(EDIT);
+    read.user = IDENTITY.readonly().user;
+    read.verb = "get";
+    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
+    read.requestURI = "/api/v1/namespaces/default/pods/p";
+    delete read.requestObject;
+    delete read.responseObject;
+    const result = await analyze(["-"], chunks(Buffer.from(jsonl([read, read, ESCALATION])), 100));
+    expect(auditIDs(result.out)).toEqual([ESCALATION.auditID]);
+    expect(result.err).toContain("read 3 audit events from 1 input: 1 write to aws-auth, 0 unusable lines");
+  });
+});
