@@ -71,6 +71,14 @@ export class IntegrityBlobStore implements BlobStore {
     return this.inner.putIfMatch(key, body, etag);
   }
 
+  /**
+   * Removes the object only; its MAC objects stay. They vouch only for bytes the guardian itself wrote at
+   * that key, which is what a later read of those bytes must show.
+   */
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+
   async list(prefix: string): Promise<string[]> {
     return (await this.inner.list(prefix)).filter((key) => !key.startsWith(INTEGRITY_PREFIX));
   }

@@ -95,6 +95,7 @@ describe("the record MAC store (moto KMS, a folder store)", () => {
         writes.push(key);
         return inner.putIfMatch(key, body, etag);
       },
+      delete: (key) => inner.delete(key),
       list: (prefix) => inner.list(prefix),
       locate: (key) => inner.locate(key),
     };
