@@ -414,7 +414,8 @@ export function cannotConcernAwsAuth(line: string): boolean {
 }
 
 /** One pass of a compiled regular expression: several times faster than a search per word. */
-const MAY_CONCERN_AWS_AUTH = /configmaps|aws-auth|\\u|"awslogs"|"messageType"|"logEvents"|"events":|"EventList"/;
+const MAY_CONCERN_AWS_AUTH =
+  /configmaps|aws-auth|\\u|"awslogs"|"messageType"|"logEvents"|"events":|"EventList"/;
 
 /**
  * Decodes a text input fed one line at a time (a stream: memory holds one record, whatever the size
