@@ -290,6 +290,11 @@ export class GuardianStorage {
     role.addToPrincipalPolicy(
       allow("ReadWriteSnapshots", ["s3:GetObject", "s3:PutObject"], [snapshotObjects]),
     );
+    // A late write can change where a deletion belongs in the history (its key) and which version is
+    // last good: the pipeline moves the record and drops a pointer no version deserves. The bucket
+    // is versioned, so a delete only adds a marker; object versions stay out of reach
+    // (s3:DeleteObjectVersion is not granted).
+    role.addToPrincipalPolicy(allow("MoveSnapshotRecords", ["s3:DeleteObject"], [snapshotObjects]));
     role.addToPrincipalPolicy(useKey(this.encryptionKey));
     acknowledgeWildcardResources(
       role,

@@ -223,13 +223,16 @@ export function changesOfEvent(event: AccessEvent, before?: AccessPicture): Acce
       return [{ kind: "entry-removed", principalArn, policies: previous?.policies ?? [] }];
     case "AssociateAccessPolicy": {
       const earlier = previous?.policies.find((p) => p.policyArn === event.policyArn);
+      const accessScope = normalizeScope(event.accessScope ?? { type: "cluster", namespaces: [] });
+      // The same scope before and after says nothing worth a "(was …)".
+      const was = earlier && !sameScope(earlier.accessScope, accessScope) ? earlier.accessScope : undefined;
       return [
         {
           kind: "policy-associated",
           principalArn,
           policyArn: event.policyArn ?? "",
-          accessScope: normalizeScope(event.accessScope ?? { type: "cluster", namespaces: [] }),
-          ...(earlier ? { before: earlier.accessScope } : {}),
+          accessScope,
+          ...(was ? { before: was } : {}),
         },
       ];
     }

@@ -56,8 +56,6 @@ export async function processAccessEvent(
   const cluster = event.cluster;
   const clusterAccount = policy.clusterAccount ?? event.account;
   const base = { eventID: event.eventID, cluster, eventName: event.eventName };
-  const latest = await store.resolve(cluster, "latest");
-  const before = latest?.state === "verified" ? latest.picture : await lastVerifiedPicture(store, cluster);
 
   if (event.errorCode !== undefined) {
     // A refused call changed nothing: keep it as an attempt, no picture to read.
@@ -90,7 +88,13 @@ export async function processAccessEvent(
   let record = duplicate ? await store.getRecord(cluster, claimedId) : undefined;
   const ids = await store.listIds(cluster);
   const history = await store.historyBefore(cluster, ids, claimedId);
-  const changes: AccessChange[] = changesOfEvent(event, history.lastVerified?.picture ?? before);
+  // What the call changed, against a picture read BEFORE the call: a picture read later (an earlier event's
+  // record, read after several calls landed together) may already hold this call's effect, and would turn
+  // "+ ClusterAdmin at cluster scope" into "(was cluster scope)".
+  const changes: AccessChange[] = changesOfEvent(
+    event,
+    await pictureReadBefore(store, cluster, ids, claimedId, event.eventTime),
+  );
   const verdict = judgeAccessEvent({ event, changes, policy, ...ctxOf(deps, clusterAccount) });
   if (record === undefined) {
     const read = await readPicture(deps.api, cluster);
@@ -166,11 +170,27 @@ async function creatorLine(
   return creator ? { creator } : {};
 }
 
-async function lastVerifiedPicture(store: AccessStore, cluster: string): Promise<AccessPicture | undefined> {
-  const ids = await store.listIds(cluster);
-  for (let i = ids.length - 1; i >= 0; i--) {
-    const record = await store.getRecord(cluster, ids[i] as string);
-    if (record?.state === "verified") return record.picture;
+/** How far back a search for a picture read before an event goes (records, newest first). */
+const PICTURE_LOOKBACK = 20;
+
+/**
+ * The newest verified picture read strictly before `eventTime` (CloudTrail's time, whole seconds: the call
+ * happened within that second), among the records before `id`; undefined when none is known to predate it.
+ */
+export async function pictureReadBefore(
+  store: AccessStore,
+  cluster: string,
+  ids: readonly string[],
+  id: string,
+  eventTime: string,
+): Promise<AccessPicture | undefined> {
+  const happened = Date.parse(eventTime);
+  if (Number.isNaN(happened)) return undefined;
+  const earlier = ids.filter((other) => other < id);
+  for (let i = earlier.length - 1, seen = 0; i >= 0 && seen < PICTURE_LOOKBACK; i--, seen++) {
+    const record = await store.getRecord(cluster, earlier[i] as string);
+    if (record?.state !== "verified" || !record.picture) continue;
+    if (Date.parse(record.time) < Math.floor(happened / 1000) * 1000) return record.picture;
   }
   return undefined;
 }

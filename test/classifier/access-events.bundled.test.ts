@@ -206,6 +206,9 @@ describe("bundled classifier with access-entry events", () => {
     expect(admin?.chatbot.content.description).toContain(
       "AmazonEKSClusterAdminPolicy for arn:aws:iam::444455556666:role/outsider at cluster scope",
     );
+    // Both calls landed before either was processed: the first record's picture already holds the
+    // association, which must not turn into "(was cluster scope)".
+    expect(admin?.chatbot.content.description).not.toContain("(was");
     const baseline = (await store().listIds(CLUSTER))[0];
     expect(admin?.chatbot.content.nextSteps[0]).toBe(
       `\`aws-auth-guardian restore --access-entries --cluster prod --to ${baseline}\``,

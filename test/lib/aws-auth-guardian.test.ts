@@ -66,6 +66,8 @@ const SNAPSHOT_AND_ALERT_ACTIONS = [
   "kms:GenerateDataKey",
   "logs:CreateLogStream",
   "logs:PutLogEvents",
+  // Moves a deletion to its place when a late write lands before it; never object versions.
+  "s3:DeleteObject",
   "s3:GetObject",
   "s3:ListBucket",
   "s3:PutObject",
@@ -482,6 +484,9 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     });
     const objects = statements.find((s) => JSON.stringify(s.Action).includes("s3:PutObject"));
     expect(JSON.stringify(objects?.Resource)).toContain("/clusters/*");
+    const deletes = statements.find((s) => JSON.stringify(s.Action).includes("s3:DeleteObject"));
+    expect(deletes?.Action).toBe("s3:DeleteObject");
+    expect(JSON.stringify(deletes?.Resource)).toContain("/clusters/*");
   });
 
   it("lets the cluster-access function describe only demo, and use snapshots and alerts", () => {
