@@ -56,8 +56,8 @@ export class LocalBlobStore implements BlobStore {
 
   async putIfMatch(key: string, body: string, etag: string): Promise<boolean> {
     const target = this.pathOf(key);
-    // Keys are never deleted, so a key missing now cannot match; this also guarantees the folder
-    // for the lock file exists.
+    // A key missing now cannot match (a deleted key is recreated only with putIfAbsent); this also
+    // guarantees the folder for the lock file exists.
     if ((await readIfPresent(target)) === undefined) return false;
     const release = await this.acquireLock(target);
     try {
@@ -68,6 +68,10 @@ export class LocalBlobStore implements BlobStore {
     } finally {
       await release();
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
   }
 
   async list(prefix: string): Promise<string[]> {

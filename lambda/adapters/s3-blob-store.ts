@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -68,6 +69,10 @@ export class S3BlobStore implements BlobStore {
     const current = await this.headEtag(key);
     if (current === undefined || !sameEtag(current, etag)) return false;
     throw new Error(`S3 kept answering 409 ConditionalRequestConflict for ${this.locate(key)}`);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
   }
 
   async list(prefix: string): Promise<string[]> {

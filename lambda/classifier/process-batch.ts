@@ -42,6 +42,7 @@ export function guardBlobStore(store: BlobStore): BlobStore {
     get: (key) => guarded(`read ${shown(key)}`, () => store.get(key)),
     putIfAbsent: (key, body) => guarded(`write ${shown(key)}`, () => store.putIfAbsent(key, body)),
     putIfMatch: (key, body, etag) => guarded(`write ${shown(key)}`, () => store.putIfMatch(key, body, etag)),
+    delete: (key) => guarded(`delete ${shown(key)}`, () => store.delete(key)),
     list: (prefix) => guarded(`list ${shown(prefix)}`, () => store.list(prefix)),
     locate: (key) => store.locate(key),
   };

@@ -1,27 +1,55 @@
 /**
  * One write (or one capture) through the guardian: find its place in the cluster's history in the
- * snapshot store, classify it, store it, move the pointers, alert. Every step is idempotent, so a
- * redelivered event or a retried invocation completes what failed before and repeats nothing:
- * records are create-once, pointers only move forward, and an alert is marked as sent only after
- * SNS accepted it (a crash between the two can repeat an alert; it can never lose one).
+ * snapshot store, judge it, store it, re-judge what follows it, set the pointers, alert. Every step
+ * is idempotent and the result does not depend on arrival order: a version's id is its content
+ * (records.ts `contentVersionId`), a record without content sits after the version it follows
+ * (`followerId`), and after a write lands anywhere but at the end, the whole history is judged again
+ * from scratch (judge.ts `judgeSequence`) and stored verdicts, record places and pointers are set to
+ * what that says, by compare-and-swap. A verdict that gets worse alerts once (`found-late`); an
+ * alert is marked as sent only after SNS accepted it (a crash between the two can repeat an alert,
+ * never lose one).
  */
 import { type AlertInput, renderAlert } from "./alert.js";
-import type { AwsAuthWrite } from "./audit-event.js";
+import { type AwsAuthWrite, tookEffect } from "./audit-event.js";
 import {
   type Classification,
   classifyContent,
   classifyWrite,
   type HistoryContext,
-  modelOf,
   overallSeverity,
   shouldAlert,
 } from "./classify.js";
-import { diffModels } from "./diff.js";
 import { literal, option, shellCommand } from "./encode.js";
+import {
+  contextAt,
+  diffOf,
+  identityOf,
+  judgeRecord,
+  judgeRepeat,
+  judgeSequence,
+  normalRecord,
+  ownsVersionBefore,
+  pointersOf,
+  sameRecord,
+  worsened,
+  writeOfRecord,
+} from "./judge.js";
 import type { GuardianPolicy, WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier } from "./ports.js";
-import { eventKeyOf, isGoodRecord, summarizeWrite, type VersionRecord } from "./records.js";
-import type { SnapshotStore } from "./snapshot-store.js";
+import {
+  anchorFor,
+  contentVersionId,
+  digestOf,
+  eventKeyOf,
+  type Finding,
+  followerId,
+  isGoodRecord,
+  padResourceVersion,
+  summarizeWrite,
+  timeDigits,
+  type VersionRecord,
+} from "./records.js";
+import { kindOfId, type SnapshotStore, StoreDataError, type StoredRecord } from "./snapshot-store.js";
 import {
   type CaptureSource,
   captureRef,
@@ -51,19 +79,16 @@ export interface WriteOutcome {
   eventKey: string;
   cluster: string;
   class: WriteClass;
+  /** The record the write left (or, for a write of content already stored, the version holding it). */
   recordId?: string;
   /** The event had been processed before; only unfinished steps were redone. */
   duplicate: boolean;
   alerted: boolean;
   captureRequested: boolean;
-  /** A later version had already been filed: this event arrived out of order. */
+  /** A later record had already been filed: this write landed inside the history, which was judged again. */
   late: boolean;
-}
-
-function latestResourceVersionOf(ids: readonly string[]): string | undefined {
-  const last = ids.at(-1);
-  const digits = last?.slice(0, 20).replace(/^0+/, "");
-  return digits ? digits : undefined;
+  /** Records whose verdict got worse when judged again with this write in place (each alerted once). */
+  foundLate: string[];
 }
 
 function alertInput(
@@ -92,6 +117,29 @@ function alertInput(
   };
 }
 
+/** The alert about a stored, judged record, in its place in the history. */
+function recordAlert(
+  deps: PipelineDeps,
+  cluster: string,
+  record: VersionRecord,
+  history: HistoryContext,
+): AlertInput {
+  const diff = diffOf(record, history);
+  return alertInput(
+    cluster,
+    deps.policy,
+    { class: record.class, findings: record.findings, ...(diff ? { diff } : {}), ...goodOf(record) },
+    history,
+    record,
+    record.audit,
+    deps.store.root(),
+  );
+}
+
+function goodOf(record: VersionRecord): { good?: boolean } {
+  return record.good === false ? { good: false } : {};
+}
+
 /** Publishes once per event key: skipped when the marker says it was already sent. */
 export async function alertOnce(
   deps: PipelineDeps,
@@ -105,11 +153,183 @@ export async function alertOnce(
   return true;
 }
 
-async function advancePointers(store: SnapshotStore, record: VersionRecord): Promise<void> {
-  await store.advancePointer("latest", record);
-  if (isGoodRecord(record)) {
-    await store.advancePointer("last-good", record);
+function describe(record: VersionRecord | undefined): string {
+  if (!record) return "no earlier record";
+  const who = record.audit
+    ? ` by ${record.audit.actor.canonicalArn ?? record.audit.actor.username}`
+    : record.capture
+      ? " (captured)"
+      : "";
+  return `${record.kind} ${record.id} (${record.time}${who})`;
+}
+
+/** Why a record's verdict changed when the history was judged again. */
+function foundLateFinding(before: VersionRecord, after: VersionRecord, history: HistoryContext): Finding {
+  const was = `${before.class}${isGoodRecord(before) ? ", a restore target" : ""}`;
+  const now = `${after.class}${isGoodRecord(after) ? "" : ", not a restore target"}`;
+  const follows =
+    before.predecessorId !== history.previous?.id
+      ? ` It now follows ${describe(history.previous)}, which arrived after it was judged (it was compared with ${before.predecessorId ?? "nothing"}).`
+      : ` An earlier record it is compared with (${describe(history.base)}) arrived or was judged again after it.`;
+  return {
+    id: "found-late",
+    severity: "info",
+    message: `Found late: this record was judged ${was} when it arrived; with every write known before it in resourceVersion order it is ${now}.${follows}`,
+    ...(history.previous ? { entries: [history.previous.id] } : {}),
+  };
+}
+
+export interface SettleOutcome {
+  /** The judged history, when it was judged as a whole (undefined: the new record was simply appended). */
+  judged?: VersionRecord[];
+  /** Ids of records whose verdict got worse. */
+  foundLate: string[];
+}
+
+/**
+ * Brings the stored history of `cluster` in line with `judgeSequence`: every record in its place and
+ * judged, pointers where the judged history puts them. `appended`: the ids listed before a new record
+ * was filed, and that record; when nothing else changed and it is the newest, judging it against the
+ * stored history was enough and the pointers only move forward to it. Otherwise the whole history is
+ * read and judged; records are rewritten by compare-and-swap (the bucket keeps each earlier verdict
+ * as an object version), moved records are written at their new key before the old key is removed,
+ * and the pass repeats until a pass changed nothing concurrently (the listing it judged is still the
+ * listing after its writes, and no compare-and-swap failed). `fresh`: the identity of the record this
+ * invocation just filed: its own alert follows, so it gets no `found-late` alert.
+ */
+export async function settle(
+  deps: PipelineDeps,
+  cluster: string,
+  options: { appended?: { ids: readonly string[]; record: VersionRecord }; fresh?: string } = {},
+): Promise<SettleOutcome> {
+  const { store, policy } = deps;
+  let ids = await store.listIds(cluster);
+  const appended = options.appended;
+  if (
+    appended &&
+    ids.length === appended.ids.length + 1 &&
+    ids.at(-1) === appended.record.id &&
+    appended.ids.every((id, i) => ids[i] === id) &&
+    !followsInTime(ids, appended.record)
+  ) {
+    await store.advancePointer("latest", appended.record);
+    if (isGoodRecord(appended.record)) await store.advancePointer("last-good", appended.record);
+    return { foundLate: [] };
   }
+  const foundLate = new Set<string>();
+  for (let pass = 0; pass < 10; pass++) {
+    const stored = await store.readRecords(cluster, ids);
+    const byIdentity = new Map<string, StoredRecord[]>();
+    for (const item of stored) {
+      const key = identityOf(item.record);
+      byIdentity.set(key, [...(byIdentity.get(key) ?? []), item]);
+    }
+    const judged = judgeSequence(
+      stored.map((s) => s.record),
+      policy,
+    );
+    let conflict = false;
+    for (const [index, record] of judged.entries()) {
+      const copies = byIdentity.get(identityOf(record)) ?? [];
+      const inPlace = copies.find((c) => c.record.id === record.id);
+      const before = inPlace?.record ?? copies[0]?.record;
+      if (
+        before &&
+        identityOf(record) !== options.fresh &&
+        worsened(before, record) &&
+        shouldAlertFoundLate(before, record, policy)
+      ) {
+        const history = contextAt(judged, index);
+        const input = recordAlert(deps, cluster, record, history);
+        input.findings = [...input.findings, foundLateFinding(before, record, history)];
+        input.severity = overallSeverity(input.findings);
+        const subject = `found-late-${digestOf({ id: record.id, class: record.class, good: record.good ?? true, findings: record.findings.map((f) => f.id) })}`;
+        // Sent before the record is rewritten: a crash in between re-judges and finds the change again.
+        await alertOnce(deps, cluster, subject, input);
+        foundLate.add(record.id);
+      }
+      if (inPlace) {
+        if (!sameRecord(inPlace.record, record) && !(await store.replaceRecord(record, inPlace.etag)))
+          conflict = true;
+      } else if (!(await store.putRecord(record))) {
+        // A concurrent pass put it there first; the next pass compares it.
+        conflict = true;
+      }
+      for (const copy of copies) {
+        if (copy.record.id !== record.id) await store.removeRecord(cluster, copy.record.id);
+      }
+    }
+    const pointers = pointersOf(judged);
+    await store.setPointer(cluster, "latest", pointers.latest);
+    await store.setPointer(cluster, "last-good", pointers.lastGood);
+    const after = await store.listIds(cluster);
+    const listed = judged.map((r) => r.id);
+    if (!conflict && after.length === listed.length && after.every((id, i) => listed[i] === id)) {
+      return { judged, foundLate: [...foundLate] };
+    }
+    ids = after;
+  }
+  throw new StoreDataError(`could not settle the history of ${cluster}: too many concurrent writers`);
+}
+
+/**
+ * Is there a deletion or content-less write, filed under an earlier version, that was written no
+ * earlier than this new version? Then the new version is the one it follows, and it must move. Its
+ * time is in its id (records.ts `followerId`), so no record needs to be read to know.
+ */
+function followsInTime(ids: readonly string[], record: VersionRecord): boolean {
+  if (record.kind !== "version") return false;
+  const at = timeDigits(record.time);
+  return ids.some((id) => {
+    const time = id.split("~")[1];
+    return time !== undefined && /^\d{23}$/.test(time) && time >= at;
+  });
+}
+
+/** A worse verdict alerts when the new one would alert, or when a restore target was lost. */
+function shouldAlertFoundLate(before: VersionRecord, after: VersionRecord, policy: GuardianPolicy): boolean {
+  return shouldAlert(after.class, after.findings, policy) || (isGoodRecord(before) && !isGoodRecord(after));
+}
+
+/** The history around a record after settling: from the judged sequence, or read from the store. */
+async function placeOf(
+  cluster: string,
+  settled: SettleOutcome,
+  identity: string,
+  fallback: { record: VersionRecord; history: HistoryContext },
+): Promise<{ record: VersionRecord; history: HistoryContext }> {
+  if (!settled.judged) return fallback;
+  const index = settled.judged.findIndex((r) => identityOf(r) === identity);
+  const record = settled.judged[index];
+  if (!record)
+    throw new StoreDataError(`record ${fallback.record.id} vanished from the history of ${cluster}`);
+  return { record, history: contextAt(settled.judged, index) };
+}
+
+/** The version stored with this write's resourceVersion, if one is already filed. */
+function sameVersionId(ids: readonly string[], stored: ConfigMapObject): string | undefined {
+  const prefix = `${padResourceVersion(stored.metadata.resourceVersion)}-`;
+  return ids.find((id) => kindOfId(id) === "version" && id.startsWith(prefix));
+}
+
+/** Where a new deletion or content-less write goes: after the newest version written no later. */
+async function anchorOf(
+  store: SnapshotStore,
+  cluster: string,
+  ids: readonly string[],
+  time: string,
+  deletedUid: string | undefined,
+): Promise<VersionRecord | undefined> {
+  const versions = ids.filter((id) => kindOfId(id) === "version");
+  let byTime: VersionRecord | undefined;
+  for (let i = versions.length - 1; i >= 0; i--) {
+    const record = await store.getRecord(cluster, versions[i] as string);
+    if (!record) continue;
+    if (deletedUid !== undefined && record.configMap?.metadata.uid === deletedUid) return record;
+    byTime ??= anchorFor([record], time) !== undefined ? record : undefined;
+    if (byTime && deletedUid === undefined) return byTime;
+  }
+  return byTime;
 }
 
 /** Processes one write to aws-auth of `cluster`. Throws only on store or notifier failures. */
@@ -121,91 +341,88 @@ export async function processWrite(
 ): Promise<WriteOutcome> {
   const { store, policy } = deps;
   const eventKey = eventKeyOf(write, options.deliveryId);
-  const base = { auditID: write.auditID, eventKey, cluster, captureRequested: false, late: false };
-  const kind = recordKindOf(write);
+  const base = {
+    auditID: write.auditID,
+    eventKey,
+    cluster,
+    captureRequested: false,
+    late: false,
+    foundLate: [] as string[],
+  };
   const ids = await store.listIds(cluster);
 
-  const existingId = store.findIdForEvent(ids, eventKey);
+  if (!tookEffect(write)) return fileAttempt(deps, cluster, write, eventKey, ids, base);
+
+  const kind = recordKindOf(write);
+  const existingId =
+    kind === "version" && write.stored
+      ? sameVersionId(ids, write.stored)
+      : store.findIdForEvent(ids, eventKey);
   if (existingId) {
-    // Redelivery or retry: the record is there; finish the steps that may not have completed.
-    const record = await store.getRecord(cluster, existingId);
-    if (!record) throw new Error(`record ${existingId} listed but not readable`);
-    await advancePointers(store, record);
-    const history = await store.historyBefore(
-      cluster,
-      ids,
-      record.id,
-      kind === "version" ? write.resourceVersion : undefined,
-    );
-    const classification = { class: record.class, findings: record.findings, ...diffFor(record, history) };
-    const alerted = shouldAlert(record.class, record.findings, policy)
-      ? await alertOnce(
-          deps,
-          cluster,
-          eventKey,
-          alertInput(cluster, policy, classification, history, record, record.audit, store.root()),
-        )
-      : false;
-    return { ...base, class: record.class, recordId: record.id, duplicate: true, alerted };
-  }
-
-  const placed = placeRecord(kind, latestResourceVersionOf(ids), write.resourceVersion, eventKey);
-  const history = await store.historyBefore(
-    cluster,
-    ids,
-    placed.id,
-    kind === "version" ? write.resourceVersion : undefined,
-  );
-  const classification = classifyWrite(write, history, policy);
-
-  if (classification.recordKind === "none") {
-    const audit = summarizeWrite(write);
-    const fresh = await store.putAttempt({
-      cluster,
-      eventKey,
-      auditID: write.auditID,
-      time: write.time,
-      class: classification.class,
-      findings: classification.findings,
-      audit,
+    const existing = await store.getRecord(cluster, existingId);
+    if (!existing) throw new StoreDataError(`record ${existingId} listed but not readable`);
+    if (existing.eventKey !== eventKey && kind === "version") {
+      return sameContent(deps, cluster, write, eventKey, existing, ids, base);
+    }
+    // Redelivery or retry: the record is there; finish what may not have completed (a crash may
+    // have cut the settling short, so judge the whole history).
+    const settled = await settle(deps, cluster, { fresh: identityOf(existing) });
+    const placed = await placeOf(cluster, settled, identityOf(existing), {
+      record: existing,
+      history: await store.historyBefore(cluster, ids, existing.id),
     });
-    const alerted = shouldAlert(classification.class, classification.findings, policy)
-      ? await alertOnce(
-          deps,
-          cluster,
-          eventKey,
-          alertInput(cluster, policy, classification, history, undefined, audit, store.root()),
-        )
+    const alerted = shouldAlert(placed.record.class, placed.record.findings, policy)
+      ? await alertOnce(deps, cluster, eventKey, recordAlert(deps, cluster, placed.record, placed.history))
       : false;
-    return { ...base, class: classification.class, duplicate: !fresh, alerted };
+    return {
+      ...base,
+      class: placed.record.class,
+      recordId: placed.record.id,
+      duplicate: true,
+      alerted,
+      foundLate: settled.foundLate,
+    };
   }
 
-  const latestId = ids.at(-1);
-  const late = latestId !== undefined && latestId.slice(0, 20) > placed.id.slice(0, 20);
-  if (late) {
-    classification.findings.push({
-      id: "late-arrival",
-      severity: "info",
-      message: `This event arrived after a later record (${latestId}) had been filed; that record was judged without it.`,
-    });
-  }
-  const record = recordForWrite(
+  // A new record: its place, its verdict against the stored history before it, then the rest.
+  const anchor =
+    kind === "version"
+      ? undefined
+      : await anchorOf(store, cluster, ids, write.time, kind === "tombstone" ? write.objectUid : undefined);
+  const id =
+    kind === "version" && write.stored
+      ? contentVersionId(write.stored)
+      : followerId(kind === "tombstone" ? "tombstone" : "unverified", anchor?.id, write.time, eventKey);
+  const resourceVersion =
+    kind === "version"
+      ? (write.stored?.metadata.resourceVersion ?? write.resourceVersion)
+      : anchor?.resourceVersion;
+  const history = await store.historyBefore(cluster, ids, id);
+  const first = classifyWrite(write, history, policy);
+  if (first.recordKind === "none") return fileAttempt(deps, cluster, write, eventKey, ids, base);
+  const facts = recordForWrite(
     cluster,
     write,
-    { ...classification, recordKind: classification.recordKind },
-    placed,
+    { ...first, recordKind: first.recordKind },
+    { id, ...(resourceVersion ? { resourceVersion } : {}) },
     history,
   );
+  const record = judgeRecord({ ...facts, eventKey }, history, policy);
   const created = await store.putRecord(record);
-  await advancePointers(store, record);
+  const late = ids.length > 0 && (ids.at(-1) as string) > record.id;
+  const settled = await settle(deps, cluster, {
+    ...(created ? { appended: { ids, record } } : {}),
+    fresh: identityOf(record),
+  });
+  const final = await placeOf(cluster, settled, identityOf(record), { record, history });
 
   let captureRequested = false;
-  if (record.kind === "unverified" && deps.requestCapture) {
+  if (final.record.kind === "unverified" && deps.requestCapture) {
     await deps.requestCapture(cluster, `content of ${write.verb} ${write.auditID} is not in the audit event`);
     captureRequested = true;
   }
-  const input = alertInput(cluster, policy, classification, history, record, record.audit, store.root());
-  if (record.kind === "unverified" && !deps.requestCapture) {
+  const input = recordAlert(deps, cluster, final.record, final.history);
+  if (final.record.kind === "unverified" && !deps.requestCapture) {
     input.findings = [
       ...input.findings,
       {
@@ -218,26 +435,138 @@ export async function processWrite(
   // When another invocation filed the same event a moment earlier, it owns the alert: it either
   // publishes or fails, and then its retry publishes.
   const alerted =
-    created && shouldAlert(record.class, record.findings, policy)
+    created && shouldAlert(final.record.class, final.record.findings, policy)
       ? await alertOnce(deps, cluster, eventKey, input)
       : false;
   return {
     ...base,
-    class: record.class,
-    recordId: record.id,
+    class: final.record.class,
+    recordId: final.record.id,
     duplicate: !created,
     alerted,
     captureRequested,
     late,
+    foundLate: settled.foundLate,
   };
 }
 
-/** The diff a stored record was judged on, rebuilt for an alert that must be (re)sent. */
-function diffFor(record: VersionRecord, history: HistoryContext): Pick<Classification, "diff"> {
-  if (record.kind === "unverified") return {};
-  const before = history.base?.configMap ? modelOf(history.base.configMap) : undefined;
-  const after = record.configMap ? modelOf(record.configMap) : undefined;
-  return { diff: diffModels(before, after) };
+type OutcomeBase = Pick<
+  WriteOutcome,
+  "auditID" | "eventKey" | "cluster" | "captureRequested" | "late" | "foundLate"
+>;
+
+/** A write that changed nothing stored (refused, dry run): filed as an attempt. */
+async function fileAttempt(
+  deps: PipelineDeps,
+  cluster: string,
+  write: AwsAuthWrite,
+  eventKey: string,
+  ids: readonly string[],
+  base: OutcomeBase,
+): Promise<WriteOutcome> {
+  const { store, policy } = deps;
+  const history = await store.historyBefore(cluster, ids, "~");
+  const classification = classifyWrite(write, history, policy);
+  const audit = summarizeWrite(write);
+  const fresh = await store.putAttempt({
+    cluster,
+    eventKey,
+    auditID: write.auditID,
+    time: write.time,
+    class: classification.class,
+    findings: classification.findings,
+    audit,
+  });
+  const alerted = shouldAlert(classification.class, classification.findings, policy)
+    ? await alertOnce(
+        deps,
+        cluster,
+        eventKey,
+        alertInput(cluster, policy, classification, history, undefined, audit, store.root()),
+      )
+    : false;
+  return { ...base, class: classification.class, duplicate: !fresh, alerted };
+}
+
+/**
+ * A write whose content (same uid, resourceVersion and data) is already stored: an identical PUT, a
+ * second event for one write, or content first read by a capture. One version holds it, owned by
+ * the earliest write (by time, then event digest) so that the record is the same whichever arrived
+ * first; every other write of it is filed as an attempt.
+ */
+async function sameContent(
+  deps: PipelineDeps,
+  cluster: string,
+  write: AwsAuthWrite,
+  eventKey: string,
+  existing: VersionRecord,
+  ids: readonly string[],
+  base: OutcomeBase,
+): Promise<WriteOutcome> {
+  const { store, policy } = deps;
+  if (ownsVersionBefore(write, eventKey, existing) && existing.eventKey && existing.audit) {
+    // This write made the version; the one filed under it repeated it. Swap them.
+    const blob = await store.readRecords(cluster, [existing.id]);
+    const current = blob[0];
+    if (current?.record.eventKey === existing.eventKey) {
+      const owner = normalRecord({
+        ...current.record,
+        eventKey,
+        time: write.time,
+        audit: summarizeWrite(write),
+      });
+      if (!(await store.replaceRecord(owner, current.etag))) return processWrite(deps, cluster, write);
+      const displaced = writeOfRecord(existing) as AwsAuthWrite;
+      const judged = judgeRepeat(displaced, owner, policy);
+      await store.putAttempt({
+        cluster,
+        eventKey: existing.eventKey,
+        auditID: existing.audit.auditID,
+        time: existing.time,
+        class: judged.class,
+        findings: judged.findings,
+        audit: existing.audit,
+      });
+      const settled = await settle(deps, cluster, {});
+      return {
+        ...base,
+        class: owner.class,
+        recordId: owner.id,
+        duplicate: false,
+        alerted: false,
+        foundLate: settled.foundLate,
+      };
+    }
+  }
+  const classification = judgeRepeat(write, existing, policy);
+  const audit = summarizeWrite(write);
+  const fresh = await store.putAttempt({
+    cluster,
+    eventKey,
+    auditID: write.auditID,
+    time: write.time,
+    class: classification.class,
+    findings: classification.findings,
+    audit,
+  });
+  const history = await store.historyBefore(cluster, ids, existing.id);
+  const alerted = shouldAlert(classification.class, classification.findings, policy)
+    ? await alertOnce(
+        deps,
+        cluster,
+        eventKey,
+        alertInput(
+          cluster,
+          policy,
+          classification,
+          { ...history, base: existing },
+          existing,
+          audit,
+          store.root(),
+        ),
+      )
+    : false;
+  return { ...base, class: classification.class, recordId: existing.id, duplicate: !fresh, alerted };
 }
 
 export interface CaptureOutcome {
@@ -284,12 +613,7 @@ export async function processCapture(
       drift: false,
     };
   }
-  const placed = placeRecord(
-    "version",
-    latestResourceVersionOf(ids),
-    resourceVersion,
-    captureRef(at, options.from),
-  );
+  const placed = placeRecord("version", undefined, resourceVersion, captureRef(at, options.from));
   const history = await store.historyBefore(cluster, ids, placed.id);
   const judged = classifyContent(live, undefined, history, policy);
   // The guardian's own restore wrote it: it announced itself when it did; say so, and stay quiet.
@@ -306,18 +630,24 @@ export async function processCapture(
         ],
       }
     : judged;
-  const record = recordForCapture(cluster, live, reason, at, classification, placed, history, options.from);
+  const record = normalRecord(
+    recordForCapture(cluster, live, reason, at, classification, placed, history, options.from),
+  );
   const stored = await store.putRecord(record);
-  await advancePointers(store, record);
-  const drift = classification.findings.some((f) => f.id === "unrecorded-change");
+  const settled = await settle(deps, cluster, {
+    ...(stored ? { appended: { ids, record } } : {}),
+    fresh: identityOf(record),
+  });
+  const final = await placeOf(cluster, settled, identityOf(record), { record, history });
+  const drift = final.record.findings.some((f) => f.id === "unrecorded-change");
   const alerted =
-    shouldAlert(record.class, record.findings, policy) || drift
+    shouldAlert(final.record.class, final.record.findings, policy) || drift
       ? await alertOnce(
           deps,
           cluster,
-          `capture-${record.id}`,
-          alertInput(cluster, policy, classification, history, record, undefined, store.root()),
+          `capture-${final.record.id}`,
+          recordAlert(deps, cluster, final.record, final.history),
         )
       : false;
-  return { cluster, recordId: record.id, class: record.class, stored, alerted, drift };
+  return { cluster, recordId: final.record.id, class: final.record.class, stored, alerted, drift };
 }

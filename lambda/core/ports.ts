@@ -43,6 +43,12 @@ export interface BlobStore {
   putIfAbsent(key: string, body: string): Promise<boolean>;
   /** Replaces `key` only while its etag is still `etag` (S3 `If-Match`); false when it changed meanwhile. */
   putIfMatch(key: string, body: string, etag: string): Promise<boolean>;
+  /**
+   * Removes `key` (no error when it is absent). In a versioned bucket this adds a delete marker and
+   * keeps the data. The pipeline uses it only to move a record to its true place and to drop a
+   * last-good pointer that no version deserves.
+   */
+  delete(key: string): Promise<void>;
   /** Every key under `prefix`, in ascending byte order. */
   list(prefix: string): Promise<string[]>;
   /** Where `key` lives, for humans: `s3://bucket/key` or a file path. */
@@ -218,4 +224,16 @@ export class AccessEntryApiError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** Makes the guardian's MAC over a message (KMS GenerateMac with the integrity key, in AWS). */
+export interface MacSigner {
+  /** Base64 of the MAC. Deterministic: the same message always gives the same MAC. */
+  generateMac(message: string): Promise<string>;
+}
+
+/** Checks a MAC made by a {@link MacSigner} (KMS VerifyMac, in AWS). */
+export interface MacVerifier {
+  /** True when `mac` (base64) is the guardian's MAC of `message`; false when it is not. Throws when it cannot tell. */
+  verifyMac(message: string, mac: string): Promise<boolean>;
 }

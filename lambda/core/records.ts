@@ -28,6 +28,8 @@ export interface AuditSummary {
   truncated: boolean;
   patchKind?: PatchKind;
   fieldManager?: string;
+  /** uid of the object written or deleted, when the event says. */
+  objectUid?: string;
 }
 
 export type RecordKind = "version" | "tombstone" | "unverified";
@@ -86,12 +88,94 @@ export function padResourceVersion(resourceVersion: string | undefined): string 
 /**
  * Version ids sort by resourceVersion. A deletion or a content-less write has no resourceVersion
  * of its own: it takes the one of the version it follows and a `~` (after `-` in byte order), so it
- * sorts after every version with that resourceVersion.
+ * sorts after every version with that resourceVersion. (The pipeline files such records with
+ * `followerId`, anchored to the exact version they follow; this form is kept for the guardian's own
+ * blind-spot tombstones.)
  */
 export function versionId(kind: RecordKind, resourceVersion: string | undefined, ref: string): string {
   const separator = kind === "version" ? "-" : "~";
   const tag = kind === "tombstone" ? "deleted-" : kind === "unverified" ? "unverified-" : "";
   return `${padResourceVersion(resourceVersion)}${separator}${tag}${ref}`;
+}
+
+/**
+ * The digest of what a version holds: the object's uid, its resourceVersion and its content. The
+ * same stored content always gets the same id, whichever event brought it and whenever it arrived;
+ * nothing in it is the writer's to choose but the content itself.
+ */
+export function contentDigest(configMap: ConfigMapObject): string {
+  return digestOf({
+    uid: configMap.metadata.uid ?? null,
+    resourceVersion: configMap.metadata.resourceVersion ?? null,
+    data: configMap.data ?? null,
+    ...(configMap.immutable === true ? { immutable: true } : {}),
+  });
+}
+
+/** The id of a version written by an audited write: `<padded resourceVersion>-<content digest>`. */
+export function contentVersionId(configMap: ConfigMapObject): string {
+  return versionId("version", configMap.metadata.resourceVersion, contentDigest(configMap));
+}
+
+/** Stands for "before every version" in the id of a record that follows no known version. */
+export const NO_ANCHOR = "0".repeat(RV_WIDTH);
+
+/**
+ * An audit time as 23 sortable digits (seconds, then nanoseconds), whatever its precision. An event
+ * without a readable time (a raw line cut before its timestamps; the Lambda takes CloudWatch's) gets
+ * all nines: it is placed after every version known, the latest it can be.
+ */
+export function timeDigits(time: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?/.exec(time);
+  if (!m) return "9".repeat(23);
+  return `${m.slice(1, 7).join("")}${(m[7] ?? "").padEnd(9, "0")}`;
+}
+
+/**
+ * The id of a record without content of its own (a deletion, a write whose content is not known):
+ * `<id of the version it follows>~<time>~deleted-<event digest>` (or `~unverified-`). It sorts
+ * right after that version and before the next one; records following the same version sort by time.
+ * The version it follows is the newest one (by resourceVersion) written at or before its time
+ * (`anchorFor`): a version that arrives later can become its anchor, and the record then moves.
+ */
+export function followerId(
+  kind: Exclude<RecordKind, "version">,
+  anchorId: string | undefined,
+  time: string,
+  eventKey: string,
+): string {
+  const tag = kind === "tombstone" ? "deleted-" : "unverified-";
+  return `${anchorId ?? NO_ANCHOR}~${timeDigits(time)}~${tag}${eventKey}`;
+}
+
+/**
+ * The version a record without content follows. A deletion of an object whose versions are known
+ * follows the newest of them (every version of an object comes before its deletion, whatever the
+ * clocks say); otherwise the newest version written at or before its time.
+ */
+export function anchorFor(
+  versions: readonly Pick<VersionRecord, "id" | "time" | "configMap">[],
+  time: string,
+  deletedUid?: string,
+): string | undefined {
+  const at = timeDigits(time);
+  let byUid: string | undefined;
+  let byTime: string | undefined;
+  for (const v of versions) {
+    if (
+      deletedUid !== undefined &&
+      v.configMap?.metadata.uid === deletedUid &&
+      (byUid === undefined || v.id > byUid)
+    )
+      byUid = v.id;
+    if (timeDigits(v.time) <= at && (byTime === undefined || v.id > byTime)) byTime = v.id;
+  }
+  return byUid ?? byTime;
+}
+
+/** The uid of the object a deletion removed, when its event says (anchors it: `anchorFor`). */
+export function deletedUidOf(record: Pick<VersionRecord, "kind" | "audit">): string | undefined {
+  return record.kind === "tombstone" ? record.audit?.objectUid : undefined;
 }
 
 /** Hex characters of SHA-256 kept in ids and keys: 96 bits, beyond any search for a collision. */
@@ -139,6 +223,7 @@ export function summarizeWrite(write: AwsAuthWrite): AuditSummary {
     truncated: write.truncated,
     ...(write.patchKind ? { patchKind: write.patchKind } : {}),
     ...(write.fieldManager ? { fieldManager: write.fieldManager } : {}),
+    ...(write.objectUid ? { objectUid: write.objectUid } : {}),
   };
 }
 

@@ -389,11 +389,13 @@ const ENTRIES: RuleEntry[] = [
     example: "A developer is added after someone was granted system:masters.",
   },
   {
-    id: "late-arrival",
+    id: "found-late",
     severity: "info",
     class: "any",
-    description: "The event arrived after a later record had been filed; that record was judged without it.",
-    example: "CloudWatch delivers an older write after a newer one.",
+    description:
+      "In an alert only: a record's verdict got worse when a write before it (by resourceVersion) arrived later and the history was judged again; says which write it now follows. The record itself keeps the verdict any arrival order gives.",
+    example:
+      "An escalation delivered before the edit it followed was judged as the first version; the edit arrives and it is dangerous.",
   },
   // Blind spots (classify.ts, restore/capture-verify.ts).
   {

@@ -62,6 +62,21 @@ export interface MigrationRecord {
   [key: string]: unknown;
 }
 
+export interface StoredRecord {
+  record: VersionRecord;
+  etag: string;
+}
+
+function pointerTo(record: VersionRecord): Pointer {
+  return {
+    id: record.id,
+    key: versionKey(record.cluster, record.id),
+    ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}),
+    class: record.class,
+    time: record.time,
+  };
+}
+
 export class StoreDataError extends Error {
   override readonly name = "StoreDataError";
 }
@@ -160,14 +175,7 @@ export class SnapshotStore {
    */
   async advancePointer(name: "latest" | "last-good", record: VersionRecord): Promise<boolean> {
     const key = `${clusterPrefix(record.cluster)}${name}.json`;
-    const pointer: Pointer = {
-      id: record.id,
-      key: versionKey(record.cluster, record.id),
-      ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}),
-      class: record.class,
-      time: record.time,
-    };
-    const body = `${JSON.stringify(pointer, null, 2)}\n`;
+    const body = `${JSON.stringify(pointerTo(record), null, 2)}\n`;
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.blobs.get(key);
       if (!current) {
@@ -245,29 +253,9 @@ export class SnapshotStore {
   /**
    * The history before a new record `id`, read lazily: records are loaded newest-first from the
    * insertion point until the predecessor, the comparison base and the last good version are known.
-   * Same rules as `historyBefore` in timeline.ts.
+   * Same rules as `contextAt` in judge.ts, which judges the whole sequence.
    */
-  async historyBefore(
-    cluster: string,
-    ids: readonly string[],
-    id: string,
-    resourceVersion?: string,
-  ): Promise<HistoryContext> {
-    const sameVersionId =
-      resourceVersion !== undefined
-        ? ids.find(
-            (other) =>
-              other !== id &&
-              kindOfId(other) === "version" &&
-              other.startsWith(`${resourceVersion.padStart(20, "0")}-`),
-          )
-        : undefined;
-    if (sameVersionId) {
-      const same = await this.getRecord(cluster, sameVersionId);
-      const lastGood =
-        same && isGoodRecord(same) ? same : await this.lastGoodBefore(cluster, ids, sameVersionId);
-      return { ...(same ? { previous: same, base: same } : {}), ...(lastGood ? { lastGood } : {}) };
-    }
+  async historyBefore(cluster: string, ids: readonly string[], id: string): Promise<HistoryContext> {
     const earlier = ids.filter((other) => other < id);
     const context: HistoryContext = {};
     for (let i = earlier.length - 1; i >= 0; i--) {
@@ -285,17 +273,65 @@ export class SnapshotStore {
     return context;
   }
 
-  private async lastGoodBefore(
-    cluster: string,
-    ids: readonly string[],
-    id: string,
-  ): Promise<VersionRecord | undefined> {
-    const earlier = ids.filter((other) => other < id && kindOfId(other) === "version");
-    for (let i = earlier.length - 1; i >= 0; i--) {
-      const record = await this.getRecord(cluster, earlier[i] as string);
-      if (record && isGoodRecord(record)) return record;
+  /** Every record of a cluster with its etag, in id order (for judging the whole history again). */
+  async readRecords(cluster: string, ids: readonly string[]): Promise<StoredRecord[]> {
+    const records: StoredRecord[] = [];
+    for (const id of ids) {
+      const key = versionKey(cluster, id);
+      const blob = await this.blobs.get(key);
+      if (!blob) continue;
+      try {
+        records.push({ record: JSON.parse(blob.body) as VersionRecord, etag: blob.etag });
+      } catch (error) {
+        throw new StoreDataError(`${this.blobs.locate(key)} is not valid JSON`, { cause: error });
+      }
     }
-    return undefined;
+    return records;
+  }
+
+  /**
+   * Replaces a record while it is still the one read (`etag`): a verdict judged again, or facts of
+   * an earlier event that owns the same version. False when another writer changed it meanwhile.
+   * The bucket is versioned: every earlier verdict stays in the object's history.
+   */
+  async replaceRecord(record: VersionRecord, etag: string): Promise<boolean> {
+    return this.blobs.putIfMatch(
+      versionKey(record.cluster, safeName(record.id)),
+      `${JSON.stringify(record, null, 2)}\n`,
+      etag,
+    );
+  }
+
+  /** Removes the key of a record that moved to its true place (a delete marker; S3 keeps the data). */
+  async removeRecord(cluster: string, id: string): Promise<void> {
+    await this.blobs.delete(versionKey(cluster, safeName(id)));
+  }
+
+  /**
+   * Sets a pointer to `record` (or removes it when there is none), whichever way that moves it, by
+   * compare-and-swap. Returns true when it changed the pointer.
+   */
+  async setPointer(
+    cluster: string,
+    name: "latest" | "last-good",
+    record: VersionRecord | undefined,
+  ): Promise<boolean> {
+    const key = `${clusterPrefix(cluster)}${name}.json`;
+    const body = record ? `${JSON.stringify(pointerTo(record), null, 2)}\n` : undefined;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.blobs.get(key);
+      if (current?.body === body) return false;
+      if (!body) {
+        await this.blobs.delete(key);
+        return true;
+      }
+      if (!current) {
+        if (await this.blobs.putIfAbsent(key, body)) return true;
+        continue;
+      }
+      if (await this.blobs.putIfMatch(key, body, current.etag)) return true;
+    }
+    throw new StoreDataError(`could not set ${key}: too many concurrent writers`);
   }
 
   /** Resolves what a user names: `last-good`, `latest`, `previous` (the one before latest), or an id. */

@@ -1,47 +1,40 @@
 /**
- * The history of one cluster's aws-auth, ordered by resourceVersion (never by arrival), and the
- * one place that decides a write's predecessor, its comparison base and the last good version.
- * The analyze command and the demo hold it in memory; the classifier Lambda rebuilds the same
- * context from the snapshot store.
+ * The history of one cluster's aws-auth in memory, ordered by resourceVersion (never by arrival):
+ * every write is placed like the pipeline places it and the whole history is judged again with it
+ * (judge.ts `judgeSequence`), so the result is the same in any arrival order. The pipeline files the
+ * same records in a snapshot store; `analyze` and the demo run the pipeline on an in-memory store.
+ * This class is the store-free form, for tests and for reading a history without filing it.
  */
-import type { AwsAuthWrite } from "./audit-event.js";
+import { type AwsAuthWrite, tookEffect } from "./audit-event.js";
 import { type Classification, classifyContent, classifyWrite, type HistoryContext } from "./classify.js";
+import {
+  contextAt,
+  diffOf,
+  identityOf,
+  judgeRepeat,
+  judgeSequence,
+  ownsVersionBefore,
+  pointersOf,
+} from "./judge.js";
 import type { GuardianPolicy } from "./policy.js";
 import type { ConfigMapObject } from "./ports.js";
 import {
+  anchorFor,
+  contentVersionId,
   eventKeyOf,
-  isGoodRecord,
+  followerId,
   keepConfigMap,
+  padResourceVersion,
   type RecordKind,
   summarizeWrite,
   type VersionRecord,
   versionId,
 } from "./records.js";
 
-/** The context of a record with id `id` among `records` sorted by id. */
-export function historyBefore(
-  records: readonly VersionRecord[],
-  id: string,
-  resourceVersion?: string,
-): HistoryContext {
-  // A write that leaves the resourceVersion unchanged (an identical PUT) is compared with the
-  // version that already has it.
-  const sameVersion =
-    resourceVersion !== undefined
-      ? records.find((r) => r.kind === "version" && r.resourceVersion === resourceVersion && r.id !== id)
-      : undefined;
-  const earlier = records.filter((r) => r.id < id);
-  const previous = sameVersion ?? earlier.at(-1);
-  const base = sameVersion ?? earlier.findLast((r) => r.kind === "version" && r.configMap !== undefined);
-  // Ids after the resourceVersion are digests, not times: the version holding it may sort either side.
-  const lastGood = sameVersion
-    ? records.filter((r) => r.id <= sameVersion.id).findLast(isGoodRecord)
-    : earlier.findLast(isGoodRecord);
-  return {
-    ...(previous ? { previous } : {}),
-    ...(base ? { base } : {}),
-    ...(lastGood ? { lastGood } : {}),
-  };
+/** The context of a record with id `id` among judged `records` sorted by id. */
+export function historyBefore(records: readonly VersionRecord[], id: string): HistoryContext {
+  const index = records.filter((r) => r.id < id).length;
+  return contextAt(records, index);
 }
 
 /**
@@ -134,6 +127,7 @@ export function captureRef(at: string, from: CaptureSource = "cluster"): string 
 
 export interface ProcessedWrite {
   write: AwsAuthWrite;
+  /** The verdict when the write was read, with everything read before it in its place. */
   classification: Classification;
   /** The record the write left, when it changed what is stored. */
   record?: VersionRecord;
@@ -143,7 +137,7 @@ export interface ProcessedWrite {
 }
 
 export class Timeline {
-  private readonly records: VersionRecord[] = [];
+  private records: VersionRecord[] = [];
   private readonly seen = new Set<string>();
 
   constructor(
@@ -156,17 +150,19 @@ export class Timeline {
   }
 
   lastGood(): VersionRecord | undefined {
-    return this.records.findLast(isGoodRecord);
+    return pointersOf(this.records).lastGood;
   }
 
-  private latestResourceVersion(): string | undefined {
-    return this.records.findLast((r) => r.resourceVersion !== undefined)?.resourceVersion;
+  private sameVersion(configMap: ConfigMapObject): VersionRecord | undefined {
+    const prefix = `${padResourceVersion(configMap.metadata.resourceVersion)}-`;
+    return this.records.find((r) => r.kind === "version" && r.id.startsWith(prefix));
   }
 
-  private insert(record: VersionRecord): void {
-    const at = this.records.findIndex((r) => r.id > record.id);
-    if (at === -1) this.records.push(record);
-    else this.records.splice(at, 0, record);
+  /** Adds a record and judges the whole history again; returns it in its place. */
+  private file(facts: VersionRecord): { record: VersionRecord; history: HistoryContext } {
+    this.records = judgeSequence([...this.records, facts], this.policy);
+    const index = this.records.findIndex((r) => identityOf(r) === identityOf(facts));
+    return { record: this.records[index] as VersionRecord, history: contextAt(this.records, index) };
   }
 
   /** Classifies and files one write; an event seen before is recognised and skipped. */
@@ -181,31 +177,48 @@ export class Timeline {
       };
     }
     this.seen.add(key);
-    const probeKind = recordKindOf(write);
-    const placed = placeRecord(probeKind, this.latestResourceVersion(), write.resourceVersion, key);
-    const history = historyBefore(
-      this.records,
-      placed.id,
-      probeKind === "version" ? write.resourceVersion : undefined,
-    );
-    const classification = classifyWrite(write, history, this.policy);
-    if (classification.recordKind === "none") return { write, classification, history, duplicate: false };
-    const newest = this.records.at(-1);
-    if (newest && newest.id.slice(0, 20) > placed.id.slice(0, 20)) {
-      classification.findings.push({
-        id: "late-arrival",
-        severity: "info",
-        message: `This event arrived after a later record (${newest.id}) had been filed; that record was judged without it.`,
-      });
+    if (!tookEffect(write)) {
+      const history = contextAt(this.records, this.records.length);
+      return { write, classification: classifyWrite(write, history, this.policy), history, duplicate: false };
     }
-    const record = recordForWrite(
-      this.cluster,
-      write,
-      { ...classification, recordKind: classification.recordKind },
-      placed,
-      history,
-    );
-    this.insert(record);
+    const kind = recordKindOf(write);
+    const holder = kind === "version" && write.stored ? this.sameVersion(write.stored) : undefined;
+    if (holder) {
+      const history = { previous: holder, base: holder, lastGood: holder };
+      if (ownsVersionBefore(write, key, holder)) {
+        // This write made the version the one filed under it repeated: it takes the version over.
+        this.file({ ...holder, eventKey: key, time: write.time, audit: summarizeWrite(write) });
+      }
+      return { write, classification: judgeRepeat(write, holder, this.policy), history, duplicate: false };
+    }
+    const first = classifyWrite(write, {}, this.policy);
+    if (first.recordKind === "none") return { write, classification: first, history: {}, duplicate: false };
+    const versions = this.records.filter((r) => r.kind === "version");
+    const anchorId = anchorFor(versions, write.time, kind === "tombstone" ? write.objectUid : undefined);
+    const anchor = versions.find((v) => v.id === anchorId);
+    const stored = kind === "version" ? write.stored : undefined;
+    const placed = stored
+      ? {
+          id: contentVersionId(stored),
+          ...(stored.metadata.resourceVersion ? { resourceVersion: stored.metadata.resourceVersion } : {}),
+        }
+      : {
+          id: followerId(kind === "tombstone" ? "tombstone" : "unverified", anchorId, write.time, key),
+          ...(anchor?.resourceVersion ? { resourceVersion: anchor.resourceVersion } : {}),
+        };
+    const facts = {
+      ...recordForWrite(this.cluster, write, { ...first, recordKind: first.recordKind }, placed, {}),
+      eventKey: key,
+    };
+    const { record, history } = this.file(facts);
+    const diff = diffOf(record, history);
+    const classification: Classification = {
+      class: record.class,
+      findings: record.findings,
+      recordKind: record.kind,
+      ...(diff ? { diff } : {}),
+      ...(record.good === false ? { good: false } : {}),
+    };
     return { write, classification, record, history, duplicate: false };
   }
 
@@ -216,9 +229,8 @@ export class Timeline {
     at: string,
     from: CaptureSource = "cluster",
   ): { record: VersionRecord; classification: Classification } {
-    const resourceVersion = configMap.metadata.resourceVersion;
-    const existing = this.records.find((r) => r.kind === "version" && r.resourceVersion === resourceVersion);
-    if (existing && resourceVersion) {
+    const existing = configMap.metadata.resourceVersion ? this.sameVersion(configMap) : undefined;
+    if (existing) {
       return {
         record: existing,
         classification: { class: existing.class, findings: existing.findings, recordKind: "none" },
@@ -226,23 +238,25 @@ export class Timeline {
     }
     const placed = placeRecord(
       "version",
-      this.latestResourceVersion(),
-      resourceVersion,
+      undefined,
+      configMap.metadata.resourceVersion,
       captureRef(at, from),
     );
     const history = historyBefore(this.records, placed.id);
-    const classification = classifyContent(configMap, undefined, history, this.policy);
-    const record = recordForCapture(
-      this.cluster,
-      configMap,
-      reason,
-      at,
-      classification,
-      placed,
-      history,
-      from,
+    const first = classifyContent(configMap, undefined, history, this.policy);
+    const filed = this.file(
+      recordForCapture(this.cluster, configMap, reason, at, first, placed, history, from),
     );
-    this.insert(record);
-    return { record, classification };
+    const diff = diffOf(filed.record, filed.history);
+    return {
+      record: filed.record,
+      classification: {
+        class: filed.record.class,
+        findings: filed.record.findings,
+        recordKind: "version",
+        ...(diff ? { diff } : {}),
+        ...(filed.record.good === false ? { good: false } : {}),
+      },
+    };
   }
 }

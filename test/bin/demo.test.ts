@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
 import { DEMO_STEPS } from "../../bin/commands/demo.js";
 import type { CommandIo } from "../../bin/commands/io.js";
-import { eventKeyOf, versionId } from "../../lambda/core/records.js";
+import { contentVersionId, eventKeyOf, followerId } from "../../lambda/core/records.js";
 import { LAB_FILES, labEvent, writeOf } from "../support/events.js";
 
 async function demo(): Promise<{ code: number; out: string; err: string }> {
@@ -75,16 +75,15 @@ describe("demo", () => {
 
   it("prints the alert for each dangerous step and the command that restores the last good version", async () => {
     const { out } = await demo();
-    // Ids are the resourceVersion and the digest of the audit event, never its auditID.
-    const lastGood = versionId(
-      "version",
-      "206",
-      eventKeyOf(writeOf(labEvent(LAB_FILES.ssoEditPatch, "patch"))),
-    );
-    const tombstone = versionId(
+    // A version's id is its resourceVersion and the digest of its content; a deletion's is the id of
+    // the version it follows, its time and the digest of its event. Never the auditID.
+    const lastGood = contentVersionId(writeOf(labEvent(LAB_FILES.ssoEditPatch, "patch")).stored as never);
+    const deletion = writeOf(labEvent(LAB_FILES.delete, "delete"));
+    const tombstone = followerId(
       "tombstone",
-      "208",
-      eventKeyOf(writeOf(labEvent(LAB_FILES.delete, "delete"))),
+      contentVersionId(writeOf(labEvent(LAB_FILES.escalationPatch, "patch")).stored as never),
+      deletion.time,
+      eventKeyOf(deletion),
     );
     const restore = `aws-auth-guardian restore --cluster demo --to ${lastGood}`;
     const parts = steps(out);
@@ -101,7 +100,7 @@ describe("demo", () => {
         ),
     ).toBe(true);
     expect(out).toContain(`  ${lastGood}  version     routine\n`);
-    expect(tombstone).toMatch(/^0{17}208~deleted-[0-9a-f]{24}$/);
+    expect(tombstone).toMatch(/^0{17}208-[0-9a-f]{24}~\d{23}~deleted-[0-9a-f]{24}$/);
     expect(out).toContain(`  ${tombstone}  tombstone   dangerous\n`);
   });
 });

@@ -13,11 +13,11 @@ import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
 import { SnsNotifier } from "../../lambda/adapters/sns-notifier.js";
 import { loadClassifierConfig } from "../../lambda/classifier/config.js";
 import { createHandler } from "../../lambda/classifier/create-handler.js";
-import { triageAuditEvent } from "../../lambda/core/audit-event.js";
+import { type AwsAuthWrite, triageAuditEvent } from "../../lambda/core/audit-event.js";
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import { processCapture } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
-import { eventKeyOf, versionId } from "../../lambda/core/records.js";
+import { contentVersionId, eventKeyOf, followerId } from "../../lambda/core/records.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import {
   clientConfig,
@@ -56,17 +56,29 @@ function awslogsEvent(messages: string[], messageType = "DATA_MESSAGE"): { awslo
   return { awslogs: { data: gzipSync(Buffer.from(JSON.stringify(payload))).toString("base64") } };
 }
 
-/** The digest of the (single) aws-auth write in a recording: its identity in the store. */
-function keyOf(name: string): string {
+/** The (single) aws-auth write in a recording. */
+function writeOf(name: string): AwsAuthWrite {
   const writes = labLines(name)
     .map((line) => triageAuditEvent(JSON.parse(line)))
     .flatMap((t) => (t.kind === "write" ? [t.write] : []));
   if (writes.length !== 1 || !writes[0]) throw new Error(`${name}: expected one aws-auth write`);
-  return eventKeyOf(writes[0]);
+  return writes[0];
 }
 
-function idOf(name: string, kind: "version" | "tombstone", resourceVersion: string): string {
-  return versionId(kind, resourceVersion, keyOf(name));
+/** The digest of the (single) aws-auth write in a recording: its identity in the store. */
+function keyOf(name: string): string {
+  return eventKeyOf(writeOf(name));
+}
+
+/**
+ * The id of the record a recording leaves: a version's id is its resourceVersion and the digest of
+ * its content; a deletion's is the id of the version it follows, its time and the event's digest.
+ * Never the auditID.
+ */
+function idOf(name: string, anchor?: string): string {
+  const write = writeOf(name);
+  if (write.stored) return contentVersionId(write.stored);
+  return followerId("tombstone", anchor, write.time, eventKeyOf(write));
 }
 
 const SEED = [
@@ -166,14 +178,14 @@ describe("classifier Lambda against moto", () => {
     // Ids are the resourceVersion and the digest of the audit event, never its auditID.
     expect(ids).toEqual([
       "00000000000000000201-capture-20261122130350000",
-      idOf("s02-node-manager-update-unquoted-drop-fargate", "version", "202"),
-      idOf("s03-fargate-manager-update-readd-fargate", "version", "203"),
-      idOf("s04-terraform-reapply-quoted-jsonpatch", "version", "204"),
-      idOf("s05-sso-admin-kubectl-edit-add-developer", "version", "206"),
-      idOf("s06-escalation-smp-contractor-masters", "version", "208"),
-      idOf("s10-intruder-delete", "tombstone", "208"),
+      idOf("s02-node-manager-update-unquoted-drop-fargate"),
+      idOf("s03-fargate-manager-update-readd-fargate"),
+      idOf("s04-terraform-reapply-quoted-jsonpatch"),
+      idOf("s05-sso-admin-kubectl-edit-add-developer"),
+      idOf("s06-escalation-smp-contractor-masters"),
+      idOf("s10-intruder-delete", idOf("s06-escalation-smp-contractor-masters")),
     ]);
-    for (const id of ids) expect(id).toMatch(/^\d{20}[-~][a-z0-9-]+$/);
+    for (const id of ids) expect(id).toMatch(/^\d{20}[-~][a-z0-9~-]+$/);
     const classes = await Promise.all(ids.map(async (id) => (await store().getRecord(CLUSTER, id))?.class));
     expect(classes).toEqual([
       "routine",
@@ -226,10 +238,7 @@ describe("classifier Lambda against moto", () => {
     await handler()(awslogsEvent(labLines("s02-node-manager-update-unquoted-drop-fargate")));
 
     // Assess
-    const record = await store().getRecord(
-      CLUSTER,
-      idOf("s02-node-manager-update-unquoted-drop-fargate", "version", "202"),
-    );
+    const record = await store().getRecord(CLUSTER, idOf("s02-node-manager-update-unquoted-drop-fargate"));
     expect(record?.configMap?.data).toEqual(event.responseObject.data);
     expect(record?.configMap?.metadata).toEqual({
       name: "aws-auth",
@@ -285,20 +294,73 @@ describe("classifier Lambda against moto", () => {
     const late = await invoke(awslogsEvent(labLines("s02-node-manager-update-unquoted-drop-fargate")));
 
     // Assess
-    const s02 = await store().getRecord(
-      CLUSTER,
-      idOf("s02-node-manager-update-unquoted-drop-fargate", "version", "202"),
-    );
+    const s02 = await store().getRecord(CLUSTER, idOf("s02-node-manager-update-unquoted-drop-fargate"));
     expect(s02?.predecessorId).toBe("00000000000000000201-capture-20261122130350000");
     expect(s02?.class).toBe("aws-internal");
     expect(late.processed[0]?.late).toBe(true);
-    expect(s02?.findings.map((f) => f.id)).toContain("late-arrival");
+    const s03 = await store().getRecord(CLUSTER, idOf("s03-fargate-manager-update-readd-fargate"));
+    expect(s03?.predecessorId).toBe(s02?.id);
+    expect(s03?.class).toBe("aws-internal");
     expect((await store().getPointer(CLUSTER, "latest"))?.id).toBe(
-      idOf("s04-terraform-reapply-quoted-jsonpatch", "version", "204"),
+      idOf("s04-terraform-reapply-quoted-jsonpatch"),
     );
     expect(await alerts()).toHaveLength(0);
   });
 
+  it("out of order in S3: an escalation delivered before the edit it follows, then the deletion, ends as in order", async () => {
+    // Prepare: the same incident filed in order into another bucket, for comparison.
+    const invoke = handler();
+    const inOrderBucket = bucket;
+    for (const name of SEED) await invoke(awslogsEvent(labLines(name)));
+    const expected = await store().readRecords(CLUSTER, await store().listIds(CLUSTER));
+    const expectedPointers = [
+      await store().getPointer(CLUSTER, "latest"),
+      await store().getPointer(CLUSTER, "last-good"),
+    ];
+    await alerts();
+    run++;
+    bucket = `guardian-snapshots-${run}`;
+    await createVersionedBucket(s3, bucket);
+    expect(bucket).not.toBe(inOrderBucket);
+    const shuffled = handler();
+
+    // Act: s06 (rv 208) first, then everything before it, then the deletion; s05 twice.
+    const order = [
+      "s06-escalation-smp-contractor-masters",
+      "s02-node-manager-update-unquoted-drop-fargate",
+      "s05-sso-admin-kubectl-edit-add-developer",
+      "s04-terraform-reapply-quoted-jsonpatch",
+      "s03-fargate-manager-update-readd-fargate",
+      "s05-sso-admin-kubectl-edit-add-developer",
+      "s10-intruder-delete",
+      "s14-readonly-patch-forbidden",
+    ];
+    for (const name of order) await shuffled(awslogsEvent(labLines(name)));
+
+    // Assess: the same records (facts and verdicts), pointers and restore target.
+    const ids = await store().listIds(CLUSTER);
+    const got = await store().readRecords(CLUSTER, ids);
+    expect(got.map((r) => r.record)).toEqual(expected.map((r) => r.record));
+    expect([
+      await store().getPointer(CLUSTER, "latest"),
+      await store().getPointer(CLUSTER, "last-good"),
+    ]).toEqual(expectedPointers);
+    const sent = await alerts();
+    const deletion = sent.find(
+      (a) => a.MessageAttributes?.class?.Value === "dangerous" && /deleted/i.test(a.Subject ?? ""),
+    );
+    const s05 = idOf("s05-sso-admin-kubectl-edit-add-developer");
+    expect(JSON.parse(deletion?.Message ?? "{}").content.nextSteps[0]).toContain(`--to ${s05}`);
+    // The escalation, first judged with nothing before it (routine, the first version known), was
+    // found dangerous when the first write before it arrived, and said so once, with the restore
+    // target known then.
+    const foundLate = sent.filter((a) => (a.Message ?? "").includes("Found late"));
+    expect(foundLate).toHaveLength(1);
+    expect(foundLate[0]?.Subject).toMatch(/contractor-debug now gets system:masters/);
+    expect(JSON.parse(foundLate[0]?.Message ?? "{}").content.nextSteps[0]).toContain(
+      `--to ${idOf("s02-node-manager-update-unquoted-drop-fargate")}`,
+    );
+  });
   it("skips a malformed event and files the rest of the batch", async () => {
     // Prepare
     await seedBaseline();

@@ -141,6 +141,7 @@ describe("one delivery holding a hostile event and a real escalation", () => {
       get: (key) => blobs.get(key),
       list: (prefix) => blobs.list(prefix),
       putIfMatch: (key, body, etag) => blobs.putIfMatch(key, body, etag),
+      delete: (key) => blobs.delete(key),
       putIfAbsent: async (key, body) => {
         if (key.includes("/versions/") && !key.includes("unverified") && body.includes("contractor"))
           throw new TypeError("content the record writer cannot take");
@@ -167,6 +168,7 @@ describe("one delivery holding a hostile event and a real escalation", () => {
       list: () => Promise.reject(new Error("503 Slow Down")),
       putIfAbsent: () => Promise.reject(new Error("503 Slow Down")),
       putIfMatch: () => Promise.reject(new Error("503 Slow Down")),
+      delete: () => Promise.reject(new Error("503 Slow Down")),
       locate: (key) => key,
     };
     await expect(processLogsEvent(awslogsEvent([line(ESCALATION)]), deps(down))).rejects.toBeInstanceOf(

@@ -132,15 +132,20 @@ describe("versions that carry an earlier dangerous change", () => {
     );
   });
 
-  it("a write that arrives after a later one was filed says so", () => {
-    // Prepare
+  it("a write that arrives after a later one was filed takes its place; the later one is judged again", () => {
+    // Prepare: the escalation arrives first, with nothing known before it.
     const timeline = new Timeline("demo", makePolicy({ clusterAccount: CLUSTER_ACCOUNT }));
-    timeline.process(write(labEvent(LAB_FILES.escalationPatch, "patch")));
+    const early = timeline.process(write(labEvent(LAB_FILES.escalationPatch, "patch")));
 
     // Act
     const late = timeline.process(write(labEvent(LAB_FILES.ssoEditPatch, "patch")));
 
     // Assess
-    expect(late.classification.findings.map((f) => f.id)).toContain("late-arrival");
+    const [first, second] = timeline.all();
+    expect(first?.id).toBe(late.record?.id);
+    expect(second?.id).toBe(early.record?.id);
+    expect(second?.predecessorId).toBe(first?.id);
+    expect(second?.class).toBe("dangerous");
+    expect(timeline.lastGood()?.id).toBe(first?.id);
   });
 });

@@ -754,10 +754,16 @@ describe("history: deletion, re-creation, restores", () => {
 
   it("re-creating exactly what was deleted is a restore of the last good version: routine", () => {
     const timeline = timelineWith();
-    process(timeline, deleteCollectionEvent({ auditID: id() }));
+    process(timeline, deleteCollectionEvent({ auditID: id(), at: "2026-11-22T14:00:00" }));
     const p = process(
       timeline,
-      applyEvent({ auditID: id(), data: goodData(), resourceVersion: "301", creates: true }),
+      applyEvent({
+        auditID: id(),
+        data: goodData(),
+        resourceVersion: "301",
+        creates: true,
+        at: "2026-11-22T14:01:00",
+      }),
     );
     expect(p.classification.class).toBe("routine");
     expect(ids(p.classification.findings)).toEqual(["restores-last-good"]);

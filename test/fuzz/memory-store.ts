@@ -49,6 +49,11 @@ export class MemoryBlobStore implements BlobStore {
     return true;
   }
 
+  async delete(key: string): Promise<void> {
+    this.check(key);
+    this.objects.delete(key);
+  }
+
   async list(prefix: string): Promise<string[]> {
     return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
   }
