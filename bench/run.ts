@@ -13,7 +13,7 @@ import { printTable } from "./report.js";
 
 printTable("analyze (issue 2)", await benchAnalyze());
 printTable("classifier (issue 3)", await benchClassifier());
-printTable("command line (issue 12)", benchCli());
+printTable("command line (issue 12)", await benchCli());
 
 const restore = fileURLToPath(new URL("./restore.ts", import.meta.url));
 if (existsSync(restore)) {

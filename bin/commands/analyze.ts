@@ -166,7 +166,7 @@ async function openInput(name: string, io: CommandIo): Promise<AsyncIterable<Buf
   }
   try {
     const handle = await open(name);
-    return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+    return handle.createReadStream({ highWaterMark: 256 * 1024 });
   } catch (error) {
     throw new UsageError(
       `cannot read ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,

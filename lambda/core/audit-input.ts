@@ -409,16 +409,13 @@ export function cannotConcernAwsAuth(line: string): boolean {
   return (
     line.startsWith('{"kind":"Event",') &&
     line.charCodeAt(line.length - 1) === 0x7d &&
-    !line.includes("configmaps") &&
-    !line.includes("aws-auth") &&
-    !line.includes("\\u") &&
-    !line.includes('"awslogs"') &&
-    !line.includes('"messageType"') &&
-    !line.includes('"logEvents"') &&
-    !line.includes('"events":') &&
-    !line.includes('"EventList"')
+    !MAY_CONCERN_AWS_AUTH.test(line)
   );
 }
+
+/** One pass of a compiled regular expression: several times faster than a search per word. */
+const MAY_CONCERN_AWS_AUTH =
+  /configmaps|aws-auth|\\u|"awslogs"|"messageType"|"logEvents"|"events":|"EventList"/;
 
 /**
  * Decodes a text input fed one line at a time (a stream: memory holds one record, whatever the size

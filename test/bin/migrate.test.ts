@@ -32,9 +32,18 @@ const TRUST = JSON.stringify({
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
+/**
+ * CloudWatch Logs (and moto) refuse events older than 14 days, so the recorded logins sit a few days
+ * before the real clock, and the command's `now` is that clock.
+ */
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+const daysBefore = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
+const LOGIN_AT = daysBefore(9);
+const DENIED_AT = daysBefore(8);
+const logTime = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, "Z");
 /** The shape aws-iam-authenticator logs a login in (terraform-aws-eks#2415), for role `dev`. */
 const GRANTED = (arn: string, username: string) =>
-  `time="2026-11-20T14:06:32Z" level=info msg="access granted" arn="${arn}" client="127.0.0.1:51358" groups="[view-only]" method=POST path=/authenticate uid="aws-iam-authenticator:${FAKE_ACCOUNT}:AROAEXAMPLE" username="${username}"`;
+  `time="${logTime(LOGIN_AT)}" level=info msg="access granted" arn="${arn}" client="127.0.0.1:51358" groups="[view-only]" method=POST path=/authenticate uid="aws-iam-authenticator:${FAKE_ACCOUNT}:AROAEXAMPLE" username="${username}"`;
 
 let moto: MotoServer;
 
@@ -67,7 +76,7 @@ function deps(overrides: Partial<MigrateAws> = {}): { migrate: MigrateDeps } {
   return {
     migrate: {
       aws: () => aws,
-      now: () => new Date("2026-11-29T12:00:00Z"),
+      now: () => NOW,
       applyTiming: { pollMs: 1, sleep: async () => undefined },
     },
   };
@@ -101,10 +110,10 @@ beforeAll(async () => {
       logGroupName: "/aws/eks/prod/cluster",
       logStreamName: "authenticator-0a1b2c",
       logEvents: [
-        { timestamp: Date.parse("2026-11-20T14:06:32Z"), message: GRANTED(`${A}:role/dev`, "dev:alice") },
+        { timestamp: LOGIN_AT.getTime(), message: GRANTED(`${A}:role/dev`, "dev:alice") },
         {
-          timestamp: Date.parse("2026-11-21T09:00:00Z"),
-          message: `time="2026-11-21T09:00:00Z" level=warning msg="access denied" arn="${A}:role/ci" client="127.0.0.1:1" error="identity is not mapped" method=POST path=/authenticate`,
+          timestamp: DENIED_AT.getTime(),
+          message: `time="${logTime(DENIED_AT)}" level=warning msg="access denied" arn="${A}:role/ci" client="127.0.0.1:1" error="identity is not mapped" method=POST path=/authenticate`,
         },
       ],
     }),
