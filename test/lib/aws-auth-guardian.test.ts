@@ -895,6 +895,34 @@ describe("other configurations", () => {
     });
   });
 
+  it("gives key administration to the configured keyAdministrators and bucket writes to breakGlassPrincipals, from cdk.json", () => {
+    // Act
+    const admins = ["arn:aws:iam::111122223333:role/platform-deployer"];
+    const breakGlass = ["arn:aws:iam::111122223333:role/break-glass-*"];
+    const { template } = synthesize({ keyAdministrators: admins, breakGlassPrincipals: breakGlass });
+
+    // Assess: both keys administered by exactly the configured role (and the root user), no deployer default.
+    for (const key of ["Key", "IntegrityKey"]) {
+      const resource = template.findResources("AWS::KMS::Key")[
+        logicalIdOf(template, "AWS::KMS::Key", key)
+      ] as Json;
+      const statements = ((resource.Properties as Json).KeyPolicy as { Statement: Json[] }).Statement;
+      expect(statements.find((st) => st.Sid === "KeyAdministration")?.Principal).toEqual({ AWS: admins[0] });
+      expect(JSON.stringify(statements)).not.toContain("cfn-exec-role");
+      // Break-glass gets no MAC: what it writes is never taken for the guardian's own records.
+      expect(JSON.stringify(statements.filter((st) => /Mac/.test(JSON.stringify(st.Action))))).not.toContain(
+        "break-glass",
+      );
+    }
+    const policy = only(
+      resourcesOf(template, "AWS::S3::BucketPolicy").filter(([id]) => id.includes("SnapshotBucket")),
+    )[1];
+    const deny = ((policy.Properties as Json).PolicyDocument as { Statement: Json[] }).Statement.find(
+      (st) => st.Sid === "DenyObjectWritesButTheGuardians",
+    );
+    expect(JSON.stringify(deny?.Condition)).toContain("arn:aws:iam::111122223333:role/break-glass-*");
+  });
+
   it("uses the configured verify schedule", () => {
     // Act
     const { template } = synthesize({ verifySchedule: "rate(1 hour)" });
