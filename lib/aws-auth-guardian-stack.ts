@@ -28,6 +28,8 @@ export class AwsAuthGuardianStack extends Stack {
       alertEmails: [...config.alertEmails],
       trustedWriters: [...config.trustedWriters],
       ...(config.restoreOperators ? { restoreOperators: [...config.restoreOperators] } : {}),
+      ...(config.keyAdministrators ? { keyAdministrators: [...config.keyAdministrators] } : {}),
+      ...(config.breakGlassPrincipals ? { breakGlassPrincipals: [...config.breakGlassPrincipals] } : {}),
       ...(config.extraNodeRoleArns ? { extraNodeRoleArns: [...config.extraNodeRoleArns] } : {}),
       ...(config.alertClasses ? { alertClasses: [...config.alertClasses] } : {}),
       ...(config.alertMinSeverity ? { alertMinSeverity: config.alertMinSeverity } : {}),

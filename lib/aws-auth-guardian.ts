@@ -264,6 +264,7 @@ export class AwsAuthGuardian extends Construct {
     // The store is the guardian's alone (its roles exist only now).
     storage.restrictTo({
       writers: [classifier.classifierRole, clusterAccess.clusterAccessRole],
+      verifiers: [clusterAccess.clusterAccessRole],
       keyUsers: [classifier.classifierRole, clusterAccess.clusterAccessRole, discovery.discoveryRole],
       readers: props.restoreOperators ?? [],
     });

@@ -115,6 +115,7 @@ export class GuardianClassifier {
         CAPTURE_FUNCTION_NAME: props.clusterAccess.clusterAccessFunction.functionName,
         TRUSTED_WRITERS: (props.trustedWriters ?? []).join(","),
         GUARDIAN_WRITERS: props.clusterAccess.clusterAccessRole.roleArn,
+        INTEGRITY_KEY_ID: props.storage.integrityKey.keyArn,
         ...policyEnvironment(props),
         ...(props.alertMinSeverity ? { ALERT_MIN_SEVERITY: props.alertMinSeverity } : {}),
       },

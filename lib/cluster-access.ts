@@ -121,6 +121,7 @@ export class GuardianClusterAccess {
         ALERT_TOPIC_ARN: props.alerting.alertTopic.topicArn,
         GUARDIAN_WRITERS: this.clusterAccessRole.roleArn,
         TRUSTED_WRITERS: props.trustedWriters ?? "",
+        INTEGRITY_KEY_ID: props.storage.integrityKey.keyArn,
         ...(props.restoreOperators?.length ? { RESTORE_OPERATORS: props.restoreOperators.join(",") } : {}),
         ...props.policyEnvironment,
       },

@@ -20,6 +20,10 @@ export interface GuardianConfig {
   readonly trustedWriters: readonly string[];
   /** IAM ARN patterns the cluster-access function restores for, force included (`RESTORE_OPERATORS`); absent: none. */
   readonly restoreOperators?: readonly string[];
+  /** Exact IAM role or user ARNs that administer the keys and the bucket's configuration; absent: the deployer. */
+  readonly keyAdministrators?: readonly string[];
+  /** IAM ARN patterns exempt from the snapshot bucket's write denials (break-glass); absent: none. */
+  readonly breakGlassPrincipals?: readonly string[];
   /** Role ARNs the classifier protects as node roles (`EXTRA_NODE_ROLE_ARNS`); absent: none. */
   readonly extraNodeRoleArns?: readonly string[];
   /** The write classes that alert (`ALERT_CLASSES`); absent: the classifier's default. */
@@ -56,6 +60,8 @@ export const CONFIG_KEYS = [
   "slack",
   "trustedWriters",
   "restoreOperators",
+  "keyAdministrators",
+  "breakGlassPrincipals",
   "extraNodeRoleArns",
   "alertClasses",
   "alertMinSeverity",
@@ -99,6 +105,8 @@ export function loadGuardianConfig(read: ContextReader): GuardianConfig {
   const slack = readSlack(read("slack"));
   const trustedWriters = readTrustedWriters(read("trustedWriters"));
   const restoreOperators = readRestoreOperators(read("restoreOperators"));
+  const keyAdministrators = readKeyAdministrators(read("keyAdministrators"));
+  const breakGlassPrincipals = readBreakGlassPrincipals(read("breakGlassPrincipals"));
   const extraNodeRoleArns = readExtraNodeRoleArns(read("extraNodeRoleArns"));
   const alertMinSeverity = readAlertMinSeverity(read("alertMinSeverity"));
   const alertClasses = readAlertClasses(read("alertClasses"), alertMinSeverity);
@@ -115,6 +123,8 @@ export function loadGuardianConfig(read: ContextReader): GuardianConfig {
     objectLock,
     ...(slack ? { slack } : {}),
     ...(restoreOperators ? { restoreOperators } : {}),
+    ...(keyAdministrators ? { keyAdministrators } : {}),
+    ...(breakGlassPrincipals ? { breakGlassPrincipals } : {}),
     ...(extraNodeRoleArns ? { extraNodeRoleArns } : {}),
     ...(alertClasses ? { alertClasses } : {}),
     ...(alertMinSeverity !== undefined ? { alertMinSeverity } : {}),
@@ -318,6 +328,46 @@ function readRestoreOperators(raw: unknown): readonly string[] | undefined {
     );
   }
   return patterns;
+}
+
+// A KMS key policy names principals exactly: an existing IAM role or user (a path allowed), no wildcard.
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(?:role|user)\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+// aws:PrincipalArn patterns of IAM principals of one account: roles, users (`*` allowed after the account).
+const IAM_PRINCIPAL_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(?:role|user)\/[\w+=,.@/*-]+$/;
+
+function readKeyAdministrators(raw: unknown): readonly string[] | undefined {
+  const expected =
+    "a non-empty list of exact IAM role or user ARNs that administer the keys and the bucket's configuration " +
+    '(the role that deploys the stack among them), e.g. ["arn:aws:iam::111122223333:role/cdk-hnb659fds-cfn-exec-role-111122223333-eu-west-1"]';
+  if (raw === undefined || raw === null) return undefined;
+  const value = fromCommandLine(raw, "array");
+  if (!Array.isArray(value)) throw wrong("keyAdministrators", raw, expected);
+  if (value.length === 0) {
+    throw new ConfigError(
+      `context key "keyAdministrators" is an empty list; expected ${expected}. KMS refuses a key policy that locks out the role creating it: leave the key out to use the deployer.`,
+    );
+  }
+  return stringList(
+    "keyAdministrators",
+    value,
+    IAM_PRINCIPAL_ARN,
+    'an exact IAM role or user ARN (no wildcard: a key policy names principals exactly), such as "arn:aws:iam::111122223333:role/platform-deployer"',
+  );
+}
+
+function readBreakGlassPrincipals(raw: unknown): readonly string[] | undefined {
+  const expected =
+    "a list of IAM role or user ARN patterns allowed to repair the snapshot bucket by hand, e.g. " +
+    '["arn:aws:iam::111122223333:role/break-glass"] (their writes carry no record MAC: restore will not use them)';
+  if (raw === undefined || raw === null) return undefined;
+  const value = fromCommandLine(raw, "array");
+  if (!Array.isArray(value)) throw wrong("breakGlassPrincipals", raw, expected);
+  return stringList(
+    "breakGlassPrincipals",
+    value,
+    IAM_PRINCIPAL_PATTERN,
+    'an IAM role or user ARN of this account, "*" allowed in the name, such as "arn:aws:iam::111122223333:role/break-glass"',
+  );
 }
 
 function readExtraNodeRoleArns(raw: unknown): readonly string[] | undefined {

@@ -103,8 +103,13 @@ export const DENIED_BUCKET_CHANGES = [
 
 /** Who may use the store once the guardian's roles exist. */
 export interface GuardianStoreAccess {
-  /** The roles that write snapshots (classifier, cluster access). */
+  /**
+   * The roles that write snapshots (classifier, cluster access): the only principals besides break-glass the
+   * bucket lets write, and the only ones the integrity key lets make record MACs (`kms:GenerateMac`).
+   */
   readonly writers: iam.IRole[];
+  /** The roles that check record MACs before a restore (`kms:VerifyMac`): the cluster-access role. */
+  readonly verifiers: iam.IRole[];
   /** Every guardian role that uses the key for data (writers, and discovery for alerts). */
   readonly keyUsers: iam.IRole[];
   /** IAM ARN patterns that may read snapshots with the key through S3 (`history`, `show`, `diff`). */
@@ -119,6 +124,12 @@ export class GuardianStorage {
   readonly snapshotBucket: s3.Bucket;
   /** Receives the snapshot bucket's server access logs. */
   readonly accessLogsBucket: s3.IBucket;
+  /**
+   * HMAC_256 key of the record MACs (lambda/core/integrity.ts): the guardian's writers make a MAC of each
+   * record with it (GenerateMac), the cluster-access function checks it before restoring (VerifyMac). Nobody
+   * else gets either: a record planted in the bucket cannot carry a MAC that verifies. Retained on deletion.
+   */
+  readonly integrityKey: kms.Key;
 
   private readonly administrators: string[];
   private readonly breakGlass: string[];
@@ -136,6 +147,21 @@ export class GuardianStorage {
       policy: new iam.PolicyDocument(),
     });
     addKeyAdministration(this.encryptionKey, this.administrators);
+    this.integrityKey = new kms.Key(scope, "IntegrityKey", {
+      description: "aws-auth-guardian: record MACs (GenerateMac by its writers, VerifyMac by its restore)",
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      // Deleting it would make every record unverifiable, so that no restore would use any.
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument(),
+    });
+    addKeyAdministration(this.integrityKey, this.administrators);
+    Validations.of(this.integrityKey).acknowledge({
+      id: "AwsSolutions-KMS5",
+      reason:
+        "KMS does not rotate HMAC keys automatically (rotation is for symmetric encryption keys only); a new " +
+        "integrity key would make every existing record MAC unverifiable.",
+    });
     // CloudWatch alarms publish to the encrypted topic through SNS, which needs the key on their behalf.
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -246,6 +272,22 @@ export class GuardianStorage {
         },
       }),
     );
+    this.integrityKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "RecordMacsByTheGuardiansWriters",
+        principals: access.writers.map((role) => new iam.ArnPrincipal(role.roleArn)),
+        actions: ["kms:GenerateMac"],
+        resources: ["*"],
+      }),
+    );
+    this.integrityKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "VerifyRecordMacsBeforeARestore",
+        principals: access.verifiers.map((role) => new iam.ArnPrincipal(role.roleArn)),
+        actions: ["kms:VerifyMac"],
+        resources: ["*"],
+      }),
+    );
     const snapshotUsers = [...access.readers, ...this.breakGlass];
     if (snapshotUsers.length > 0) {
       this.encryptionKey.addToResourcePolicy(
@@ -283,12 +325,16 @@ export class GuardianStorage {
     }
   }
 
-  /** Read and write snapshot objects (conditional writes), list the bucket, use the key for them. */
+  /**
+   * Read and write snapshot objects and their MAC objects (conditional writes), list the bucket, use the key
+   * for them.
+   */
   grantSnapshots(role: iam.Role): void {
     const snapshotObjects = this.snapshotBucket.arnForObjects("clusters/*");
+    const macObjects = this.snapshotBucket.arnForObjects("integrity/*");
     role.addToPrincipalPolicy(allow("ListSnapshots", ["s3:ListBucket"], [this.snapshotBucket.bucketArn]));
     role.addToPrincipalPolicy(
-      allow("ReadWriteSnapshots", ["s3:GetObject", "s3:PutObject"], [snapshotObjects]),
+      allow("ReadWriteSnapshots", ["s3:GetObject", "s3:PutObject"], [snapshotObjects, macObjects]),
     );
     // A late write can change where a deletion belongs in the history (its key) and which version is
     // last good: the pipeline moves the record and drops a pointer no version deserves. The bucket
@@ -298,9 +344,10 @@ export class GuardianStorage {
     role.addToPrincipalPolicy(useKey(this.encryptionKey));
     acknowledgeWildcardResources(
       role,
-      [snapshotObjects],
-      "Snapshot object keys are created per cluster and version at run time (clusters/<cluster>/…); the " +
-        "permission is limited to that prefix of the guardian's own bucket.",
+      [snapshotObjects, macObjects],
+      "Snapshot object keys are created per cluster and version at run time (clusters/<cluster>/…, and their " +
+        "MACs under integrity/clusters/<cluster>/…); the permission is limited to those prefixes of the " +
+        "guardian's own bucket.",
     );
   }
 }

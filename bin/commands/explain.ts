@@ -3,10 +3,16 @@
  * the cluster and why (which aws-auth entry matched), or why nobody does (not mapped, a path in the
  * role ARN, a section the authenticator drops, a later duplicate, a template that cannot render).
  * aws-auth comes from a manifest (`--configmap`), the snapshot store (`--store`) or the cluster
- * (`--direct --kubeconfig`). Exit 0 when the caller gets in, 2 when denied, 1 on unusable input.
+ * (`--direct --kubeconfig`). With `--store`, the cluster's latest access-entry record is asked too, as EKS
+ * decides (lambda/core/explain-access.ts): an access entry wins over aws-auth for the same principal, mode
+ * `API` ignores aws-auth, and the cluster's creator is named. Exit 0 when the caller gets in, 2 when denied,
+ * 1 on unusable input.
  * Output goes through the CLI's terminal-safe io, which escapes control characters from the data.
  */
+import type { AccessPicture } from "../../lambda/core/access-picture.js";
+import { AccessStore } from "../../lambda/core/access-store.js";
 import { type AwsAuthExplanation, explainAwsAuth } from "../../lambda/core/explain.js";
+import { type CombinedExplanation, explainCombined } from "../../lambda/core/explain-access.js";
 import { type CommandDeps, type CommandIo, type CommandRun, UsageError } from "./io.js";
 import { readConfigMapData } from "./lint.js";
 
@@ -26,7 +32,7 @@ async function dataFrom(
   options: ExplainOptions,
   io: CommandIo,
   deps: CommandDeps,
-): Promise<{ data: Record<string, string>; source: string }> {
+): Promise<{ data: Record<string, string>; source: string; access?: AccessSide }> {
   const chosen = [
     options.configmap !== undefined,
     options.store !== undefined,
@@ -49,6 +55,13 @@ async function dataFrom(
     const cluster = await clusterInStore(opened, options.cluster);
     const version = options.version ?? "latest";
     const record = await opened.store.resolve(cluster, version);
+    if (!record && options.version === undefined) {
+      // A store with access-entry records only (a cluster in API mode, or aws-auth never captured).
+      const access = await accessSide(new AccessStore(opened.store.blobs), cluster);
+      if (access.picture) {
+        return { data: {}, source: `none (no version of ${cluster} in ${opened.location})`, access };
+      }
+    }
     if (!record) throw new UsageError(`no version "${version}" of cluster ${cluster} in ${opened.location}`);
     if (!record.configMap) {
       throw new UsageError(
@@ -58,6 +71,7 @@ async function dataFrom(
     return {
       data: record.configMap.data ?? {},
       source: `version ${record.id} of ${cluster} in ${opened.location}`,
+      access: await accessSide(new AccessStore(opened.store.blobs), cluster),
     };
   }
   if (!options.kubeconfig) throw new UsageError("--direct needs --kubeconfig FILE");
@@ -71,6 +85,59 @@ async function dataFrom(
     };
   }
   return { data: live.data ?? {}, source: `live aws-auth at ${client.target}` };
+}
+
+/** The access-entry side of a stored cluster: its latest picture and its creator, as far as known. */
+interface AccessSide {
+  picture?: AccessPicture;
+  source: string;
+  creator?: string;
+}
+
+async function accessSide(store: AccessStore, cluster: string): Promise<AccessSide> {
+  const [latest, info] = await Promise.all([store.resolve(cluster, "latest"), store.getClusterInfo(cluster)]);
+  const creator = info?.creator ? { creator: info.creator } : {};
+  if (!latest) return { source: "no access-entry record", ...creator };
+  if (!latest.picture) {
+    return { source: `access record ${latest.id} is unverified (the picture could not be read)`, ...creator };
+  }
+  return {
+    picture: latest.picture,
+    source: `access record ${latest.id} (mode ${latest.picture.authenticationMode}, ${latest.picture.entries.length} entries)`,
+    ...creator,
+  };
+}
+
+function renderCombined(explanation: CombinedExplanation, source: string, access: AccessSide): string {
+  const lines = [`Caller:  ${explanation.caller}`];
+  const canonical = explanation.awsAuth?.resolution.canonicalArn;
+  if (canonical && canonical !== explanation.caller) {
+    lines.push(`Lookup:  ${canonical} (the authenticator's canonical ARN)`);
+  }
+  lines.push(`Source:  aws-auth: ${source}`);
+  lines.push(`         access entries: ${access.source}`);
+  const entry = explanation.entry;
+  const resolution = explanation.awsAuth?.resolution;
+  const answer =
+    explanation.decision === "denied"
+      ? "DENIED"
+      : explanation.decision === "access-entry" && entry
+        ? `gets in through the access entry of ${entry.principalArn}`
+        : explanation.decision === "creator"
+          ? "gets in as cluster admin (the cluster's creator, implicit)"
+          : `gets in as "${resolution?.username ?? ""}" with groups [${(resolution?.groups ?? []).join(", ")}] (aws-auth)`;
+  lines.push(`Answer:  ${answer}`);
+  lines.push("Why:");
+  for (const note of explanation.notes) lines.push(`  - ${note}`);
+  if (explanation.decision !== "access-entry" && explanation.awsAuth) {
+    for (const note of explanation.awsAuth.notes) lines.push(`  - aws-auth: ${note.message}`);
+  }
+  lines.push(
+    explanation.creator
+      ? `Way in of last resort: the cluster creator ${explanation.creator}${explanation.authenticationMode === "CONFIG_MAP" ? " keeps implicit admin" : " (admin through its access entry while it has one)"}.`
+      : "Way in of last resort: the cluster's creator is not known to the guardian (see the lockout runbook in the README).",
+  );
+  return `${lines.join("\n")}\n`;
 }
 
 function render(explanation: AwsAuthExplanation, source: string): string {
@@ -93,7 +160,19 @@ function render(explanation: AwsAuthExplanation, source: string): string {
 export const explainCommand: CommandRun<ExplainOptions> = async ({ args, options, io, deps }) => {
   const arn = args[0];
   if (!arn) throw new UsageError("explain needs the caller's ARN (aws sts get-caller-identity --query Arn)");
-  const { data, source } = await dataFrom(options, io, deps);
+  const { data, source, access } = await dataFrom(options, io, deps);
+  if (access) {
+    const combined = explainCombined({
+      caller: arn,
+      awsAuthData: data,
+      ...(access.picture ? { picture: access.picture } : {}),
+      ...(access.creator ? { creator: access.creator } : {}),
+    });
+    if (options.format === "json") {
+      io.out(`${JSON.stringify({ source, accessSource: access.source, ...combined }, null, 2)}\n`);
+    } else io.out(renderCombined(combined, source, access));
+    return combined.decision === "denied" ? 2 : 0;
+  }
   const explanation = explainAwsAuth(data, arn);
   if (options.format === "json") io.out(`${JSON.stringify({ source, ...explanation }, null, 2)}\n`);
   else io.out(render(explanation, source));

@@ -1,7 +1,8 @@
 /**
  * Reading the snapshot store: `history` (every version of a cluster's aws-auth, who wrote it and how
  * it was judged), `show VERSION` (one record and its data, exactly as stored) and `diff A B` (what
- * changes for the authenticator between two versions).
+ * changes for the authenticator between two versions). With `--access-entries`, the same for the cluster's
+ * access-entry records (access-history.ts).
  */
 import { diffLines } from "../../lambda/core/alert.js";
 import { modelOf } from "../../lambda/core/classify.js";
@@ -16,6 +17,8 @@ export interface StoreOptions {
   cluster?: string;
   region?: string;
   json?: boolean;
+  /** The access-entry records instead of the aws-auth versions. */
+  accessEntries?: boolean;
 }
 
 async function openFor(
@@ -52,6 +55,9 @@ async function resolveOrFail(opened: OpenedStore, cluster: string, name: string)
 
 export const historyCommand: CommandRun<StoreOptions> = async ({ options: values, io, deps }) => {
   const { opened, cluster } = await openFor(values, deps);
+  if (values.accessEntries) {
+    return (await import("./access-history.js")).accessHistory(opened, cluster, io, values.json);
+  }
   const { store } = opened;
   const ids = await store.listIds(cluster);
   const records: VersionRecord[] = [];
@@ -105,6 +111,15 @@ export const historyCommand: CommandRun<StoreOptions> = async ({ options: values
 
 export const showCommand: CommandRun<StoreOptions> = async ({ args, options: values, io, deps }) => {
   const { opened, cluster } = await openFor(values, deps);
+  if (values.accessEntries) {
+    return (await import("./access-history.js")).accessShow(
+      opened,
+      cluster,
+      args[0] as string,
+      io,
+      values.json,
+    );
+  }
   const record = await resolveOrFail(opened, cluster, args[0] as string);
   if (values.json) {
     io.out(`${JSON.stringify(record, null, 2)}\n`);
@@ -150,6 +165,9 @@ export const showCommand: CommandRun<StoreOptions> = async ({ args, options: val
 export const diffCommand: CommandRun<StoreOptions> = async ({ args, options: values, io, deps }) => {
   const [from, to] = args as [string, string];
   const { opened, cluster } = await openFor(values, deps);
+  if (values.accessEntries) {
+    return (await import("./access-history.js")).accessDiff(opened, cluster, from, to, io, values.json);
+  }
   const [a, b] = await Promise.all([
     resolveOrFail(opened, cluster, from),
     resolveOrFail(opened, cluster, to),

@@ -25,7 +25,16 @@ export interface CommandDefinition {
 
 const STORE_HELP = `
 VERSION, A and B are record ids as history prints them, or last-good, latest, previous.
---cluster may be left out when the store holds a single cluster.`;
+--cluster may be left out when the store holds a single cluster.
+--access-entries reads the cluster's access-entry records (history --access-entries lists their ids).`;
+
+/** `--access-entries` of history, show and diff. */
+function accessEntriesOption(command: Command): Command {
+  return command.option(
+    "--access-entries",
+    "the cluster's EKS access-entry records (one per access-entry call, with the whole picture read back) instead of its aws-auth versions",
+  );
+}
 
 export const COMMANDS: CommandDefinition[] = [
   {
@@ -76,7 +85,7 @@ input was usable, or with --fail-on when any line was unusable or no event was r
     name: "explain <arn>",
     summary: "who a caller becomes in the cluster, and why (or why it cannot get in)",
     description:
-      "Answers, exactly as aws-iam-authenticator would, who the caller ARN (aws sts get-caller-identity --query Arn) becomes: which aws-auth entry matched, or why none does (not mapped, a path in the role ARN, a section the authenticator drops, a later duplicate, a template that cannot render).",
+      "Answers, exactly as aws-iam-authenticator would, who the caller ARN (aws sts get-caller-identity --query Arn) becomes: which aws-auth entry matched, or why none does (not mapped, a path in the role ARN, a section the authenticator drops, a later duplicate, a template that cannot render). With --store, the cluster's latest access-entry record is asked too, as EKS decides: an access entry wins over aws-auth for the same IAM principal, mode API ignores aws-auth, CONFIG_MAP ignores access entries; the cluster's creator (the way in of last resort) is named.",
     after: `
 Sources (exactly one):
   --configmap FILE|-          kubectl get cm -n kube-system aws-auth -o yaml|json
@@ -212,25 +221,27 @@ Exit status: 0 in sync (or baseline taken), 2 blind spot found, 1 on errors.`,
     name: "history",
     summary: "list a cluster's versions in a snapshot store",
     description:
-      "Every record of the cluster's aws-auth, oldest first: id, time, kind, class and who wrote it (or why it was captured), the latest and last-good pointers, then the restores.",
+      "Every record of the cluster's aws-auth, oldest first: id, time, kind, class and who wrote it (or why it was captured), the latest and last-good pointers, then the restores. With --access-entries, the access-entry records instead: id, time, state (verified, or unverified when the picture could not be read), class and the call (who, which API, for which principal), headed by the facts discovery and verify filed (mode, creator, whether a trail records management events).",
     after: STORE_HELP,
-    options: (command) => void jsonOption(storeOptions(command)),
+    options: (command) => void accessEntriesOption(jsonOption(storeOptions(command))),
     load: async () => (await import("./history.js")).historyCommand,
   },
   {
     name: "show <version>",
     summary: "one stored version and its data",
-    description: "One record: how it was judged, then every data string exactly as stored.",
+    description:
+      "One record: how it was judged, then every data string exactly as stored. With --access-entries, one access-entry record: the call, its findings, then the mode and every entry with its groups and access policies.",
     after: STORE_HELP,
-    options: (command) => void jsonOption(storeOptions(command)),
+    options: (command) => void accessEntriesOption(jsonOption(storeOptions(command))),
     load: async () => (await import("./history.js")).showCommand,
   },
   {
     name: "diff <a> <b>",
     summary: "what changes for the authenticator between two stored versions",
-    description: 'What changes for the authenticator from A to B (a deletion counts as "no aws-auth").',
+    description:
+      'What changes for the authenticator from A to B (a deletion counts as "no aws-auth"). With --access-entries, what changes in the access entries (entries, groups, policies and their scopes, the mode).',
     after: STORE_HELP,
-    options: (command) => void jsonOption(storeOptions(command)),
+    options: (command) => void accessEntriesOption(jsonOption(storeOptions(command))),
     load: async () => (await import("./history.js")).diffCommand,
   },
   {

@@ -12,6 +12,7 @@ import {
   executeAccessRestore,
 } from "../../lambda/core/access-restore.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
+import { oneLine } from "../../lambda/core/encode.js";
 import type { CommandDeps, ConfirmIo } from "./io.js";
 import { UsageError } from "./io.js";
 import {
@@ -109,6 +110,9 @@ export async function restoreAccessEntries(
     const api = new EksAccessEntryApi(createEksClient(env, values.region ? { region: values.region } : {}));
     const store = new AccessStore(opened.store.blobs);
     const requestedBy = `${whoAmI()} (direct, own AWS credentials)`;
+    io.err(
+      `warning: record integrity is not verified with --direct: the version is read from ${oneLine(store.root())} as it is, without checking the guardian's MAC (only the cluster-access function can). Check the version shown before you confirm.\n`,
+    );
     run = (request) =>
       executeAccessRestore(
         { api, store, notifier: notify.notifier, now: () => new Date() },

@@ -456,6 +456,14 @@ export const restoreCommand: CommandRun<RestoreOptions> = async ({ options: valu
     const notify = directNotifier(values.topicArn, env, values.region);
     held = notify.held;
     const requestedBy = `${whoAmI()} (direct, kubeconfig ${kubeconfig}${values.context ? ` context ${values.context}` : ""})`;
+    // Only the cluster-access function can check the guardian's record MACs (kms:VerifyMac is its alone):
+    // here the version comes straight from the store, so say so before anyone confirms it.
+    const unverified =
+      opened && !target
+        ? [
+            `Record integrity is not verified with --direct: the version is read from ${opened.store.root()} as it is, without checking the guardian's MAC (only the cluster-access function can). Check the version shown before you confirm.`,
+          ]
+        : [];
     run = (request) =>
       executeRestore(
         {
@@ -463,6 +471,7 @@ export const restoreCommand: CommandRun<RestoreOptions> = async ({ options: valu
           ...(opened ? { store: opened.store } : {}),
           notifier: notify.notifier,
           now: () => new Date(),
+          warnings: unverified,
         },
         { ...request, cluster, requestedBy, ...(target ? { target } : {}) },
       );

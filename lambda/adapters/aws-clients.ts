@@ -1,4 +1,5 @@
 import { EKSClient, type EKSClientConfig } from "@aws-sdk/client-eks";
+import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { SNSClient, type SNSClientConfig } from "@aws-sdk/client-sns";
@@ -35,13 +36,17 @@ export function createLambdaClient(env: Env = process.env, overrides: LambdaClie
   return new LambdaClient({ ...commonConfig(env, "LAMBDA"), ...overrides });
 }
 
+export function createKmsClient(env: Env = process.env, overrides: KMSClientConfig = {}): KMSClient {
+  return new KMSClient({ ...commonConfig(env, "KMS"), ...overrides });
+}
+
 export function createEksClient(env: Env = process.env, overrides: EKSClientConfig = {}): EKSClient {
   return new EKSClient({ ...commonConfig(env, "EKS"), ...overrides });
 }
 
 /**
  * The endpoint override for one service, most specific first, as the SDK itself resolves it.
- * `serviceEnvSuffix` is the SDK service id upper-cased with spaces as `_` (`S3`, `SNS`, `LAMBDA`, `EKS`).
+ * `serviceEnvSuffix` is the SDK service id upper-cased with spaces as `_` (`S3`, `SNS`, `LAMBDA`, `EKS`, `KMS`).
  */
 export function endpointFromEnv(env: Env, serviceEnvSuffix: string): string | undefined {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === "true") return undefined;

@@ -11,6 +11,12 @@ export interface ClassifierConfig {
   guardedClusters: "*" | string[];
   /** The cluster-access role, whose own access entry keeps restores lockout-proof. */
   guardianAccessRoleArn?: string;
+  /**
+   * The KMS HMAC key the classifier signs each record with (`INTEGRITY_KEY_ID`), so that the cluster-access
+   * function can tell the guardian's records from planted ones; the stack always sets it. Without it records
+   * carry no MAC and the function refuses to restore them.
+   */
+  integrityKeyId?: string;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +51,7 @@ export function loadClassifierConfig(env: Readonly<Record<string, string | undef
   const captureFunctionName = env.CAPTURE_FUNCTION_NAME?.trim();
   const guardedText = env.GUARDED_CLUSTERS?.trim() || "*";
   const guardianAccessRoleArn = env.GUARDIAN_ACCESS_ROLE_ARN?.trim();
+  const integrityKeyId = env.INTEGRITY_KEY_ID?.trim();
   return {
     bucket,
     topicArn,
@@ -52,6 +59,7 @@ export function loadClassifierConfig(env: Readonly<Record<string, string | undef
     ...(captureFunctionName ? { captureFunctionName } : {}),
     guardedClusters: guardedText === "*" ? "*" : list(guardedText),
     ...(guardianAccessRoleArn ? { guardianAccessRoleArn } : {}),
+    ...(integrityKeyId ? { integrityKeyId } : {}),
     policy: makePolicy({
       trustedWriters: list(env.TRUSTED_WRITERS),
       guardianWriters: list(env.GUARDIAN_WRITERS),

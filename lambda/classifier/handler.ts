@@ -5,6 +5,7 @@
  */
 import {
   createEksClient,
+  createKmsClient,
   createLambdaClient,
   createS3Client,
   createSnsClient,
@@ -20,4 +21,5 @@ export const handler = createClassifierHandler(config, {
   sns: createSnsClient(),
   lambda: createLambdaClient(),
   eks: createEksClient(),
+  kms: createKmsClient(),
 });

@@ -36,6 +36,7 @@ import {
   slackText,
   subjectLine,
 } from "./encode.js";
+import { RecordIntegrityError } from "./integrity.js";
 import type { AccessEntryApi, AccessScope, Notifier, OutboundAlert } from "./ports.js";
 
 export type AccessStep =
@@ -284,7 +285,20 @@ export async function executeAccessRestore(
   const { store, api } = deps;
   const creator = await store.creatorOf(request.cluster).catch(() => undefined);
   const withCreator = creator ? { creator } : {};
-  const target = await store.resolve(request.cluster, request.to ?? "last-good");
+  let target: AccessRecord | undefined;
+  try {
+    target = await store.resolve(request.cluster, request.to ?? "last-good");
+  } catch (error) {
+    if (!(error instanceof RecordIntegrityError)) throw error;
+    // Not the guardian's record: refused, filed and announced, dry run or not.
+    const refused = result(request, {
+      outcome: "refused",
+      refusals: [error.message],
+      verification: { ok: false, detail: "nothing restored: the version failed its integrity check" },
+    });
+    await alertRestore(deps, refused, request).catch(() => undefined);
+    return file(deps, request, refused);
+  }
   if (!target) {
     return file(
       deps,

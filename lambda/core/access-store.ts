@@ -247,6 +247,20 @@ export class AccessStore {
     return (await this.getClusterInfo(cluster))?.creator;
   }
 
+  /** The access-entry restore records, oldest first; one that is not JSON is skipped. */
+  async listRestores(cluster: string): Promise<AccessRestoreRecord[]> {
+    const records: AccessRestoreRecord[] = [];
+    for (const key of await this.blobs.list(`${prefix(cluster)}restores/`)) {
+      const blob = await this.blobs.get(key);
+      try {
+        if (blob) records.push(JSON.parse(blob.body) as AccessRestoreRecord);
+      } catch {
+        // A record that is not JSON says nothing a listing could show.
+      }
+    }
+    return records;
+  }
+
   async putRestore(record: AccessRestoreRecord): Promise<string> {
     const stamp = record.at.replace(/[^0-9]/g, "");
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -225,3 +225,15 @@ export class AccessEntryApiError extends Error {
     super(message, options);
   }
 }
+
+/** Makes the guardian's MAC over a message (KMS GenerateMac with the integrity key, in AWS). */
+export interface MacSigner {
+  /** Base64 of the MAC. Deterministic: the same message always gives the same MAC. */
+  generateMac(message: string): Promise<string>;
+}
+
+/** Checks a MAC made by a {@link MacSigner} (KMS VerifyMac, in AWS). */
+export interface MacVerifier {
+  /** True when `mac` (base64) is the guardian's MAC of `message`; false when it is not. Throws when it cannot tell. */
+  verifyMac(message: string, mac: string): Promise<boolean>;
+}

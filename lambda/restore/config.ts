@@ -8,6 +8,11 @@ export interface ClusterAccessConfig {
   policy: GuardianPolicy;
   /** IAM ARN patterns (`*` wildcard) the function restores for, `force` included (`RESTORE_OPERATORS`). */
   restoreOperators: string[];
+  /**
+   * The KMS HMAC key of record MACs (`INTEGRITY_KEY_ID`): the function signs the records it writes and
+   * refuses to restore a record whose MAC it cannot verify. Required: without it no record could be trusted.
+   */
+  integrityKeyId: string;
 }
 
 export class ClusterAccessConfigError extends Error {
@@ -33,6 +38,7 @@ export function loadClusterAccessConfig(env: Env): ClusterAccessConfig {
   const bucket = required(env, "SNAPSHOT_BUCKET");
   const topicArn = required(env, "ALERT_TOPIC_ARN");
   const region = required(env, "AWS_REGION");
+  const integrityKeyId = required(env, "INTEGRITY_KEY_ID");
   let alertClasses: GuardianPolicy["alertClasses"] | undefined;
   try {
     if (env.ALERT_CLASSES !== undefined) alertClasses = parseClassList(env.ALERT_CLASSES);
@@ -44,6 +50,7 @@ export function loadClusterAccessConfig(env: Env): ClusterAccessConfig {
     topicArn,
     region,
     restoreOperators: list(env.RESTORE_OPERATORS),
+    integrityKeyId,
     policy: makePolicy({
       trustedWriters: list(env.TRUSTED_WRITERS),
       guardianWriters: list(env.GUARDIAN_WRITERS),

@@ -1,9 +1,12 @@
 /** Wires the cluster-access function's adapters; tests call this with moto clients and a fake API server. */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { EKSClient } from "@aws-sdk/client-eks";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { EksAccessEntryApi } from "../adapters/eks-access-entries.js";
+import { IntegrityBlobStore } from "../adapters/integrity-blob-store.js";
+import { KmsMac } from "../adapters/kms-mac.js";
 import { S3BlobStore } from "../adapters/s3-blob-store.js";
 import { SnsNotifier } from "../adapters/sns-notifier.js";
 import { describeCluster as describeEksCluster, type EksClusterAccess } from "../cluster/describe-cluster.js";
@@ -82,6 +85,8 @@ export interface ClusterAccessClients {
   s3: S3Client;
   sns: SNSClient;
   eks: EKSClient;
+  /** KMS for the record MACs: GenerateMac on what the function writes, VerifyMac on what a restore reads. */
+  kms: KMSClient;
   /** The identity whose token reaches the cluster (in Lambda: the default provider chain). */
   credentials: () => Promise<AwsCredentials>;
   /** @default describeCluster from cluster/describe-cluster.ts */
@@ -252,8 +257,15 @@ export function accessWarnings(cluster: string, access: EksClusterAccess): strin
 }
 
 export function createHandler(config: ClusterAccessConfig, clients: ClusterAccessClients) {
-  const store = new SnapshotStore(new S3BlobStore(clients.s3, config.bucket));
-  const accessStore = new AccessStore(new S3BlobStore(clients.s3, config.bucket));
+  const blobs = new S3BlobStore(clients.s3, config.bucket);
+  const mac = new KmsMac(clients.kms, config.integrityKeyId);
+  // Capture and verify sign what they write and read history as it is (records from before MACs existed
+  // included); everything a restore decides on (its target, the last good version naming the cluster's
+  // admins, the creator) is read through the verifying store, which refuses a record without the guardian's MAC.
+  const store = new SnapshotStore(new IntegrityBlobStore(blobs, { signer: mac }));
+  const verified = new IntegrityBlobStore(blobs, { signer: mac, verifier: mac });
+  const restoreStore = new SnapshotStore(verified);
+  const accessStore = new AccessStore(verified);
   const notifier = new SnsNotifier(clients.sns, config.topicArn);
   const describe = clients.describeCluster ?? describeEksCluster;
   const connect = clients.clusterClient ?? forEksCluster;
@@ -294,7 +306,7 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
     const creatorArn = await creatorOf(cluster).catch(() => undefined);
     const creator = creatorArn ? { creatorArn } : {};
     try {
-      const record = await store.resolve(cluster, "last-good");
+      const record = await restoreStore.resolve(cluster, "last-good");
       if (record?.configMap) return { lastGood: { id: record.id, configMap: record.configMap }, ...creator };
       return { lastGoodUnavailable: "no last good version is recorded", ...creator };
     } catch (error) {
@@ -512,11 +524,11 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
       }
       const { action: _action, proof: _proof, requestedBy: _claimed, ...rest } = event;
       const request = { ...rest, ...(requestedBy ? { requestedBy } : {}) };
-      const creator = await clients.clusterCreator?.(event.cluster).catch(() => undefined);
+      const creator = await creatorOf(event.cluster).catch(() => undefined);
       const result = await executeRestore(
         {
           client,
-          store,
+          store: restoreStore,
           notifier,
           now,
           warnings,

@@ -8,8 +8,15 @@
  */
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
-import { createEksClient, createS3Client, createSnsClient } from "../adapters/aws-clients.js";
+import {
+  createEksClient,
+  createKmsClient,
+  createS3Client,
+  createSnsClient,
+} from "../adapters/aws-clients.js";
 import { EksAccessEntryApi } from "../adapters/eks-access-entries.js";
+import { IntegrityBlobStore } from "../adapters/integrity-blob-store.js";
+import { KmsMac } from "../adapters/kms-mac.js";
 import { S3BlobStore } from "../adapters/s3-blob-store.js";
 import { SnsNotifier } from "../adapters/sns-notifier.js";
 import { AccessStore } from "../core/access-store.js";
@@ -25,15 +32,22 @@ const config = loadClusterAccessConfig(process.env);
 const s3 = createS3Client();
 const sns = createSnsClient();
 const eks = createEksClient();
-const accessStore = new AccessStore(new S3BlobStore(s3, config.bucket));
+const kms = createKmsClient();
+// What verify files (access records, the cluster's fact sheet) carries the guardian's MAC, like every record.
+const accessStore = new AccessStore(
+  new IntegrityBlobStore(new S3BlobStore(s3, config.bucket), {
+    signer: new KmsMac(kms, config.integrityKeyId),
+  }),
+);
 
 export const handler = createHandler(config, {
   s3,
   sns,
   eks,
+  kms,
   credentials: fromNodeProviderChain(),
-  // The creator discovery and verify filed (cluster.json beside the access records): a default restore operator.
-  clusterCreator: (cluster) => accessStore.creatorOf(cluster),
+  // The creator verify filed (cluster.json beside the access records), a default restore operator, is read by
+  // createHandler through its verifying store: only a fact sheet with the guardian's MAC names anyone.
   verifyAccessEntries: (cluster) =>
     verifyAccessEntries(
       {

@@ -31,8 +31,14 @@ export interface RestoreAlertContext {
 /** The way in of last resort, for a restore that failed or was refused. */
 function lastResort(result: RestoreResult, creator: string | undefined): string | undefined {
   if (result.outcome !== "failed" && result.outcome !== "refused") return undefined;
+  // The cluster name reaches this alert as the caller wrote it (a refused request is announced before anything
+  // validates it): quoted for the shell like every value in a command.
+  const command = shellCommand([
+    literal("aws-auth-guardian restore --direct"),
+    ...option("--cluster", result.cluster),
+  ]);
   return creator
-    ? `Way in of last resort: the cluster creator ${creator} keeps implicit admin (unless the cluster was created without bootstrap admin); with its credentials: aws-auth-guardian restore --direct --cluster ${result.cluster}`
+    ? `Way in of last resort: the cluster creator ${creator} keeps implicit admin (unless the cluster was created without bootstrap admin); with its credentials: ${command}`
     : "The cluster's creator is not known to the guardian; see the lockout runbook in the README.";
 }
 

@@ -9,6 +9,7 @@ import { diffLines } from "../core/alert.js";
 import { modelOf } from "../core/classify.js";
 import { diffModels } from "../core/diff.js";
 import { literal, oneLine, option, quoted, shellCommand } from "../core/encode.js";
+import { RecordIntegrityError } from "../core/integrity.js";
 import { type AwsAuthClient, type ConfigMapObject, ConflictError, type Notifier } from "../core/ports.js";
 import type { VersionRecord } from "../core/records.js";
 import {
@@ -164,6 +165,8 @@ interface Finish {
   attempts: number;
   deletedLive?: boolean;
   recovery?: string;
+  /** Announce even a dry run: the refusal is news (a record failed its integrity check). */
+  announce?: boolean;
 }
 
 export async function executeRestore(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreResult> {
@@ -242,8 +245,9 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
     }
     // Dry runs (refused ones included) and no-ops change nothing: recorded, not announced.
     if (
-      !dryRun &&
-      (result.outcome === "restored" || result.outcome === "failed" || result.outcome === "refused")
+      f.announce ||
+      (!dryRun &&
+        (result.outcome === "restored" || result.outcome === "failed" || result.outcome === "refused"))
     ) {
       try {
         await notifier.publish(
@@ -277,7 +281,21 @@ export async function executeRestore(deps: RestoreDeps, request: RestoreRequest)
   let target = request.target;
   if (!target) {
     if (!store) throw new Error("executeRestore: a store or an explicit target is required");
-    target = await store.resolve(request.cluster, targetName);
+    try {
+      target = await store.resolve(request.cluster, targetName);
+    } catch (error) {
+      if (!(error instanceof RecordIntegrityError)) throw error;
+      // Someone other than the guardian wrote the record (or altered it): refused, recorded, announced.
+      log("warn", "restore target failed its integrity check", { location: error.location });
+      return finish({
+        outcome: "refused",
+        targetName,
+        refusal: [error.message],
+        verification: notWritten("the version failed its integrity check"),
+        attempts: 0,
+        announce: true,
+      });
+    }
     if (!target) {
       const history = shellCommand([
         literal("aws-auth-guardian history"),

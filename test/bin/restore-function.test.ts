@@ -106,6 +106,7 @@ describe("restore, capture and verify through the cluster-access function (Lambd
         SNAPSHOT_BUCKET: bucket,
         ALERT_TOPIC_ARN: aws.topicArn,
         AWS_REGION: "us-east-1",
+        INTEGRITY_KEY_ID: aws.integrityKeyId,
         // The rig's on-call identity (the CLI's keys) is an operator, so the gate lets every restore here through.
         RESTORE_OPERATORS: "arn:aws:iam::111122223333:role/platform-admin",
       }),

@@ -4,12 +4,15 @@
  * picture. S3 and SNS are moto; EKS is the in-test access-entry fake, which also writes the CloudTrail
  * records of the calls the test makes through the real SDK.
  */
+import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restoreCommand } from "../../bin/commands/restore.js";
 import { EksAccessEntryApi } from "../../lambda/adapters/eks-access-entries.js";
+import { IntegrityBlobStore } from "../../lambda/adapters/integrity-blob-store.js";
+import { KmsMac } from "../../lambda/adapters/kms-mac.js";
 import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
 import { captureAccessPicture } from "../../lambda/core/access-pipeline.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
@@ -27,6 +30,7 @@ import {
 import { FakeSts, type FakeStsIdentity } from "../support/fake-sts.js";
 import {
   clientConfig,
+  createIntegrityKey,
   createTopicWithQueue,
   createVersionedBucket,
   drainQueue,
@@ -69,6 +73,9 @@ describe("bundled classifier with access-entry events", () => {
   let classifier: BundledClassifier;
   let s3: S3Client;
   let sqs: SQSClient;
+  let kms: KMSClient;
+  /** The record-MAC key: the bundled classifier signs with it, the cluster-access function verifies. */
+  let integrityKeyId: string;
   let bucket: string;
   let topicArn: string;
   let queueUrl: string;
@@ -97,6 +104,8 @@ describe("bundled classifier with access-entry events", () => {
     sts.add(CREATOR_SESSION);
     s3 = new S3Client({ ...clientConfig(moto.env), forcePathStyle: true });
     sqs = new SQSClient(clientConfig(moto.env));
+    kms = new KMSClient(clientConfig(moto.env));
+    integrityKeyId = await createIntegrityKey(kms);
   });
   afterAll(async () => {
     await Promise.all([moto?.stop(), fake?.stop(), classifier?.dispose(), sts?.close()]);
@@ -129,8 +138,11 @@ describe("bundled classifier with access-entry events", () => {
     return { admin, attacker: new EksAccessEntryApi(fake.client(KEYS.attacker)) };
   }
 
+  /** The store as the guardian's writers see it: each record filed with its MAC. */
   function store(): AccessStore {
-    return new AccessStore(new S3BlobStore(s3, bucket));
+    return new AccessStore(
+      new IntegrityBlobStore(new S3BlobStore(s3, bucket), { signer: new KmsMac(kms, integrityKeyId) }),
+    );
   }
 
   function env(extra: Record<string, string> = {}): Record<string, string> {
@@ -143,6 +155,7 @@ describe("bundled classifier with access-entry events", () => {
       SNAPSHOT_BUCKET: bucket,
       ALERT_TOPIC_ARN: topicArn,
       GUARDIAN_ACCESS_ROLE_ARN: GUARDIAN,
+      INTEGRITY_KEY_ID: integrityKeyId,
       ...extra,
     };
   }
@@ -220,6 +233,11 @@ describe("bundled classifier with access-entry events", () => {
     );
     expect(latest?.findings.map((f) => f.id)).toEqual(["access-cluster-admin", "access-foreign-principal"]);
     expect((await store().resolve(CLUSTER, "last-good"))?.id).toBe(baseline);
+    // The bundled classifier signed what it filed: the cluster-access function's verifying read accepts it.
+    const verifying = new AccessStore(
+      new IntegrityBlobStore(new S3BlobStore(s3, bucket), { verifier: new KmsMac(kms, integrityKeyId) }),
+    );
+    expect((await verifying.resolve(CLUSTER, "latest"))?.id).toBe(latest?.id);
   });
 
   it("restores through the cluster-access function: dry run, confirmation, the foreign admin removed, read back", async () => {
@@ -246,10 +264,12 @@ describe("bundled classifier with access-entry events", () => {
         ALERT_TOPIC_ARN: topicArn,
         AWS_REGION: "us-east-1",
         GUARDIAN_WRITERS: GUARDIAN,
+        INTEGRITY_KEY_ID: integrityKeyId,
       }),
       {
         s3,
         sns,
+        kms,
         eks: fake.client(KEYS.guardian),
         credentials: async () => ({ accessKeyId: KEYS.guardian, secretAccessKey: "x" }),
         callerStsEndpoint: sts.url,

@@ -12,51 +12,15 @@ import {
 } from "../../lambda/core/access-pipeline.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { makePolicy } from "../../lambda/core/policy.js";
-import type {
-  AccessEntry,
-  AccessEntryApi,
-  AccessScope,
-  AssociatedAccessPolicy,
-  ClusterAccessConfig,
-} from "../../lambda/core/ports.js";
+import type { AccessScope } from "../../lambda/core/ports.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import { MemoryBlobStore, RecordingNotifier } from "../support/memory-store.js";
+import { PictureApi } from "../support/picture-api.js";
 
 const ACCOUNT = "111122223333";
 const OUTSIDER = "arn:aws:iam::444455556666:role/outsider";
 const ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 const CLUSTER_SCOPE: AccessScope = { type: "cluster", namespaces: [] };
-
-/** The read half of the access-entry API over a picture the test sets; writes are not used here. */
-class PictureApi implements AccessEntryApi {
-  readonly target = "memory";
-  entries = new Map<string, { entry: AccessEntry; policies: AssociatedAccessPolicy[] }>();
-
-  async describeAccessConfig(): Promise<ClusterAccessConfig> {
-    return { authenticationMode: "API_AND_CONFIG_MAP" };
-  }
-  async listAccessEntries(): Promise<string[]> {
-    return [...this.entries.keys()];
-  }
-  async describeAccessEntry(_cluster: string, arn: string): Promise<AccessEntry | undefined> {
-    return this.entries.get(arn)?.entry;
-  }
-  async listAssociatedAccessPolicies(_cluster: string, arn: string): Promise<AssociatedAccessPolicy[]> {
-    return this.entries.get(arn)?.policies ?? [];
-  }
-  set(arn: string, policies: AssociatedAccessPolicy[]): void {
-    this.entries.set(arn, { entry: { principalArn: arn, type: "STANDARD", kubernetesGroups: [] }, policies });
-  }
-  private refuse(): never {
-    throw new Error("not used");
-  }
-  createAccessEntry = async (): Promise<AccessEntry> => this.refuse();
-  updateAccessEntry = async (): Promise<AccessEntry> => this.refuse();
-  deleteAccessEntry = async (): Promise<void> => this.refuse();
-  associateAccessPolicy = async (): Promise<AssociatedAccessPolicy> => this.refuse();
-  disassociateAccessPolicy = async (): Promise<void> => this.refuse();
-  updateAuthenticationMode = async (): Promise<{ id: string; status: string }> => this.refuse();
-}
 
 function call(eventID: string, eventTime: string, overrides: Partial<AccessEvent>): AccessEvent {
   return {

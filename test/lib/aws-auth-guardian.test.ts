@@ -242,8 +242,8 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     return Object.fromEntries(statements.filter((st) => st.Sid).map((st) => [st.Sid as string, st]));
   }
 
-  function keyStatements(): Json[] {
-    const key = only(resourcesOf(template, "AWS::KMS::Key"))[1];
+  function keyStatements(name = "Key"): Json[] {
+    const key = template.findResources("AWS::KMS::Key")[logicalIdOf(template, "AWS::KMS::Key", name)] as Json;
     return ((key.Properties as Json).KeyPolicy as { Statement: Json[] }).Statement;
   }
 
@@ -341,6 +341,63 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
     ]);
   });
 
+  it("makes an HMAC_256 integrity key, retained, administered like the data key, with no data use by anyone else", () => {
+    // Assess
+    const integrityId = logicalIdOf(template, "AWS::KMS::Key", "IntegrityKey");
+    const key = template.findResources("AWS::KMS::Key")[integrityId] as Json;
+    expect(key).toMatchObject({
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: { KeySpec: "HMAC_256", KeyUsage: "GENERATE_VERIFY_MAC" },
+    });
+    const statements = keyStatements("IntegrityKey");
+    expect(statements.map((st) => st.Sid)).toEqual([
+      "KeyAdministration",
+      "KeyAdministrationByTheRootUser",
+      "RecordMacsByTheGuardiansWriters",
+      "VerifyRecordMacsBeforeARestore",
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('"kms:*"');
+    expect(statements.slice(0, 2)).toEqual(keyStatements("Key").slice(0, 2));
+  });
+
+  it("lets only the guardian's writers make record MACs and only the cluster-access role verify them", () => {
+    // Assess
+    const [, , generate, verify] = keyStatements("IntegrityKey");
+    expect(generate).toEqual({
+      Sid: "RecordMacsByTheGuardiansWriters",
+      Effect: "Allow",
+      Principal: { AWS: [roleArn("ClassifierRole"), roleArn("ClusterAccessRole")] },
+      Action: "kms:GenerateMac",
+      Resource: "*",
+    });
+    expect(verify).toEqual({
+      Sid: "VerifyRecordMacsBeforeARestore",
+      Effect: "Allow",
+      Principal: { AWS: roleArn("ClusterAccessRole") },
+      Action: "kms:VerifyMac",
+      Resource: "*",
+    });
+    // No identity policy grants either (the key policy is the only grant), and no role gets kms:*Mac on "*".
+    const identity = resourcesOf(template, "AWS::IAM::Policy").map(([, p]) => JSON.stringify(p));
+    for (const policy of identity) expect(policy).not.toMatch(/kms:(GenerateMac|VerifyMac|\*)/);
+    // The functions that sign or verify are told which key.
+    const keyArn = { "Fn::GetAtt": [logicalIdOf(template, "AWS::KMS::Key", "IntegrityKey"), "Arn"] };
+    expect(environmentOf(template, "ClassifierFunction").INTEGRITY_KEY_ID).toEqual(keyArn);
+    expect(environmentOf(template, "ClusterAccessFunction").INTEGRITY_KEY_ID).toEqual(keyArn);
+    expect(environmentOf(template, "DiscoveryFunction").INTEGRITY_KEY_ID).toBeUndefined();
+  });
+
+  it("lets the writers read and write the MAC objects beside the snapshots, and nothing else of the bucket", () => {
+    // Assess
+    for (const role of ["ClassifierRole", "ClusterAccessRole"]) {
+      const readWrite = statementsOf(template, role).find((st) => st.Sid === "ReadWriteSnapshots");
+      expect(JSON.stringify(readWrite?.Resource)).toContain("/clusters/*");
+      expect(JSON.stringify(readWrite?.Resource)).toContain("/integrity/*");
+      expect(readWrite?.Resource).toHaveLength(2);
+    }
+  });
+
   it("encrypts the alert topic, refuses plain HTTP publishes, and lets only this account's alarms in", () => {
     // Assess
     const keyId = logicalIdOf(template, "AWS::KMS::Key", "Key");
@@ -407,6 +464,7 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
       GUARDIAN_WRITERS: {
         "Fn::GetAtt": [logicalIdOf(template, "AWS::IAM::Role", "ClusterAccessRole"), "Arn"],
       },
+      INTEGRITY_KEY_ID: { "Fn::GetAtt": [logicalIdOf(template, "AWS::KMS::Key", "IntegrityKey"), "Arn"] },
       // Access-entry events: only the guarded clusters, and the guardian's own entry to watch for.
       GUARDED_CLUSTERS: "demo",
       GUARDIAN_ACCESS_ROLE_ARN: {
@@ -426,6 +484,7 @@ describe("the example configuration (cdk.json: one static cluster, demo)", () =>
       ALERT_TOPIC_ARN: { Ref: logicalIdOf(template, "AWS::SNS::Topic", "AlertTopic") },
       GUARDIAN_WRITERS: clusterAccessRoleArn(template),
       TRUSTED_WRITERS: "arn:aws:iam::111122223333:role/platform-terraform",
+      INTEGRITY_KEY_ID: { "Fn::GetAtt": [logicalIdOf(template, "AWS::KMS::Key", "IntegrityKey"), "Arn"] },
     });
   });
 
@@ -834,6 +893,34 @@ describe("other configurations", () => {
         ]),
       },
     });
+  });
+
+  it("gives key administration to the configured keyAdministrators and bucket writes to breakGlassPrincipals, from cdk.json", () => {
+    // Act
+    const admins = ["arn:aws:iam::111122223333:role/platform-deployer"];
+    const breakGlass = ["arn:aws:iam::111122223333:role/break-glass-*"];
+    const { template } = synthesize({ keyAdministrators: admins, breakGlassPrincipals: breakGlass });
+
+    // Assess: both keys administered by exactly the configured role (and the root user), no deployer default.
+    for (const key of ["Key", "IntegrityKey"]) {
+      const resource = template.findResources("AWS::KMS::Key")[
+        logicalIdOf(template, "AWS::KMS::Key", key)
+      ] as Json;
+      const statements = ((resource.Properties as Json).KeyPolicy as { Statement: Json[] }).Statement;
+      expect(statements.find((st) => st.Sid === "KeyAdministration")?.Principal).toEqual({ AWS: admins[0] });
+      expect(JSON.stringify(statements)).not.toContain("cfn-exec-role");
+      // Break-glass gets no MAC: what it writes is never taken for the guardian's own records.
+      expect(JSON.stringify(statements.filter((st) => /Mac/.test(JSON.stringify(st.Action))))).not.toContain(
+        "break-glass",
+      );
+    }
+    const policy = only(
+      resourcesOf(template, "AWS::S3::BucketPolicy").filter(([id]) => id.includes("SnapshotBucket")),
+    )[1];
+    const deny = ((policy.Properties as Json).PolicyDocument as { Statement: Json[] }).Statement.find(
+      (st) => st.Sid === "DenyObjectWritesButTheGuardians",
+    );
+    expect(JSON.stringify(deny?.Condition)).toContain("arn:aws:iam::111122223333:role/break-glass-*");
   });
 
   it("uses the configured verify schedule", () => {

@@ -54,6 +54,11 @@ describe("loadGuardianConfig", () => {
       alertEmails: [],
       trustedWriters: [],
       restoreOperators: ["arn:aws:iam::111122223333:role/sre-*"],
+      keyAdministrators: [
+        "arn:aws:iam::111122223333:role/platform-deployer",
+        "arn:aws:iam::111122223333:user/ops/alice",
+      ],
+      breakGlassPrincipals: ["arn:aws:iam::111122223333:role/break-glass-*"],
       extraNodeRoleArns: [
         "arn:aws:iam::111122223333:role/karpenter-node",
         "arn:aws-cn:iam::111122223333:role/x",
@@ -178,6 +183,36 @@ describe("loadGuardianConfig", () => {
       "a trusted writer is not an ARN",
       { ...VALID, trustedWriters: ["platform-terraform"] },
       /"trustedWriters"\[0\] is "platform-terraform"; expected an ARN/,
+    ],
+    [
+      "keyAdministrators is empty (KMS would refuse the key policy)",
+      { ...VALID, keyAdministrators: [] },
+      /"keyAdministrators" is an empty list; expected a non-empty list of exact IAM role or user ARNs.*KMS refuses a key policy that locks out the role creating it/,
+    ],
+    [
+      "a key administrator is a pattern (a key policy names principals exactly)",
+      { ...VALID, keyAdministrators: ["arn:aws:iam::111122223333:role/platform-*"] },
+      /"keyAdministrators"\[0\] is "arn:aws:iam::111122223333:role\/platform-\*"; expected an exact IAM role or user ARN \(no wildcard/,
+    ],
+    [
+      "a key administrator is the account root",
+      { ...VALID, keyAdministrators: ["arn:aws:iam::111122223333:root"] },
+      /"keyAdministrators"\[0\] is "arn:aws:iam::111122223333:root"; expected an exact IAM role or user ARN/,
+    ],
+    [
+      "breakGlassPrincipals is a string",
+      { ...VALID, breakGlassPrincipals: "arn:aws:iam::111122223333:role/break-glass" },
+      /"breakGlassPrincipals" is "arn:aws:iam::111122223333:role\/break-glass"; expected a list of IAM role or user ARN patterns/,
+    ],
+    [
+      "a break-glass principal is a service or another kind of ARN",
+      { ...VALID, breakGlassPrincipals: ["arn:aws:s3:::bucket/*"] },
+      /"breakGlassPrincipals"\[0\] is "arn:aws:s3:::bucket\/\*"; expected an IAM role or user ARN of this account/,
+    ],
+    [
+      "a break-glass principal is every account's",
+      { ...VALID, breakGlassPrincipals: ["arn:aws:iam::*:role/break-glass"] },
+      /"breakGlassPrincipals"\[0\] is "arn:aws:iam::\*:role\/break-glass"; expected an IAM role or user ARN/,
     ],
     [
       "extraNodeRoleArns is a string",

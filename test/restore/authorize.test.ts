@@ -83,6 +83,7 @@ describe("the restore gate (moto S3/SNS/EKS, in-test STS checking SigV4, in-test
       SNAPSHOT_BUCKET: bucket,
       ALERT_TOPIC_ARN: aws.topicArn,
       AWS_REGION: aws.moto.env.AWS_REGION,
+      INTEGRITY_KEY_ID: aws.integrityKeyId,
       GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
       RESTORE_OPERATORS: `arn:aws:iam::${ACCOUNT}:role/sre-*`,
     });
@@ -334,6 +335,7 @@ describe("the gate in front of access-entry restores (same rig: moto, in-test ST
       SNAPSHOT_BUCKET: bucket,
       ALERT_TOPIC_ARN: aws.topicArn,
       AWS_REGION: aws.moto.env.AWS_REGION,
+      INTEGRITY_KEY_ID: aws.integrityKeyId,
       GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
       RESTORE_OPERATORS: `arn:aws:iam::${ACCOUNT}:role/sre-*`,
     });

@@ -5,17 +5,29 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { CreateClusterCommand, type EKSClient } from "@aws-sdk/client-eks";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { createEksClient, createS3Client, createSnsClient } from "../../lambda/adapters/aws-clients.js";
+import {
+  createEksClient,
+  createKmsClient,
+  createS3Client,
+  createSnsClient,
+} from "../../lambda/adapters/aws-clients.js";
 import { describeCluster } from "../../lambda/cluster/describe-cluster.js";
 import type { ClusterAccessConfig } from "../../lambda/restore/config.js";
 import { type ClusterAccessClients, createHandler } from "../../lambda/restore/create-handler.js";
 import { proveRequest } from "../../lambda/restore/prove-request.js";
 import type { FakeApiServer } from "../support/fake-apiserver.js";
 import { FakeSts, type FakeStsIdentity } from "../support/fake-sts.js";
-import { clientConfig, createTopicWithQueue, type MotoServer, startMoto } from "../support/moto.js";
+import {
+  clientConfig,
+  createIntegrityKey,
+  createTopicWithQueue,
+  type MotoServer,
+  startMoto,
+} from "../support/moto.js";
 import { ACCOUNT, ADMIN_ROLE, CLUSTER } from "./fixtures.js";
 
 /**
@@ -34,6 +46,9 @@ export interface ClusterAccessAws {
   sns: SNSClient;
   sqs: SQSClient;
   eks: EKSClient;
+  kms: KMSClient;
+  /** moto's HMAC key for record MACs: the function's `INTEGRITY_KEY_ID`. */
+  integrityKeyId: string;
   /** Knows {@link ONCALL}; tests add other identities. */
   sts: FakeSts;
   topicArn: string;
@@ -47,15 +62,17 @@ export async function startClusterAccessAws(topicName: string): Promise<ClusterA
   const sns = createSnsClient(moto.env);
   const sqs = new SQSClient(clientConfig(moto.env));
   const eks = createEksClient(moto.env);
+  const kms = createKmsClient(moto.env);
   const sts = await FakeSts.start(moto.env.AWS_REGION);
   sts.add(ONCALL);
   const stop = async () => {
-    for (const client of [s3, sns, sqs, eks]) client.destroy();
+    for (const client of [s3, sns, sqs, eks, kms]) client.destroy();
     await sts.close();
     await moto.stop();
   };
   try {
     const { topicArn, queueUrl } = await createTopicWithQueue(sns, sqs, topicName);
+    const integrityKeyId = await createIntegrityKey(kms);
     await eks.send(
       new CreateClusterCommand({
         name: CLUSTER,
@@ -63,7 +80,7 @@ export async function startClusterAccessAws(topicName: string): Promise<ClusterA
         resourcesVpcConfig: { subnetIds: [] },
       }),
     );
-    return { moto, s3, sns, sqs, eks, sts, topicArn, queueUrl, stop };
+    return { moto, s3, sns, sqs, eks, kms, integrityKeyId, sts, topicArn, queueUrl, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -77,7 +94,7 @@ export async function startClusterAccessAws(topicName: string): Promise<ClusterA
  */
 export function clusterAccessHandler(
   config: ClusterAccessConfig,
-  aws: Pick<ClusterAccessAws, "s3" | "sns" | "eks" | "sts">,
+  aws: Pick<ClusterAccessAws, "s3" | "sns" | "eks" | "kms" | "sts">,
   server: FakeApiServer,
   more: Partial<ClusterAccessClients> = {},
 ): ReturnType<typeof createHandler> {
@@ -85,6 +102,7 @@ export function clusterAccessHandler(
     s3: aws.s3,
     sns: aws.sns,
     eks: aws.eks,
+    kms: aws.kms,
     credentials: async () => ({ accessKeyId: "AKIDGUARDIAN", secretAccessKey: "secret" }),
     describeCluster: async (client, name) => ({
       ...(await describeCluster(client, name)),

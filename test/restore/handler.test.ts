@@ -61,6 +61,7 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
       SNAPSHOT_BUCKET: bucket,
       ALERT_TOPIC_ARN: aws.topicArn,
       AWS_REGION: aws.moto.env.AWS_REGION,
+      INTEGRITY_KEY_ID: aws.integrityKeyId,
       GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
     });
     invoke = provenInvoke(
@@ -139,6 +140,7 @@ describe("cluster-access function (moto S3/SNS/EKS + in-test API server)", () =>
           SNAPSHOT_BUCKET: `${BUCKET}-${prefixRun}`,
           ALERT_TOPIC_ARN: aws.topicArn,
           AWS_REGION: aws.moto.env.AWS_REGION,
+          INTEGRITY_KEY_ID: aws.integrityKeyId,
         }),
         aws,
         server,
@@ -289,6 +291,7 @@ describe("cluster-access function cold start", () => {
     vi.stubEnv("SNAPSHOT_BUCKET", "bucket");
     vi.stubEnv("ALERT_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:alerts");
     vi.stubEnv("AWS_REGION", "eu-west-1");
+    vi.stubEnv("INTEGRITY_KEY_ID", "alias/aws-auth-guardian-integrity");
 
     // Act
     const module = await import("../../lambda/restore/handler.js");

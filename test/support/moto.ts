@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import { CreateKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
@@ -250,6 +251,19 @@ export async function createVersionedBucket(s3: S3Client, name: string): Promise
   await s3.send(
     new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: "Enabled" } }),
   );
+}
+
+/** A KMS HMAC_256 key for record MACs, as the stack creates it (GENERATE_VERIFY_MAC); returns its id. */
+export async function createIntegrityKey(kms: KMSClient): Promise<string> {
+  const { KeyMetadata } = await kms.send(
+    new CreateKeyCommand({
+      KeySpec: "HMAC_256",
+      KeyUsage: "GENERATE_VERIFY_MAC",
+      Description: "aws-auth-guardian test: record MACs",
+    }),
+  );
+  if (!KeyMetadata?.KeyId) throw new Error("CreateKey returned no key id");
+  return KeyMetadata.KeyId;
 }
 
 /**
