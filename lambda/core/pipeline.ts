@@ -44,6 +44,7 @@ import {
   type Finding,
   followerId,
   isGoodRecord,
+  keepConfigMap,
   padResourceVersion,
   summarizeWrite,
   timeDigits,
@@ -513,6 +514,7 @@ async function sameContent(
         ...current.record,
         eventKey,
         time: write.time,
+        ...(write.stored ? { configMap: keepConfigMap(write.stored) } : {}),
         audit: summarizeWrite(write),
       });
       if (!(await store.replaceRecord(owner, current.etag))) return processWrite(deps, cluster, write);
