@@ -585,6 +585,8 @@ export interface CaptureOptions {
   writtenByRestore?: string;
   /** The content was read from a file the operator gave, not from the cluster. @default "cluster" */
   from?: CaptureSource;
+  /** When the content was read, as given (e.g. a baseline file's creationTimestamp); default: now. */
+  at?: string;
 }
 
 /** Files the live aws-auth read from the cluster as a version (capture, baseline, verify). */
@@ -596,7 +598,7 @@ export async function processCapture(
   options: CaptureOptions = {},
 ): Promise<CaptureOutcome> {
   const { store, policy } = deps;
-  const at = deps.now().toISOString();
+  const at = options.at ?? deps.now().toISOString();
   const ids = await store.listIds(cluster);
   const resourceVersion = live.metadata.resourceVersion;
   const existing = resourceVersion

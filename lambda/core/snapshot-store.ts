@@ -189,6 +189,11 @@ export class SnapshotStore {
     throw new StoreDataError(`could not move ${key}: too many concurrent writers`);
   }
 
+  async getAttempt(cluster: string, eventKey: string): Promise<AttemptRecord | undefined> {
+    const blob = await this.blobs.get(`${clusterPrefix(cluster)}attempts/${safeName(eventKey)}.json`);
+    return blob ? (JSON.parse(blob.body) as AttemptRecord) : undefined;
+  }
+
   async putAttempt(attempt: AttemptRecord): Promise<boolean> {
     const key = `${clusterPrefix(attempt.cluster)}attempts/${safeName(attempt.eventKey)}.json`;
     return this.blobs.putIfAbsent(key, `${JSON.stringify(attempt, null, 2)}\n`);
