@@ -505,7 +505,10 @@ async function sameContent(
   base: OutcomeBase,
 ): Promise<WriteOutcome> {
   const { store, policy } = deps;
-  if (ownsVersionBefore(write, eventKey, existing) && existing.eventKey && existing.audit) {
+  // Only a write of exactly that content (same id) takes the version over; anything else filed under
+  // the same resourceVersion (which the API server never does) is an attempt judged against it.
+  const sameId = write.stored !== undefined && contentVersionId(write.stored) === existing.id;
+  if (sameId && ownsVersionBefore(write, eventKey, existing) && existing.eventKey && existing.audit) {
     // This write made the version; the one filed under it repeated it. Swap them.
     const blob = await store.readRecords(cluster, [existing.id]);
     const current = blob[0];

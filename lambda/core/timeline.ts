@@ -185,7 +185,10 @@ export class Timeline {
     const holder = kind === "version" && write.stored ? this.sameVersion(write.stored) : undefined;
     if (holder) {
       const history = { previous: holder, base: holder, lastGood: holder };
-      if (ownsVersionBefore(write, key, holder)) {
+      if (
+        contentVersionId(write.stored as ConfigMapObject) === holder.id &&
+        ownsVersionBefore(write, key, holder)
+      ) {
         // This write made the version the one filed under it repeated: it takes the version over.
         this.file({
           ...holder,
