@@ -11,7 +11,7 @@ import { benchClassifier } from "./classifier.js";
 import { benchCli } from "./cli.js";
 import { printTable } from "./report.js";
 
-printTable("analyze (issue 2)", benchAnalyze());
+printTable("analyze (issue 2)", await benchAnalyze());
 printTable("classifier (issue 3)", await benchClassifier());
 printTable("command line (issue 12)", await benchCli());
 

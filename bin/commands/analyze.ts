@@ -82,10 +82,7 @@ export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options
       await openInput(name, io),
       name === "-" ? "stdin" : name,
       async (decoded) => {
-        for (const write of analyzer.addDecoded(decoded)) {
-          io.out(`${format === "json" ? jsonLine(write) : textEntry(write)}\n`);
-          await filer?.write(write.processed.write);
-        }
+        for (const write of await analyzer.addDecoded(decoded)) await filer?.write(write.processed.write);
         // Problems are reported as they are found; only their number is kept.
         for (; warned < result.problems.length; warned++) {
           const problem = result.problems[warned] as InputProblem;
@@ -97,6 +94,11 @@ export const analyzeCommand: CommandRun<AnalyzeOptions> = async ({ args, options
       },
       values.maxRecordMb !== undefined ? { maxRecordChars: maxRecordChars(values.maxRecordMb) } : {},
     );
+  }
+  // Printed once everything is read: a write read later can come first in the history and change
+  // the verdict of those after it (in resourceVersion order across all inputs, as the Lambda judges).
+  for (const write of (await analyzer.finish()).writes) {
+    io.out(`${format === "json" ? jsonLine(write) : textEntry(write)}\n`);
   }
   if (filer) io.err(`${filer.summary()}\n`);
   const events = result.writes.length + result.duplicates + result.irrelevant;

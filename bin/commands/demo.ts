@@ -71,10 +71,8 @@ export const demoCommand: CommandRun<{ store?: string }> = async ({ options, io,
     if (step.capture) {
       const parsed = parseConfigMapManifest(await readFile(new URL(step.capture, FIXTURES), "utf8"));
       if (!parsed.ok) throw new Error(`demo fixture ${step.capture}: ${parsed.error}`);
-      // The analyzer made the timeline when it read step 1.
-      const timeline = analyzer.timeline(CLUSTER);
-      if (!timeline) throw new Error("demo: no timeline after step 1");
-      const { record, classification } = timeline.capture(
+      const { record, classification } = await analyzer.capture(
+        CLUSTER,
         parsed.configMap,
         "content of the create",
         CAPTURED_AT,
@@ -85,7 +83,7 @@ export const demoCommand: CommandRun<{ store?: string }> = async ({ options, io,
       continue;
     }
     const data = await readFile(new URL(`audit/lab/${step.file}.jsonl`, FIXTURES));
-    for (const write of analyzer.add(data, `${step.file}.jsonl`)) {
+    for (const write of await analyzer.add(data, `${step.file}.jsonl`)) {
       io.out(`${textEntry(write)}\n${verdict(write)}\n`);
       await filer.write(write.processed.write);
       if (write.processed.classification.class === "dangerous") {
@@ -95,10 +93,9 @@ export const demoCommand: CommandRun<{ store?: string }> = async ({ options, io,
       last = write;
     }
   }
-  const timeline = analyzer.timeline(CLUSTER);
-  const lastGood = timeline?.lastGood();
+  const lastGood = await analyzer.lastGood(CLUSTER);
   io.out("\n━━ What the guardian kept\n");
-  for (const record of timeline?.all() ?? []) {
+  for (const record of await analyzer.records(CLUSTER)) {
     io.out(`  ${record.id}  ${record.kind.padEnd(10)}  ${record.class}\n`);
   }
   const store = filer.opened.location;

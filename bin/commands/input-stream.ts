@@ -47,7 +47,7 @@ async function* bytesOf(source: AsyncIterable<Buffer | string>): AsyncGenerator<
     yield* rest();
     return;
   }
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   const feeding = (async () => {
     try {
       for await (const chunk of rest()) {

@@ -44,6 +44,7 @@ import {
   type Finding,
   followerId,
   isGoodRecord,
+  keepConfigMap,
   padResourceVersion,
   summarizeWrite,
   timeDigits,
@@ -504,7 +505,10 @@ async function sameContent(
   base: OutcomeBase,
 ): Promise<WriteOutcome> {
   const { store, policy } = deps;
-  if (ownsVersionBefore(write, eventKey, existing) && existing.eventKey && existing.audit) {
+  // Only a write of exactly that content (same id) takes the version over; anything else filed under
+  // the same resourceVersion (which the API server never does) is an attempt judged against it.
+  const sameId = write.stored !== undefined && contentVersionId(write.stored) === existing.id;
+  if (sameId && ownsVersionBefore(write, eventKey, existing) && existing.eventKey && existing.audit) {
     // This write made the version; the one filed under it repeated it. Swap them.
     const blob = await store.readRecords(cluster, [existing.id]);
     const current = blob[0];
@@ -513,6 +517,7 @@ async function sameContent(
         ...current.record,
         eventKey,
         time: write.time,
+        ...(write.stored ? { configMap: keepConfigMap(write.stored) } : {}),
         audit: summarizeWrite(write),
       });
       if (!(await store.replaceRecord(owner, current.etag))) return processWrite(deps, cluster, write);
@@ -585,6 +590,8 @@ export interface CaptureOptions {
   writtenByRestore?: string;
   /** The content was read from a file the operator gave, not from the cluster. @default "cluster" */
   from?: CaptureSource;
+  /** When the content was read, as given (e.g. a baseline file's creationTimestamp); default: now. */
+  at?: string;
 }
 
 /** Files the live aws-auth read from the cluster as a version (capture, baseline, verify). */
@@ -596,7 +603,7 @@ export async function processCapture(
   options: CaptureOptions = {},
 ): Promise<CaptureOutcome> {
   const { store, policy } = deps;
-  const at = deps.now().toISOString();
+  const at = options.at ?? deps.now().toISOString();
   const ids = await store.listIds(cluster);
   const resourceVersion = live.metadata.resourceVersion;
   const existing = resourceVersion

@@ -4,16 +4,19 @@
  *
  *   clusters/<cluster>/versions/<id>.json       one VersionRecord per version, tombstone or unverified write
  *   clusters/<cluster>/latest.json              pointer to the newest record
- *   clusters/<cluster>/last-good.json           pointer to the newest version not classified dangerous
+ *   clusters/<cluster>/last-good.json           pointer to the newest version that can be restored to
  *   clusters/<cluster>/attempts/<event>.json    writes that changed nothing (rejected, dry run)
  *   clusters/<cluster>/alerts/<event>.json      marker: the alert for this event was published
  *   clusters/<cluster>/restores/<time>-<outcome>-<random>.json one record per restore attempt
  *   clusters/<cluster>/migrations/<time>-<outcome>-<random>.json one record per `migrate apply`
  *
  * `<event>` is the digest of the audit event (records.ts `eventKeyOf`), never its auditID: keys hold
- * only digits, hex and fixed tags. Version ids sort by resourceVersion (records.ts), so listing a
- * cluster's versions is its history.
- * Records are written once (`If-None-Match: *`); pointers move only forward, by compare-and-swap.
+ * only digits, hex and fixed tags. Version ids sort by resourceVersion (records.ts `contentVersionId`,
+ * `followerId`), so listing a cluster's versions is its history.
+ * Records are created once (`If-None-Match: *`); a verdict judged again after a late write is
+ * rewritten in place by compare-and-swap (`replaceRecord`), a record whose place changed is written at
+ * its new key and removed from the old one (`removeRecord`), and pointers are set from the judged
+ * history by compare-and-swap, in either direction (`setPointer`; pipeline.ts `settle`).
  */
 import type { HistoryContext } from "./classify.js";
 import type { BlobStore } from "./ports.js";
@@ -187,6 +190,11 @@ export class SnapshotStore {
       if (await this.blobs.putIfMatch(key, body, current.etag)) return true;
     }
     throw new StoreDataError(`could not move ${key}: too many concurrent writers`);
+  }
+
+  async getAttempt(cluster: string, eventKey: string): Promise<AttemptRecord | undefined> {
+    const blob = await this.blobs.get(`${clusterPrefix(cluster)}attempts/${safeName(eventKey)}.json`);
+    return blob ? (JSON.parse(blob.body) as AttemptRecord) : undefined;
   }
 
   async putAttempt(attempt: AttemptRecord): Promise<boolean> {

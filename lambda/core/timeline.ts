@@ -185,9 +185,18 @@ export class Timeline {
     const holder = kind === "version" && write.stored ? this.sameVersion(write.stored) : undefined;
     if (holder) {
       const history = { previous: holder, base: holder, lastGood: holder };
-      if (ownsVersionBefore(write, key, holder)) {
+      if (
+        contentVersionId(write.stored as ConfigMapObject) === holder.id &&
+        ownsVersionBefore(write, key, holder)
+      ) {
         // This write made the version the one filed under it repeated: it takes the version over.
-        this.file({ ...holder, eventKey: key, time: write.time, audit: summarizeWrite(write) });
+        this.file({
+          ...holder,
+          eventKey: key,
+          time: write.time,
+          ...(write.stored ? { configMap: keepConfigMap(write.stored) } : {}),
+          audit: summarizeWrite(write),
+        });
       }
       return { write, classification: judgeRepeat(write, holder, this.policy), history, duplicate: false };
     }

@@ -99,7 +99,7 @@ export interface ClusterAccessClients {
   callerStsEndpoint?: string;
   /**
    * The principal that created a cluster, where known (a default restore operator).
-   * @default - what discovery recorded in the store (`clusters/<cluster>/access/cluster.json`)
+   * @default - what verify and capture filed in the store (`clusters/<cluster>/access/cluster.json`), MAC-verified
    */
   clusterCreator?: (cluster: string) => Promise<string | undefined>;
   /** @default - the current time */
@@ -272,8 +272,9 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
   const now = clients.now ?? (() => new Date());
   const log = clients.logger ?? defaultLogger;
   const recordVerify = clients.recordVerify ?? recordVerifyDrift;
-  // The creator as discovery recorded it (access-facts.ts, `clusters/<cluster>/access/cluster.json`), read
-  // through the same store as every record, so that it counts only when the guardian wrote it.
+  // The creator as this function's verify and capture filed it (access-facts.ts,
+  // `clusters/<cluster>/access/cluster.json`), read through the verifying store, so that it counts only when
+  // the guardian wrote it.
   const creatorOf = clients.clusterCreator ?? ((cluster: string) => accessStore.creatorOf(cluster));
 
   async function reach(

@@ -146,6 +146,26 @@ describe.each([
     expect(await store.get("pointer.json")).toEqual(afterFirstSwap);
   });
 
+  it("deletes a key (quietly when absent); the key can then be created again, and others stay", async () => {
+    // Prepare
+    const { store } = backend.newStore();
+    await store.putIfAbsent("versions/a~moved.json", '{"n":1}');
+    await store.putIfAbsent("versions/b.json", '{"n":2}');
+
+    // Act
+    await store.delete("versions/a~moved.json");
+    await store.delete("versions/never-written.json");
+    const recreated = await store.putIfAbsent("versions/a~moved.json", '{"n":3}');
+
+    // Assess
+    expect(recreated).toBe(true);
+    expect((await store.get("versions/a~moved.json"))?.body).toBe('{"n":3}');
+    expect(await store.list("versions/")).toEqual(["versions/a~moved.json", "versions/b.json"]);
+    await store.delete("versions/a~moved.json");
+    expect(await store.get("versions/a~moved.json")).toBeUndefined();
+    expect(await store.list("versions/")).toEqual(["versions/b.json"]);
+  });
+
   it("refuses putIfMatch on a key that does not exist", async () => {
     // Prepare
     const { store } = backend.newStore();

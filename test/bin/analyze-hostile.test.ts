@@ -54,9 +54,10 @@ describe("analyze on hostile input", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
+    // Printed in history order: the escalation (13:04:04) before the refused patch (13:04:50).
     expect(lines.map((l) => [l.auditID, l.class])).toEqual([
-      [FORBIDDEN.auditID, "rejected"],
       [ESCALATION.auditID, expect.any(String)],
+      [FORBIDDEN.auditID, "rejected"],
     ]);
   });
 

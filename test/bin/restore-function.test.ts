@@ -165,6 +165,44 @@ describe("restore, capture and verify through the cluster-access function (Lambd
     expect(real?.dryRun).toBeUndefined();
   });
 
+  it("restore --access-entries proves who asks on every invocation; the gate acts for an operator, not for others", async () => {
+    // Act: the rig's identity is an operator here; the store holds no access record yet.
+    const operator = recordingIo();
+    const asOperator = await main(
+      ["restore", "--access-entries", "--cluster", "prod", "--function", FUNCTION, "--yes"],
+      operator.io,
+      { env },
+    );
+    const [proven] = lambda.invocations.slice(-1) as Array<Record<string, unknown>>;
+    // The same caller, with a function that names no operator and a cluster without a last good version.
+    handler = clusterAccessHandler(
+      loadClusterAccessConfig({
+        SNAPSHOT_BUCKET: `cli-snapshots-${bucketRun}`,
+        ALERT_TOPIC_ARN: aws.topicArn,
+        AWS_REGION: "us-east-1",
+        INTEGRITY_KEY_ID: aws.integrityKeyId,
+      }),
+      aws,
+      apiServer,
+    );
+    const stranger = recordingIo();
+    const asStranger = await main(
+      ["restore", "--access-entries", "--cluster", "prod", "--function", FUNCTION, "--yes"],
+      stranger.io,
+      { env },
+    );
+
+    // Assess
+    expect(proven).toMatchObject({ action: "restore-access-entries", cluster: "prod", dryRun: true });
+    expect(String(proven?.proof)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?Action=GetCallerIdentity&/);
+    expect(asOperator).toBe(1);
+    expect(operator.out()).toContain("no access record last-good for cluster prod");
+    expect(asStranger).toBe(1);
+    expect(stranger.out()).toContain(
+      "may not restore-access-entries on prod: not a configured restore operator, and there is no last good version",
+    );
+  });
+
   it("refuses to write without --yes when there is no terminal, after showing the diff", async () => {
     // Prepare
     apiServer.seed(awsAuth(GOOD_DATA));

@@ -4,11 +4,14 @@
  */
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { IntegrityBlobStore } from "../../lambda/adapters/integrity-blob-store.js";
+import { KmsMac } from "../../lambda/adapters/kms-mac.js";
 import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
 import { SnsNotifier } from "../../lambda/adapters/sns-notifier.js";
 import { loadClassifierConfig } from "../../lambda/classifier/config.js";
@@ -21,6 +24,7 @@ import { contentVersionId, eventKeyOf, followerId } from "../../lambda/core/reco
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import {
   clientConfig,
+  createIntegrityKey,
   createTopicWithQueue,
   createVersionedBucket,
   drainQueue,
@@ -226,6 +230,38 @@ describe("classifier Lambda against moto", () => {
       },
     });
     expect(chatbot.content.nextSteps[0]).toContain(`aws-auth-guardian restore --cluster demo --to ${ids[4]}`);
+  });
+
+  it("files every record with the guardian's MAC when INTEGRITY_KEY_ID is set, so the restore path accepts it", async () => {
+    // Prepare
+    const kms = new KMSClient(clientConfig(moto.env));
+    const keyId = await createIntegrityKey(kms);
+    const invoke = createHandler(config({ INTEGRITY_KEY_ID: keyId }), {
+      s3,
+      sns,
+      lambda: new LambdaClient(clientConfig(moto.env)),
+      kms,
+    });
+    const verifying = new SnapshotStore(
+      new IntegrityBlobStore(new S3BlobStore(s3, bucket), { verifier: new KmsMac(kms, keyId) }),
+    );
+
+    // Act
+    for (const name of SEED.slice(0, 4)) await invoke(awslogsEvent(labLines(name)));
+
+    // Assess: each record the classifier filed verifies; one it did not sign would throw.
+    const ids = await store().listIds(CLUSTER);
+    expect(ids.length).toBeGreaterThanOrEqual(4);
+    for (const id of ids) expect((await verifying.getRecord(CLUSTER, id))?.id).toBe(id);
+    expect((await verifying.resolve(CLUSTER, "latest"))?.id).toBe(ids.at(-1));
+    const unsigned = createHandler(config(), { s3, sns, lambda: new LambdaClient(clientConfig(moto.env)) });
+    await unsigned(awslogsEvent(labLines(SEED[4] as string)));
+    const newest = (await store().listIds(CLUSTER)).filter((id) => !ids.includes(id));
+    expect(newest).toHaveLength(1);
+    await expect(verifying.getRecord(CLUSTER, newest[0] as string)).rejects.toThrow(
+      "no guardian MAC exists for its content",
+    );
+    kms.destroy();
   });
 
   it("keeps the ConfigMap exactly as stored, with the audit summary, class and findings", async () => {

@@ -6,7 +6,7 @@
  * break-out, the SNS Subject is one ASCII line under 100 characters, and the restore command, run by a
  * real bash, is exactly `restore --cluster … --to …` whatever the version id holds.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   type AlertInput,
   renderAlert,
@@ -41,7 +41,7 @@ function yamlString(value: string): string {
   return JSON.stringify(value);
 }
 
-function hostileEscalation(): AlertInput {
+async function judgeHostileEscalation(): Promise<AlertInput> {
   const identity = IDENTITY.ssoAdmin();
   identity.user.extra = { ...identity.user.extra, sessionName: [`jane${FAKE_UNDO}@here`] };
   identity.userAgent = `kubectl\u001b[2J\u001b[H${"A".repeat(50_000)}`;
@@ -62,13 +62,24 @@ function hostileEscalation(): AlertInput {
     baseline: asConfigMapObject(configMapWith(before, "206")),
     policy: { clusterAccount: CLUSTER_ACCOUNT },
   });
-  const [write] = analyzer.add(JSON.stringify(event), "hostile");
+  const [write] = await analyzer.add(JSON.stringify(event), "hostile");
   if (!write?.alert) throw new Error("the hostile escalation raised no alert");
   expect(write.processed.classification.class).toBe("dangerous");
   return { ...write.alert, storeLocation: "s3://guardian-snapshots/prod" };
 }
 
 /** The alert's restore target renamed: what a version id built from a hostile auditID would be. */
+let judged: AlertInput | undefined;
+beforeAll(async () => {
+  judged = await judgeHostileEscalation();
+});
+
+/** The alert of the hostile escalation, judged once; a fresh copy for each test. */
+function hostileEscalation(): AlertInput {
+  if (!judged) throw new Error("the hostile escalation was not judged");
+  return structuredClone(judged);
+}
+
 function withTargetId(input: AlertInput, id: string): AlertInput {
   if (!input.restoreTarget) throw new Error("no restore target");
   return { ...input, restoreTarget: { ...input.restoreTarget, id } };

@@ -39,11 +39,11 @@ import {
 
 const CAPTURED = new URL("../fixtures/demo/captured-after-create.json", import.meta.url);
 
-function analyze(
+async function analyze(
   lines: string[],
   cluster = "prod-eu",
   baseline = asConfigMapObject(doneWhenBaseline()),
-): AnalyzedWrite[] {
+): Promise<AnalyzedWrite[]> {
   const analyzer = new Analyzer({ cluster, baseline, policy: { clusterAccount: CLUSTER_ACCOUNT } });
   return analyzer.add(lines.join("\n"), "input");
 }
@@ -54,19 +54,19 @@ function alertOf(write: AnalyzedWrite | undefined): AlertInput {
 }
 
 /** The recorded escalation (s06) after its recorded predecessor (s05, rv 206). */
-function escalation(): AnalyzedWrite {
+async function escalation(): Promise<AnalyzedWrite> {
   const s05 = labEvent(LAB_FILES.ssoEditPatch, "patch");
   const before = asConfigMapObject(
     configMapWith((s05.responseObject as { data: Record<string, string> }).data, "206"),
   );
-  const [write] = analyze(labLines(LAB_FILES.escalationPatch), "prod-eu", before);
+  const [write] = await analyze(labLines(LAB_FILES.escalationPatch), "prod-eu", before);
   if (!write) throw new Error("no write");
   return write;
 }
 
 describe("e-mail text", () => {
-  it("says cluster, class, severity, who, when, the diff, the findings and the exact restore command", () => {
-    const write = escalation();
+  it("says cluster, class, severity, who, when, the diff, the findings and the exact restore command", async () => {
+    const write = await escalation();
     const email = renderEmail(alertOf(write));
     const lastGood = write.processed.history.lastGood;
     expect(lastGood?.resourceVersion).toBe("206");
@@ -90,8 +90,8 @@ describe("e-mail text", () => {
     expect(email.split("\n")[0]).toBe(subjectOf(alertOf(write)));
   });
 
-  it("offers the direct restore when the store location is known", () => {
-    const input = { ...alertOf(escalation()), storeLocation: "s3://guardian-snapshots" };
+  it("offers the direct restore when the store location is known", async () => {
+    const input = { ...alertOf(await escalation()), storeLocation: "s3://guardian-snapshots" };
     const [viaFunction, direct] = restoreCommands(input);
     expect(direct).toBe(
       `${viaFunction} --direct --kubeconfig ~/.kube/config --store s3://guardian-snapshots`,
@@ -99,8 +99,8 @@ describe("e-mail text", () => {
     expect(renderEmail(input)).toContain(`    ${direct}`);
   });
 
-  it("restores the last good version after a dangerous write, the version before after a routine one", () => {
-    const writes = analyze(doneWhenSequence().map((s) => s.line));
+  it("restores the last good version after a dangerous write, the version before after a routine one", async () => {
+    const writes = await analyze(doneWhenSequence().map((s) => s.line));
     const routine = writes[0];
     expect(routine?.processed.classification.class).toBe("routine");
     expect(renderEmail(alertOf(routine))).toContain(
@@ -112,16 +112,16 @@ describe("e-mail text", () => {
     );
   });
 
-  it("says so when there is nothing to restore", () => {
+  it("says so when there is nothing to restore", async () => {
     const analyzer = new Analyzer({ cluster: "prod-eu" });
-    const [write] = analyzer.add(labLines(LAB_FILES.delete).join("\n"), "x");
+    const [write] = await analyzer.add(labLines(LAB_FILES.delete).join("\n"), "x");
     const input = alertOf(write);
     expect(restoreCommands(input)).toEqual([]);
     expect(renderEmail(input)).toContain("No earlier good version is known to the guardian");
     expect(renderEmail(input)).toContain("(no change in access)");
   });
 
-  it("stays well under the 256 KB SNS limit when an aws-auth with 2,000 mappings is deleted, restore command kept", () => {
+  it("stays well under the 256 KB SNS limit when an aws-auth with 2,000 mappings is deleted, restore command kept", async () => {
     const entries = Array.from({ length: 2000 }, (_, i) =>
       roleEntry(`arn:aws:iam::${CLUSTER_ACCOUNT}:role/team-${i}-eks-access`, `team-${i}:{{SessionName}}`, [
         `team-${i}`,
@@ -129,7 +129,11 @@ describe("e-mail text", () => {
       ]),
     );
     const big = asConfigMapObject(configMapWith(withRoles(goodData(), ...entries), "204"));
-    const [write] = analyze([JSON.stringify(deleteEvent({ auditID: derivedAuditID(600) }))], "prod-eu", big);
+    const [write] = await analyze(
+      [JSON.stringify(deleteEvent({ auditID: derivedAuditID(600) }))],
+      "prod-eu",
+      big,
+    );
     const alert = renderAlert(alertOf(write));
     const snsMessage = JSON.stringify({ default: alert.chatbot, email: alert.email });
     expect(Buffer.byteLength(snsMessage)).toBeLessThan(128 * 1024);
@@ -141,8 +145,8 @@ describe("e-mail text", () => {
 });
 
 describe("AWS Chatbot custom notification", () => {
-  it("has exactly the custom-notification shape, the restore command in nextSteps", () => {
-    const write = escalation();
+  it("has exactly the custom-notification shape, the restore command in nextSteps", async () => {
+    const write = await escalation();
     const input = alertOf(write);
     const notification = JSON.parse(renderChatbot(input));
     expect(Object.keys(notification).sort()).toEqual(["content", "id", "metadata", "source", "version"]);
@@ -184,20 +188,26 @@ describe("AWS Chatbot custom notification", () => {
       expect(typeof value).toBe("string");
   });
 
-  it("threads per cluster: one thread for every alert of a cluster, another for another cluster", () => {
+  it("threads per cluster: one thread for every alert of a cluster, another for another cluster", async () => {
     const lines = doneWhenSequence().map((s) => s.line);
-    const threads = (cluster: string) =>
-      new Set(analyze(lines, cluster).map((w) => JSON.parse(renderChatbot(alertOf(w))).metadata.threadId));
-    expect(threads("prod-eu")).toEqual(new Set(["aws-auth-guardian/prod-eu"]));
-    expect(threads("staging")).toEqual(new Set(["aws-auth-guardian/staging"]));
+    const threads = async (cluster: string) =>
+      new Set(
+        (await analyze(lines, cluster)).map((w) => JSON.parse(renderChatbot(alertOf(w))).metadata.threadId),
+      );
+    expect(await threads("prod-eu")).toEqual(new Set(["aws-auth-guardian/prod-eu"]));
+    expect(await threads("staging")).toEqual(new Set(["aws-auth-guardian/staging"]));
   });
 
-  it("keeps the description within its limit for a huge diff", () => {
+  it("keeps the description within its limit for a huge diff", async () => {
     const entries = Array.from({ length: 500 }, (_, i) =>
       roleEntry(`arn:aws:iam::${CLUSTER_ACCOUNT}:role/r${i}`, `r${i}`, ["view-only"]),
     );
     const big = asConfigMapObject(configMapWith(withRoles(goodData(), ...entries), "204"));
-    const [write] = analyze([JSON.stringify(deleteEvent({ auditID: derivedAuditID(601) }))], "prod-eu", big);
+    const [write] = await analyze(
+      [JSON.stringify(deleteEvent({ auditID: derivedAuditID(601) }))],
+      "prod-eu",
+      big,
+    );
     const notification = JSON.parse(renderChatbot(alertOf(write)));
     expect(notification.content.description.length).toBeLessThanOrEqual(3500);
     expect(notification.metadata.relatedResources.length).toBeLessThanOrEqual(20);
@@ -205,10 +215,10 @@ describe("AWS Chatbot custom notification", () => {
 });
 
 describe("subject and attributes", () => {
-  it("every subject of the Done-when sequence is one line under 100 characters", () => {
+  it("every subject of the Done-when sequence is one line under 100 characters", async () => {
     const long = "a-cluster-name-that-is-quite-long-indeed-for-eks-1";
     for (const cluster of ["prod-eu", long]) {
-      for (const write of analyze(
+      for (const write of await analyze(
         doneWhenSequence().map((s) => s.line),
         cluster,
       )) {
@@ -222,9 +232,9 @@ describe("subject and attributes", () => {
     }
   });
 
-  it("headlines name what happened: not a bare section label, not half a parser message", () => {
+  it("headlines name what happened: not a bare section label, not half a parser message", async () => {
     const byName = new Map(
-      analyze(doneWhenSequence().map((s) => s.line)).map((w) => [
+      (await analyze(doneWhenSequence().map((s) => s.line))).map((w) => [
         w.processed.write.auditID,
         subjectOf(alertOf(w)),
       ]),
@@ -241,21 +251,25 @@ describe("subject and attributes", () => {
     );
   });
 
-  it("attributes carry severity, class and cluster", () => {
-    const input = alertOf(escalation());
+  it("attributes carry severity, class and cluster", async () => {
+    const input = alertOf(await escalation());
     expect(renderAttributes(input)).toEqual({ severity: "critical", class: "dangerous", cluster: "prod-eu" });
     expect(renderAlert(input).attributes).toEqual(renderAttributes(input));
   });
 });
 
 describe("who is alerted by default", () => {
-  it("cosmetic and aws-internal rewrites do not alert; routine, dangerous and unverified do", () => {
+  it("cosmetic and aws-internal rewrites do not alert; routine, dangerous and unverified do", async () => {
     const analyzer = new Analyzer({ cluster: "prod-eu", policy: { clusterAccount: CLUSTER_ACCOUNT } });
-    analyzer.add(labLines(LAB_FILES.create).join("\n"), "s01");
-    analyzer
-      .timeline("prod-eu")
-      ?.capture(JSON.parse(readFileSync(CAPTURED, "utf8")), "after create", "2026-11-22T13:03:50Z");
-    for (const file of Object.values(LAB_FILES).slice(1)) analyzer.add(labLines(file).join("\n"), file);
+    await analyzer.add(labLines(LAB_FILES.create).join("\n"), "s01");
+    await analyzer.capture(
+      "prod-eu",
+      JSON.parse(readFileSync(CAPTURED, "utf8")),
+      "after create",
+      "2026-11-22T13:03:50Z",
+    );
+    for (const file of Object.values(LAB_FILES).slice(1)) await analyzer.add(labLines(file).join("\n"), file);
+    await analyzer.finish();
     const verdicts = analyzer.result.writes.map((w) => `${w.processed.classification.class}:${w.alerts}`);
     expect(verdicts).toEqual([
       "unverified:true",
@@ -294,10 +308,10 @@ describe("diff lines", () => {
     expect(diffLines(diffModels(broken, good))[0]).toBe("! mapRoles parses again (parsed)");
   });
 
-  it("shows a group change on an existing mapping", () => {
+  it("shows a group change on an existing mapping", async () => {
     const before = withRoles(goodData(), roleEntry(ARN.developer, "dev", ["view-only"]));
     const after = withRoles(goodData(), roleEntry(ARN.developer, "dev", ["system:masters"]));
-    const [line] = analyze(
+    const [line] = await analyze(
       [
         JSON.stringify(
           editEvent({ auditID: derivedAuditID(602), data: after, before, resourceVersion: "205" }),

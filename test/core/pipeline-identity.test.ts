@@ -120,7 +120,7 @@ function rigOf(deps: PipelineDeps): { blobs: MemoryBlobStore } {
 
 describe("a write whose auditID reuses another's is still judged (analyze)", () => {
   for (const [name, reuse] of REUSES) {
-    it(`escalation carrying ${name} of the routine write before it`, () => {
+    it(`escalation carrying ${name} of the routine write before it`, async () => {
       const { routine, escalation } = routineAndEscalation(reuse);
       const analyzer = new Analyzer({
         cluster: CLUSTER,
@@ -128,7 +128,7 @@ describe("a write whose auditID reuses another's is still judged (analyze)", () 
         baseline: asConfigMapObject(configMapWith(goodData(), "204")),
       });
 
-      const writes = analyzer.add(jsonl([routine, escalation]), "input.jsonl");
+      const writes = await analyzer.add(jsonl([routine, escalation]), "input.jsonl");
 
       expect(writes.map((w) => [w.processed.write.auditID, w.processed.classification.class])).toEqual([
         [routine.auditID, "routine"],
