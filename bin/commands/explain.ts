@@ -12,7 +12,7 @@
 import type { AccessPicture } from "../../lambda/core/access-picture.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { type AwsAuthExplanation, explainAwsAuth } from "../../lambda/core/explain.js";
-import { type CombinedExplanation, explainCombined } from "../../lambda/core/explain-access.js";
+import { type CombinedExplanation, creatorWayIn, explainCombined } from "../../lambda/core/explain-access.js";
 import { type CommandDeps, type CommandIo, type CommandRun, UsageError } from "./io.js";
 import { readConfigMapData } from "./lint.js";
 
@@ -134,7 +134,7 @@ function renderCombined(explanation: CombinedExplanation, source: string, access
   }
   lines.push(
     explanation.creator
-      ? `Way in of last resort: the cluster creator ${explanation.creator}${explanation.authenticationMode === "CONFIG_MAP" ? " keeps implicit admin" : " (admin through its access entry while it has one)"}.`
+      ? `Way in of last resort: ${creatorWayIn(explanation.creator, access.picture)}.`
       : "Way in of last resort: the cluster's creator is not known to the guardian (see the lockout runbook in the README).",
   );
   return `${lines.join("\n")}\n`;

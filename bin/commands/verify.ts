@@ -9,6 +9,7 @@
  * authentication mode and creator. `--direct` verifies aws-auth only.
  */
 import { oneLine } from "../../lambda/core/encode.js";
+import { creatorWayIn } from "../../lambda/core/explain-access.js";
 import type { AccessVerifyResult } from "../../lambda/discovery/access-facts.js";
 import { type VerifyResult, verifyLive } from "../../lambda/restore/capture-verify.js";
 import { runLive } from "./capture.js";
@@ -45,7 +46,7 @@ export function accessLines(access: AccessVerifyResult): string[] {
   const lines = [
     `Access entries: mode ${facts.authenticationMode ?? "unknown"}; ${trail}${access.recordId ? `; filed ${access.recordId}` : ""}\n`,
     facts.creator
-      ? `Way in of last resort: the cluster creator ${oneLine(facts.creator)} (${facts.creatorSource === "cloudtrail" ? "CreateCluster in CloudTrail" : "its bootstrapped access entry"}) keeps implicit admin\n`
+      ? `Way in of last resort: ${oneLine(creatorWayIn(facts.creator, undefined, facts.authenticationMode), 2000)} (found from ${facts.creatorSource === "cloudtrail" ? "CreateCluster in CloudTrail" : "its bootstrapped access entry"})\n`
       : "Cluster creator: unknown (CreateCluster is older than CloudTrail's 90 days and no bootstrapped admin entry)\n",
   ];
   for (const problem of access.problems)

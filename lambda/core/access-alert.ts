@@ -6,6 +6,8 @@
 import type { AccessEvent } from "./access-event.js";
 import { type AccessChange, changeLines } from "./access-picture.js";
 import type { AccessRecord } from "./access-store.js";
+import { literal, option, shellCommand } from "./encode.js";
+import { creatorWayIn } from "./explain-access.js";
 import type { Severity, WriteClass } from "./policy.js";
 import type { OutboundAlert } from "./ports.js";
 import type { Finding } from "./records.js";
@@ -23,6 +25,8 @@ export interface AccessAlertInput {
   restoreTarget?: AccessRecord;
   /** The principal that keeps implicit admin (the cluster creator), when known. */
   creator?: string;
+  /** The store (`s3://bucket`), for the `--direct` restore command. */
+  storeLocation?: string;
   headline?: string;
 }
 
@@ -89,11 +93,23 @@ export function accessSubject(input: AccessAlertInput): string {
   return truncate(plain(subject).replace(/\s+/g, " "), SUBJECT_LIMIT);
 }
 
-/** The commands that put the last good access picture back. */
+/**
+ * The commands that put the last good access picture back: through the function, then with the caller's own
+ * credentials, which reads the version from the store and so needs `--store` (only when the store is known).
+ */
 export function accessRestoreCommands(input: AccessAlertInput): string[] {
   if (!input.restoreTarget) return [];
-  const base = `aws-auth-guardian restore --access-entries --cluster ${input.cluster} --to ${input.restoreTarget.id}`;
-  return [base, `${base} --direct`];
+  const base = [
+    literal("aws-auth-guardian restore --access-entries"),
+    ...option("--cluster", input.cluster),
+    ...option("--to", input.restoreTarget.id),
+  ];
+  const viaFunction = shellCommand(base);
+  if (input.storeLocation === undefined) return [viaFunction];
+  return [
+    viaFunction,
+    shellCommand([...base, literal("--direct"), ...option("--store", input.storeLocation)]),
+  ];
 }
 
 function actorLines(event: AccessEvent): string[] {
@@ -164,15 +180,17 @@ export function renderAccessEmail(input: AccessAlertInput): string {
       `  Restore the last good access picture, ${input.restoreTarget.id} (${input.restoreTarget.time}):`,
     );
     out.push(`    ${commands[0]}`);
-    out.push(
-      "  If the restore function cannot be reached, with your own AWS credentials:",
-      `    ${commands[1]}`,
-    );
+    if (commands[1]) {
+      out.push(
+        "  If the restore function cannot be reached, with your own AWS credentials:",
+        `    ${commands[1]}`,
+      );
+    }
   } else {
     out.push("  No earlier good access picture is known to the guardian; nothing to restore automatically.");
   }
   if (input.creator) {
-    out.push("", `Way in of last resort: the cluster creator ${plain(input.creator)} keeps implicit admin.`);
+    out.push("", `Way in of last resort: ${plain(creatorWayIn(input.creator, input.record?.picture))}.`);
   }
   return `${out.join("\n")}\n`;
 }

@@ -147,6 +147,7 @@ export async function processAccessEvent(
           changes,
           record,
           ...(history.lastGood ? { restoreTarget: history.lastGood } : {}),
+          storeLocation: store.root(),
           ...(await creatorLine(deps, cluster, verdict.class)),
         })
       : false;

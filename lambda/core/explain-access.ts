@@ -86,6 +86,25 @@ function awsAuthAnswer(explanation: AwsAuthExplanation): string {
     : `aws-auth maps it to "${r.username ?? ""}" with groups [${(r.groups ?? []).join(", ")}]`;
 }
 
+/**
+ * How the cluster's creator still gets in, in words: implicit admin in `CONFIG_MAP` (shown nowhere);
+ * in the other modes its bootstrapped access entry, while it has one. `picture` undefined: unknown.
+ */
+export function creatorWayIn(creator: string, picture?: AccessPicture, mode?: string): string {
+  const authenticationMode = picture?.authenticationMode ?? mode;
+  if (authenticationMode === "CONFIG_MAP") {
+    return `the cluster creator ${creator} keeps implicit admin (in mode CONFIG_MAP, shown neither in aws-auth nor in access entries)`;
+  }
+  if (!picture) {
+    return `the cluster creator ${creator} (implicit admin in mode CONFIG_MAP; in the other modes, admin through its bootstrapped access entry while it has one)`;
+  }
+  const entry = picture.entries.find((e) => samePrincipalAsEks(creator, e.principalArn));
+  if (entry) {
+    return `the cluster creator ${creator}, through its access entry (${entryGrant(entry)})`;
+  }
+  return `the cluster creator ${creator}, but its access entry is gone (mode ${picture.authenticationMode}): restore --access-entries re-creates it`;
+}
+
 /** The combined answer for one caller. */
 export function explainCombined(input: CombinedInput): CombinedExplanation {
   const { caller, picture, creator } = input;

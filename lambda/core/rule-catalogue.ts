@@ -158,6 +158,14 @@ const ENTRIES: RuleEntry[] = [
     description: "A call to change cluster access failed: nothing changed.",
     example: "CreateAccessEntry answered ResourceInUseException.",
   },
+  {
+    id: "access-blind-spot",
+    severity: "high",
+    class: "any",
+    description:
+      "verify found the live access entries different from the latest access record: a change no CloudTrail event brought to the guardian (no trail with management events, or a delivery lost). The live picture is filed as a capture.",
+    example: "An access entry created while the region had no trail recording management events.",
+  },
   // Who wrote it (rules.ts, WRITER_RULES).
   {
     id: "eks-identity-impersonation",

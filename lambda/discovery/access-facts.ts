@@ -294,6 +294,7 @@ export async function verifyAccessEntries(
       changes: facts.drift.changes,
       record,
       ...(lastGood ? { restoreTarget: lastGood } : {}),
+      storeLocation: deps.store.root(),
       ...(facts.info.creator ? { creator: facts.info.creator } : {}),
       headline: "access entries changed without a CloudTrail event (blind spot)",
     }),

@@ -2,6 +2,7 @@
  * The alert discovery sends when a cluster is unguarded or has no lockout-proof restore: plain text for
  * e-mail, an AWS Chatbot custom notification for Slack (shared reference §4), SNS attributes for filtering.
  */
+import { creatorWayIn } from "../core/explain-access.js";
 import type { OutboundAlert } from "../core/ports.js";
 import type { ClusterReport, Problem } from "./discovery.js";
 
@@ -42,7 +43,7 @@ export function renderUnguardedAlert(report: ClusterReport): OutboundAlert {
     `Subscription filter: ${report.filter}; access entry: ${report.accessEntry}.`,
     ...(report.creator
       ? [
-          `Way in of last resort: the cluster creator ${report.creator} (${report.creatorSource === "cloudtrail" ? "CreateCluster in CloudTrail" : "its bootstrapped access entry"}) keeps implicit admin${report.authenticationMode ? ` (mode ${report.authenticationMode})` : ""}.`,
+          `Way in of last resort: ${creatorWayIn(report.creator, undefined, report.authenticationMode)} (found from ${report.creatorSource === "cloudtrail" ? "CreateCluster in CloudTrail" : "its bootstrapped access entry"}).`,
         ]
       : []),
     "Discovery runs at deploy, daily, and on CreateCluster/UpdateClusterConfig; this alert repeats until fixed.",

@@ -194,7 +194,7 @@ describe("explain --store with access entries and aws-auth", () => {
     );
     expect(platform.out).toMatch(/access entries: access record \S+ \(mode API_AND_CONFIG_MAP, 2 entries\)/);
     expect(platform.out).toContain(
-      `Way in of last resort: the cluster creator ${CREATOR} (admin through its access entry while it has one).`,
+      `Way in of last resort: the cluster creator ${CREATOR}, but its access entry is gone (mode API_AND_CONFIG_MAP): restore --access-entries re-creates it.`,
     );
     expect(stranger.code).toBe(2);
     expect(stranger.out).toContain("Answer:  DENIED");

@@ -19,6 +19,7 @@ async function emittedIds(): Promise<Set<string>> {
   const files = [
     ...(await readdir(join(ROOT, "lambda/core"))).map((f) => join("lambda/core", f)),
     "lambda/restore/capture-verify.ts",
+    "lambda/discovery/access-facts.ts",
   ].filter((f) => f.endsWith(".ts") && !f.endsWith("restore-plan.ts") && !f.endsWith("rule-catalogue.ts"));
   for (const file of files) {
     const text = await readFile(join(ROOT, file), "utf8");

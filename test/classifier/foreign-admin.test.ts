@@ -213,8 +213,12 @@ describe("a foreign principal made cluster admin through access entries", () => 
     expect(alert.email).toContain(
       `    aws-auth-guardian restore --access-entries --cluster ${CLUSTER} --to ${baseline.id}\n`,
     );
+    // Without the function, with the operator's own credentials: the version comes from the store.
     expect(alert.email).toContain(
-      `Way in of last resort: the cluster creator ${CREATOR} keeps implicit admin.`,
+      `    aws-auth-guardian restore --access-entries --cluster ${CLUSTER} --to ${baseline.id} --direct --store s3://${bucket}\n`,
+    );
+    expect(alert.email).toContain(
+      `Way in of last resort: the cluster creator ${CREATOR}, through its access entry (username "arn:aws:sts::${FAKE_ACCOUNT}:assumed-role/ClusterCreator/{{SessionName}}", groups [], access policies AmazonEKSClusterAdminPolicy at cluster scope).`,
     );
     expect(alert.chatbot.metadata.threadId).toBe(`aws-auth-guardian/${CLUSTER}`);
     expect(alert.chatbot.content.nextSteps[0]).toBe(
@@ -256,6 +260,7 @@ describe("a foreign principal made cluster admin through access entries", () => 
         readStdin: async () => Buffer.alloc(0),
         confirm: async (q) => {
           questions.push(q);
+          out.push(`${q}y\n`); // as the terminal shows it, answered
           return true;
         },
       },
@@ -264,11 +269,9 @@ describe("a foreign principal made cluster admin through access entries", () => 
 
     // Assess
     const text = out.join("");
-    if (SHOW)
-      console.log(
-        `$ aws-auth-guardian restore --access-entries --cluster ${CLUSTER}\n${questions.join("")}y\n${text}`,
-      );
+    if (SHOW) console.log(`$ aws-auth-guardian restore --access-entries --cluster ${CLUSTER}\n${text}`);
     expect(status).toBe(0);
+    expect(questions).toEqual([`Apply these steps to the access entries of ${CLUSTER}? [y/N] `]);
     expect(text).toContain(`delete access entry ${OUTSIDER}`);
     expect(text).toContain("Restored: 1 step(s). Verified: read back: the access entries match version");
     expect(

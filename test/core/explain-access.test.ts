@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AccessPicture } from "../../lambda/core/access-picture.js";
-import { explainCombined, samePrincipalAsEks } from "../../lambda/core/explain-access.js";
+import { creatorWayIn, explainCombined, samePrincipalAsEks } from "../../lambda/core/explain-access.js";
 
 const ACCOUNT = "111122223333";
 const ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
@@ -166,5 +166,33 @@ describe("explain with access entries and aws-auth, as EKS decides", () => {
       'username "platform-admin", groups [ops], access policies AmazonEKSClusterAdminPolicy at cluster scope',
     );
     expect(node.notes[0]).toContain("a EC2_LINUX node entry");
+  });
+
+  it("says how the creator still gets in, by mode and by whether its entry is still there", () => {
+    // Prepare
+    const withEntry: AccessPicture = {
+      authenticationMode: "API",
+      entries: [
+        {
+          principalArn: CREATOR,
+          type: "STANDARD",
+          kubernetesGroups: [],
+          policies: [{ policyArn: ADMIN, accessScope: { type: "cluster", namespaces: [] } }],
+        },
+      ],
+    };
+
+    // Act & Assess
+    expect(creatorWayIn(CREATOR, { authenticationMode: "CONFIG_MAP", entries: [] })).toContain(
+      "keeps implicit admin (in mode CONFIG_MAP",
+    );
+    expect(creatorWayIn(CREATOR, withEntry)).toContain(
+      'through its access entry (username "(EKS default: the session ARN)", groups [], access policies AmazonEKSClusterAdminPolicy at cluster scope)',
+    );
+    expect(creatorWayIn(CREATOR, { authenticationMode: "API", entries: [] })).toContain(
+      "its access entry is gone (mode API): restore --access-entries re-creates it",
+    );
+    expect(creatorWayIn(CREATOR, undefined, "CONFIG_MAP")).toContain("keeps implicit admin");
+    expect(creatorWayIn(CREATOR)).toContain("implicit admin in mode CONFIG_MAP; in the other modes");
   });
 });

@@ -108,7 +108,7 @@ describe("access facts", () => {
     expect(alert.subject).toContain("blind to access entries (no CloudTrail trail)");
     expect(alert.email).toContain("EventBridge receives no access-entry events");
     expect(alert.email).toContain(
-      `Way in of last resort: the cluster creator ${CREATOR} (its bootstrapped access entry) keeps implicit admin`,
+      `Way in of last resort: the cluster creator ${CREATOR} (implicit admin in mode CONFIG_MAP; in the other modes, admin through its bootstrapped access entry while it has one) (found from its bootstrapped access entry).`,
     );
     expect(aws.published()).toHaveLength(1);
     // Discovery may not write the history store: the facts are filed by verify and capture.
