@@ -397,6 +397,37 @@ describe("classifier Lambda against moto", () => {
       `--to ${idOf("s02-node-manager-update-unquoted-drop-fargate")}`,
     );
   });
+
+  it("out of order in S3: a deletion delivered before the version it deleted moves after it (a delete marker, the data kept)", async () => {
+    // Prepare
+    await seedBaseline();
+    const invoke = handler();
+    for (const name of SEED.slice(0, 4)) await invoke(awslogsEvent(labLines(name)));
+    await alerts();
+
+    // Act: the deletion, then the escalation (rv 208) it deleted.
+    await invoke(awslogsEvent(labLines("s10-intruder-delete")));
+    const filedFirst = (await store().listIds(CLUSTER)).find((id) => id.includes("~deleted-"));
+    await invoke(awslogsEvent(labLines("s06-escalation-smp-contractor-masters")));
+
+    // Assess
+    const escalationId = idOf("s06-escalation-smp-contractor-masters");
+    const tombstone = idOf("s10-intruder-delete", escalationId);
+    expect(filedFirst).toBe(idOf("s10-intruder-delete", idOf("s05-sso-admin-kubectl-edit-add-developer")));
+    const ids = await store().listIds(CLUSTER);
+    expect(ids.slice(-2)).toEqual([escalationId, tombstone]);
+    expect(ids).not.toContain(filedFirst);
+    expect((await store().getRecord(CLUSTER, tombstone))?.predecessorId).toBe(escalationId);
+    expect((await store().getPointer(CLUSTER, "latest"))?.id).toBe(tombstone);
+    expect((await store().getPointer(CLUSTER, "last-good"))?.id).toBe(
+      idOf("s05-sso-admin-kubectl-edit-add-developer"),
+    );
+    const listed = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `clusters/${CLUSTER}/versions/${filedFirst}` }),
+    );
+    expect(listed.DeleteMarkers ?? []).toHaveLength(1);
+    expect(listed.Versions ?? []).toHaveLength(1);
+  });
   it("skips a malformed event and files the rest of the batch", async () => {
     // Prepare
     await seedBaseline();
