@@ -10,7 +10,7 @@ import { type PipelineDeps, processWrite } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { contentVersionId, eventKeyOf, type VersionRecord } from "../../lambda/core/records.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
-import { CLUSTER_ACCOUNT, LAB_FILES, labEvent, writeOf } from "../support/events.js";
+import { CLUSTER_ACCOUNT, LAB_FILES, labEvent, labLines, writeOf } from "../support/events.js";
 import { MemoryBlobStore, RecordingNotifier } from "../support/memory-store.js";
 
 const CLUSTER = "demo";
@@ -160,6 +160,32 @@ describe("a late write re-judges the history after it", () => {
     for (const rig of [inOrder, reversed]) {
       const attempts = [...rig.blobs.objects.keys()].filter((k) => k.includes("/attempts/"));
       expect(attempts).toEqual([`clusters/${CLUSTER}/attempts/${eventKeyOf(repeat)}.json`]);
+    }
+  });
+
+  it("concurrent deliveries (interleaved at every store call) settle on the in-order history", async () => {
+    // Prepare
+    const writes = Object.values(LAB_FILES).flatMap((f) =>
+      labLines(f)
+        .map((line) => JSON.parse(line))
+        .filter((e) => e.verb !== "get")
+        .map((e) => writeOf(e)),
+    );
+    const inOrder = rig();
+    for (const write of writes) await processWrite(inOrder.deps, CLUSTER, write);
+    const together = rig();
+
+    // Act: every write at once, newest first, each twice.
+    await Promise.all(
+      [...writes, ...writes].reverse().map((write) => processWrite(together.deps, CLUSTER, write)),
+    );
+
+    // Assess
+    expect(await records(together.store)).toEqual(await records(inOrder.store));
+    for (const name of ["latest", "last-good"] as const) {
+      expect(await together.store.getPointer(CLUSTER, name)).toEqual(
+        await inOrder.store.getPointer(CLUSTER, name),
+      );
     }
   });
 });
