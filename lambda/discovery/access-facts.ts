@@ -69,6 +69,19 @@ export async function creatorFromCloudTrail(
   cluster: string,
   now: Date,
 ): Promise<string | undefined> {
+  return (await creatorsFromCloudTrail(cloudtrail, now, cluster)).get(cluster);
+}
+
+/**
+ * The callers of every EKS `CreateCluster` in the 90-day event history (or only `cluster`'s, stopping at it),
+ * by cluster name: one scan for a discovery run over many clusters (LookupEvents allows 2 calls a second).
+ */
+export async function creatorsFromCloudTrail(
+  cloudtrail: CloudTrailClient,
+  now: Date,
+  only?: string,
+): Promise<Map<string, string>> {
+  const creators = new Map<string, string>();
   const start = new Date(now.getTime() - 90 * 24 * 3600 * 1000);
   let nextToken: string | undefined;
   for (let page = 0; page < 20; page++) {
@@ -88,10 +101,13 @@ export async function creatorFromCloudTrail(
           errorCode?: unknown;
           userIdentity?: { arn?: unknown; sessionContext?: { sessionIssuer?: { arn?: unknown } } };
         };
-        if (record.requestParameters?.name !== cluster || record.errorCode) continue;
+        const name = record.requestParameters?.name;
+        if (typeof name !== "string" || (only !== undefined && name !== only) || record.errorCode) continue;
         const issuer = record.userIdentity?.sessionContext?.sessionIssuer?.arn;
         const arn = typeof issuer === "string" ? issuer : record.userIdentity?.arn;
-        if (typeof arn === "string") return arn;
+        // Newest first: a name re-used by a later cluster keeps the later creator.
+        if (typeof arn === "string" && !creators.has(name)) creators.set(name, arn);
+        if (only !== undefined && creators.has(only)) return creators;
       } catch {
         // A record that does not parse names nobody.
       }
@@ -99,7 +115,7 @@ export async function creatorFromCloudTrail(
     nextToken = answer.NextToken;
     if (!nextToken) break;
   }
-  return undefined;
+  return creators;
 }
 
 /**
@@ -158,6 +174,8 @@ export async function recordAccessFacts(
     store?: AccessStore;
     now: () => Date;
     trail?: TrailState;
+    /** The CreateCluster callers already looked up for a run over many clusters. */
+    creators?: ReadonlyMap<string, string>;
   },
   cluster: string,
 ): Promise<AccessFacts> {
@@ -176,7 +194,9 @@ export async function recordAccessFacts(
   let drift: AccessFacts["drift"];
   let picture: AccessPicture | undefined;
   try {
-    creator = await creatorFromCloudTrail(deps.cloudtrail, cluster, deps.now());
+    creator = deps.creators
+      ? deps.creators.get(cluster)
+      : await creatorFromCloudTrail(deps.cloudtrail, cluster, deps.now());
     if (creator) creatorSource = "cloudtrail";
   } catch {
     // LookupEvents is throttled at 2 calls a second: the entry below may still say.

@@ -31,6 +31,7 @@ import { EksAccessEntryApi } from "../adapters/eks-access-entries.js";
 import { SnsNotifier } from "../adapters/sns-notifier.js";
 import { AUDIT_LOG_GROUP, AWS_AUTH_WRITE_FILTER_PATTERN } from "../core/subscription-filter.js";
 import {
+  creatorsFromCloudTrail,
   managementTrailState,
   NO_TRAIL_PROBLEM,
   recordAccessFacts,
@@ -138,8 +139,13 @@ export async function discover(
   const names = await selectClusters(run.clusters, config, clients.eks);
   // One trail check per run: it is the region's, not a cluster's.
   const trail = clients.cloudtrail ? await managementTrailState(clients.cloudtrail) : undefined;
+  // One scan of CloudTrail's CreateCluster history for all clusters (LookupEvents allows 2 calls a second).
+  const creators = clients.cloudtrail
+    ? await creatorsFromCloudTrail(clients.cloudtrail, new Date()).catch(() => new Map<string, string>())
+    : undefined;
+  const facts = { ...(trail ? { trail } : {}), ...(creators ? { creators } : {}) };
   const reports = await mapLimit(names, CONCURRENCY, (cluster) =>
-    guardCluster(cluster, run, config, clients, trail).catch((error: unknown) => failed(cluster, error)),
+    guardCluster(cluster, run, config, clients, facts).catch((error: unknown) => failed(cluster, error)),
   );
   const notifier = new SnsNotifier(clients.sns, config.topicArn);
   let alerted = 0;
@@ -233,8 +239,9 @@ async function guardCluster(
   run: DiscoveryRun,
   config: DiscoveryConfig,
   clients: DiscoveryClients,
-  trail?: TrailState,
+  known: { trail?: TrailState; creators?: ReadonlyMap<string, string> } = {},
 ): Promise<ClusterReport> {
+  const trail = known.trail;
   const report: ClusterReport = {
     cluster,
     state: "unguarded",
@@ -312,6 +319,7 @@ async function guardCluster(
         cloudtrail: clients.cloudtrail,
         now: () => new Date(),
         ...(trail ? { trail } : {}),
+        ...(known.creators ? { creators: known.creators } : {}),
       },
       cluster,
     );

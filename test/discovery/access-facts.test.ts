@@ -11,6 +11,8 @@ import { captureAccessPicture } from "../../lambda/core/access-pipeline.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import {
+  creatorFromCloudTrail,
+  creatorsFromCloudTrail,
   managementTrailState,
   recordAccessFacts,
   verifyAccessEntries,
@@ -180,5 +182,68 @@ describe("access facts", () => {
     await cloudtrail.send(new StartLoggingCommand({ Name: "management" }));
 
     expect(await managementTrailState(cloudtrail)).toBe("recording");
+  });
+
+  it("reads every EKS CreateCluster caller from one scan of the event history, newest first, pages included", async () => {
+    // Prepare: CloudTrail's LookupEvents answers, as the SDK parses them.
+    const record = (name: string, arn: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        requestParameters: { name },
+        userIdentity: {
+          type: "AssumedRole",
+          arn: `arn:aws:sts::111122223333:assumed-role/${arn}/session`,
+          sessionContext: { sessionIssuer: { arn: `arn:aws:iam::111122223333:role/teams/${arn}` } },
+        },
+        ...extra,
+      });
+    const pages = [
+      {
+        Events: [
+          { EventSource: "eks.amazonaws.com", CloudTrailEvent: record("prod", "Newer") },
+          { EventSource: "ecs.amazonaws.com", CloudTrailEvent: record("ecs-only", "Ecs") },
+          {
+            EventSource: "eks.amazonaws.com",
+            CloudTrailEvent: record("failed", "Denied", { errorCode: "AccessDenied" }),
+          },
+          { EventSource: "eks.amazonaws.com", CloudTrailEvent: "{not json" },
+        ],
+        NextToken: "page-2",
+      },
+      {
+        Events: [
+          { EventSource: "eks.amazonaws.com", CloudTrailEvent: record("prod", "Older") },
+          { EventSource: "eks.amazonaws.com", CloudTrailEvent: record("dev", "DevCreator") },
+        ],
+      },
+    ];
+    const asked: (string | undefined)[] = [];
+    const lookups = new CloudTrailClient({
+      region: "us-east-1",
+      credentials: { accessKeyId: "x", secretAccessKey: "y" },
+    });
+    lookups.middlewareStack.add(
+      () => async (args) => {
+        const input = (args as { input: { NextToken?: string } }).input;
+        asked.push(input.NextToken);
+        return {
+          output: { ...(pages[input.NextToken ? 1 : 0] as object), $metadata: {} },
+          response: {},
+        } as never;
+      },
+      { step: "initialize", name: "cannedLookupEvents" },
+    );
+
+    // Act
+    const all = await creatorsFromCloudTrail(lookups, new Date());
+    const one = await creatorFromCloudTrail(lookups, "prod", new Date());
+
+    // Assess
+    expect([...all.entries()]).toEqual([
+      ["prod", "arn:aws:iam::111122223333:role/teams/Newer"],
+      ["dev", "arn:aws:iam::111122223333:role/teams/DevCreator"],
+    ]);
+    expect(one).toBe("arn:aws:iam::111122223333:role/teams/Newer");
+    // The scan for one cluster stops at its record: one page.
+    expect(asked).toEqual([undefined, "page-2", undefined]);
   });
 });
