@@ -99,7 +99,10 @@ Exit status: 0 the caller gets in, 2 it is denied, 1 unusable input.`,
       command
         .option("--configmap <file>", "aws-auth manifest, or - for stdin")
         .option("--store <location>", "snapshot store: s3://BUCKET[/prefix] or a local folder")
-        .option("--cluster <name>", "cluster in the store (default: the only one it holds); with --direct, the EKS cluster whose live access entries are asked too")
+        .option(
+          "--cluster <name>",
+          "cluster in the store (default: the only one it holds); with --direct, the EKS cluster whose live access entries are asked too",
+        )
         .option(
           "--version <version>",
           "stored version: a record id, latest, last-good or previous (default: latest)",
