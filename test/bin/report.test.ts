@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createS3Client } from "../../lambda/adapters/aws-clients.js";
+import { LocalBlobStore } from "../../lambda/adapters/local-blob-store.js";
+import { type AccessRecord, AccessStore, accessRecordId } from "../../lambda/core/access-store.js";
 import { createVersionedBucket, type MotoServer, startMoto } from "../support/moto.js";
 import { hostileDemoStore, PAYLOADS, run } from "./report-fixture.js";
 
@@ -58,6 +60,101 @@ describe("report from a local store", () => {
     expect(noOutput.err).toContain("-o FILE.html is required");
     expect(empty.code).toBe(1);
     expect(empty.err).toContain(`holds no record of cluster prod`);
+  });
+});
+
+describe("report with access-entry records", () => {
+  it("adds the cluster's access-entry history from clusters/<c>/access/: classes, caller, changes, last good, restore", async () => {
+    // Prepare: the demo's aws-auth history, and two access records beside it as the classifier files them.
+    const store = join(dir, "store");
+    await run(["demo", "--store", store]);
+    const access = new AccessStore(new LocalBlobStore(store));
+    const entry = {
+      principalArn: "arn:aws:iam::012345678901:role/platform-admin",
+      type: "STANDARD",
+      kubernetesGroups: [],
+      policies: [
+        {
+          policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+          accessScope: { type: "cluster" as const, namespaces: [] },
+        },
+      ],
+    };
+    const good: AccessRecord = {
+      kind: "access",
+      id: accessRecordId("2026-11-22T13:10:00.000Z", "capture"),
+      cluster: "demo",
+      time: "2026-11-22T13:10:00.000Z",
+      state: "verified",
+      picture: { authenticationMode: "API_AND_CONFIG_MAP", entries: [entry] },
+      capture: { reason: "discovery", at: "2026-11-22T13:10:00.000Z" },
+      class: "routine",
+      findings: [],
+      good: true,
+    };
+    const intruder = "arn:aws:iam::999999999999:role/<b>intruder</b>";
+    const bad: AccessRecord = {
+      ...good,
+      id: accessRecordId("2026-11-22T13:20:00.000Z", "0f6b6d3e-1a2b-4c3d-8e9f-001122334455"),
+      time: "2026-11-22T13:20:00.000Z",
+      picture: {
+        authenticationMode: "API_AND_CONFIG_MAP",
+        entries: [entry, { ...entry, principalArn: intruder }],
+      },
+      event: {
+        eventID: "0f6b6d3e-1a2b-4c3d-8e9f-001122334455",
+        eventName: "AssociateAccessPolicy",
+        eventTime: "2026-11-22T13:19:58Z",
+        region: "eu-west-1",
+        cluster: "demo",
+        actor: {
+          type: "AssumedRole",
+          arn: "arn:aws:sts::012345678901:assumed-role/ci/session",
+          principalArn: "arn:aws:iam::012345678901:role/ci",
+          sourceIPAddress: "203.0.113.9",
+          userAgent: "aws-cli/2.15 <script>",
+        },
+      },
+      class: "dangerous",
+      findings: [
+        {
+          id: "foreign-cluster-admin",
+          severity: "critical",
+          message: "a foreign account gets cluster admin",
+        },
+      ],
+      good: false,
+      predecessorId: good.id,
+    };
+    delete bad.capture;
+    for (const record of [good, bad]) {
+      await access.putRecord(record);
+      await access.advancePointer("latest", record);
+    }
+    await access.advancePointer("last-good", good);
+    const page = join(dir, "access.html");
+
+    // Act
+    const result = await run(["report", "--store", store, "--cluster", "demo", "-o", page]);
+    const html = await readFile(page, "utf8");
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.err).toContain("8 aws-auth records and 2 access-entry records of cluster demo");
+    const section = html.slice(html.indexOf('<section id="access-entries">'));
+    expect(section).toMatch(
+      new RegExp(`id="access-last-good"><a href="#a-[0-9a-f]{16}">${good.id}</a> \\(routine`),
+    );
+    expect(section).toContain('<article class="record cls-dangerous"');
+    expect(section).toContain("<tr><th>Source IP</th><td>203.0.113.9</td></tr>");
+    expect(section).toContain("<tr><th>User agent</th><td>aws-cli/2.15 &lt;script&gt;</td></tr>");
+    expect(section).toContain(
+      "+ access entry arn:aws:iam::999999999999:role/&lt;b&gt;intruder&lt;/b&gt; (STANDARD)",
+    );
+    expect(section).toContain(
+      `aws-auth-guardian restore --access-entries --direct --cluster demo --to ${good.id} --store ${store}`,
+    );
+    expect(section).not.toContain(`--to ${bad.id}`);
   });
 });
 
