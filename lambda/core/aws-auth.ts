@@ -108,8 +108,12 @@ function isObject(value: YamlValue | undefined): value is JsonObject {
 
 function hasNonFiniteNumber(value: YamlValue): boolean {
   if (typeof value === "number") return !Number.isFinite(value);
-  if (Array.isArray(value)) return value.some(hasNonFiniteNumber);
-  if (isObject(value)) return Object.values(value).some(hasNonFiniteNumber);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNonFiniteNumber(item)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (hasNonFiniteNumber(value[key] as YamlValue)) return true;
   return false;
 }
 
@@ -227,7 +231,18 @@ function decodeStruct(
   into: GoStruct = { values: new Map() },
   prefix = "",
 ): GoStruct {
-  for (const key of Object.keys(object).sort(compareGoStrings)) {
+  const keys = Object.keys(object);
+  // Insertion sort: an entry has a handful of keys, and Array#sort allocates for each call.
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && compareGoStrings(keys[j] as string, key) > 0) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  for (const key of keys) {
     const field = fields.get(goFold(key));
     if (!field) {
       report.unknownKeys.push(`${prefix}${key}`);
@@ -318,7 +333,12 @@ function entryProblems(
 
 function unknownTemplates(text: string): string[] {
   if (!text.includes("{{")) return [];
-  return [...text.matchAll(TEMPLATE)].map((m) => m[1] ?? "").filter((name) => !KNOWN_TEMPLATES.has(name));
+  const unknown: string[] = [];
+  for (const match of text.matchAll(TEMPLATE)) {
+    const name = match[1] ?? "";
+    if (!KNOWN_TEMPLATES.has(name)) unknown.push(name);
+  }
+  return unknown;
 }
 
 /**
@@ -331,7 +351,7 @@ function unknownTemplates(text: string): string[] {
  */
 function deadReason(arn: string, username: string, groups: string[]): string | undefined {
   // Matching is strings.EqualFold over the whole ARN (mapper.go:73-76, 123-126), prefix included.
-  const parsed = parseArn(/^arn:/i.test(arn) ? `arn:${arn.slice(4)}` : arn);
+  const parsed = parseArn(arn.startsWith("arn:") || !/^arn:/i.test(arn) ? arn : `arn:${arn.slice(4)}`);
   if (!parsed) return `"${arn}" is not an ARN, so no caller can match it`;
   if (!PARTITIONS.includes(parsed.partition.toLowerCase())) {
     return `partition "${parsed.partition}" is not one the authenticator accepts for a caller (arn.go checkPartition)`;
@@ -345,7 +365,7 @@ function deadReason(arn: string, username: string, groups: string[]): string | u
     return "an STS assumed-role ARN never matches: callers are matched by their canonical arn:aws:iam::ACCOUNT:role/NAME";
   }
   const identity =
-    (service === "iam" && ["role", "user", "root"].includes(type)) ||
+    (service === "iam" && (type === "role" || type === "user" || type === "root")) ||
     (service === "sts" && type === "federated-user");
   if (!identity) {
     return `"${parsed.service}:${parsed.resourceType}" is not an identity the authenticator matches (only IAM roles, IAM users, root and STS federated users)`;
@@ -522,7 +542,7 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
     // configmap.go:242-244 keys MapStore.roles by RoleMapping.Key() (mapper.go:94-99): the
     // lower-cased ARN or the SSO pattern, one key space, so a literal role ARN equal to an SSO
     // pattern and that sso entry overwrite each other.
-    const goKey = sso ? key.slice("sso:".length) : goLower(rolearn);
+    const goKey = sso ? key.slice("sso:".length) : NON_ASCII.test(rolearn) ? goLower(rolearn) : key;
     const previous = byKey.get(goKey);
     if (previous) {
       problems.push({
@@ -534,7 +554,10 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
       });
     }
     byKey.delete(goKey);
-    byKey.set(goKey, { key, rolearn, ...(sso ? { sso } : {}), username, groups, index });
+    byKey.set(
+      goKey,
+      sso ? { key, rolearn, sso, username, groups, index } : { key, rolearn, username, groups, index },
+    );
   });
   return [...byKey.values()];
 }
@@ -631,6 +654,7 @@ function flagUnrenderedTemplates(
   problems: EntryProblem[],
 ): void {
   for (const mapping of mappings) {
+    if (!mapping.username.includes("{{") && !mapping.groups.some((g) => g.includes("{{"))) continue;
     const unknown = [...new Set([mapping.username, ...mapping.groups].flatMap(unknownTemplates))];
     if (unknown.length === 0) continue;
     const subject = "rolearn" in mapping ? mapping.rolearn || mapping.key : mapping.userarn;

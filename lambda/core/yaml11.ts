@@ -191,11 +191,24 @@ function decodeBinary(text: string): string {
 
 /** A Go map[interface{}]interface{} under construction: keys by Go identity, last write wins. */
 class GoMap {
-  readonly entries = new Map<string, { key: Resolved; value: GoValue }>();
+  /** By Go identity: a string key is itself, any other one a symbol for its type and value. */
+  readonly entries = new Map<string | symbol, { key: Resolved; value: GoValue }>();
+  private others: Map<string, symbol> | undefined;
   set(key: Resolved, value: GoValue): void {
+    this.entries.set(this.id(key), { key, value });
+  }
+  private id(key: Resolved): string | symbol {
+    if (key.goType === "string") return key.value as string;
     // NaN is never equal to itself: every NaN key is a new entry.
-    const id = Number.isNaN(key.value) ? `nan#${this.entries.size}` : `${key.goType}:${String(key.value)}`;
-    this.entries.set(id, { key, value });
+    if (Number.isNaN(key.value)) return Symbol("NaN");
+    const name = `${key.goType}:${String(key.value)}`;
+    this.others ??= new Map();
+    let id = this.others.get(name);
+    if (id === undefined) {
+      id = Symbol(name);
+      this.others.set(name, id);
+    }
+    return id;
   }
 }
 type GoValue = ScalarValue | GoValue[] | GoMap;
@@ -258,6 +271,11 @@ class Decoder {
     this.count();
     if (n.kind === "alias") return this.viaAlias(n, (t) => this.any(t));
     if (n.kind === "scalar") {
+      // Untagged and quoted, or plain with a first character resolve.go gives no hint for: the
+      // text as written (what scalar() below concludes, without building its answer).
+      if (n.tag === "" && (!n.implicit || (n.value !== "" && !RESOLVE_HINT.has(n.value.charCodeAt(0))))) {
+        return n.value;
+      }
       const r = this.scalar(n);
       if (r.value === null) return null;
       // A timestamp into interface{} stays the text as written (decode.go, for compatibility).

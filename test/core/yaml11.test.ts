@@ -196,7 +196,12 @@ describe("parseGoYaml: the tree YAMLToJSON builds", () => {
 
   it("a scalar of any length is read whole (go-yaml has no limit; none of them overflows the stack)", () => {
     const long = "x".repeat(300_000);
-    expect(parsed(`- ${long}\n- '${long}'\n- "${long}"\n- |\n  ${long}\n`)).toEqual([long, long, long, `${long}\n`]);
+    expect(parsed(`- ${long}\n- '${long}'\n- "${long}"\n- |\n  ${long}\n`)).toEqual([
+      long,
+      long,
+      long,
+      `${long}\n`,
+    ]);
     const wrapped = `- ${"ab ".repeat(100_000)}\n  ${"\n".repeat(100_000)}  tail\n`;
     expect(parsed(wrapped)).toEqual([`${"ab ".repeat(100_000).trimEnd()}${"\n".repeat(100_000)}tail`]);
   });
