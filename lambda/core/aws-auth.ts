@@ -149,13 +149,19 @@ interface DecodeReport {
  * whose fold set holds an ASCII letter, U+017F (long s) and U+212A (Kelvin sign).
  */
 function goFold(key: string): string {
+  if (!FOLDABLE.test(key)) return key;
   return key.replace(/[A-Z\u017f\u212a]/g, (c) =>
     c === "\u017f" ? "s" : c === "\u212a" ? "k" : c.toLowerCase(),
   );
 }
 
+const FOLDABLE = /[A-Z\u017f\u212a]/;
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /** Go's `strings.ToLower` for the characters where JavaScript's `toLowerCase` differs. */
 function goLower(text: string): string {
+  // ASCII folds the same either way; beyond it, lower each code point on its own (no final sigma).
+  if (!NON_ASCII.test(text)) return text.toLowerCase();
   return [...text].map((c) => (c === "\u0130" ? "i" : c.toLowerCase())).join("");
 }
 
@@ -187,6 +193,16 @@ const USER_FIELDS = fieldsOf([
 
 /** Go's `sort.Strings` order (bytes of UTF-8, i.e. code points), which `json.Marshal` gives map keys. */
 function compareGoStrings(a: string, b: string): number {
+  // UTF-16 order is code-point order up to the first differing unit when both are below the
+  // surrogates; anything else (surrogates, one string a prefix of the other) takes the long way.
+  const shorter = Math.min(a.length, b.length);
+  for (let i = 0; i < shorter; i++) {
+    const p = a.charCodeAt(i);
+    const q = b.charCodeAt(i);
+    if (p === q) continue;
+    if (p < 0xd800 && q < 0xd800) return p - q;
+    break;
+  }
   const x = [...a];
   const y = [...b];
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
@@ -301,6 +317,7 @@ function entryProblems(
 // ---- What never matches ---------------------------------------------------------------------
 
 function unknownTemplates(text: string): string[] {
+  if (!text.includes("{{")) return [];
   return [...text.matchAll(TEMPLATE)].map((m) => m[1] ?? "").filter((name) => !KNOWN_TEMPLATES.has(name));
 }
 
@@ -362,11 +379,28 @@ function isSkippable(text: string): boolean {
 }
 
 /** Go's `unicode.IsSpace` (which `strings.TrimSpace` and `bytes.TrimLeftFunc` use): not JS's `\s`. */
-const GO_SPACE =
-  /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+function isGoSpace(unit: number): boolean {
+  return (
+    (unit >= 0x09 && unit <= 0x0d) ||
+    unit === 0x20 ||
+    unit === 0x85 ||
+    unit === 0xa0 ||
+    unit === 0x1680 ||
+    (unit >= 0x2000 && unit <= 0x200a) ||
+    unit === 0x2028 ||
+    unit === 0x2029 ||
+    unit === 0x202f ||
+    unit === 0x205f ||
+    unit === 0x3000
+  );
+}
 
 function goTrimSpace(text: string): string {
-  return text.replace(GO_SPACE, "");
+  let from = 0;
+  let to = text.length;
+  while (from < to && isGoSpace(text.charCodeAt(from))) from++;
+  while (to > from && isGoSpace(text.charCodeAt(to - 1))) to--;
+  return from === 0 && to === text.length ? text : text.slice(from, to);
 }
 
 function parseListSection(data: Record<string, string>, name: "mapRoles" | "mapUsers"): SectionParse {

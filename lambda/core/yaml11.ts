@@ -140,19 +140,16 @@ function resolve(tag: string, text: string): Resolved {
   throw new GoYamlError(`cannot decode ${shortTag(out.tag)} \`${text}\` as a ${shortTag(tag)}`);
 }
 
+/** resolve.go's table: what the first character of a plain scalar suggests it may be. */
+const RESOLVE_HINT = new Map<number, string>([
+  ..."-+".split("").map((c) => [c.charCodeAt(0), "S"] as const),
+  ..."0123456789".split("").map((c) => [c.charCodeAt(0), "D"] as const),
+  ..."yYnNtTfFoO~".split("").map((c) => [c.charCodeAt(0), "M"] as const),
+  [".".charCodeAt(0), "."] as const,
+]);
+
 function resolveUntagged(tag: string, text: string): Resolved {
-  const hint =
-    text === ""
-      ? "N"
-      : /[-+]/.test(text[0] ?? "")
-        ? "S"
-        : /[0-9]/.test(text[0] ?? "")
-          ? "D"
-          : /[yYnNtTfFoO~]/.test(text[0] ?? "")
-            ? "M"
-            : text[0] === "."
-              ? "."
-              : "";
+  const hint = text === "" ? "N" : (RESOLVE_HINT.get(text.charCodeAt(0)) ?? "");
   if (hint !== "" && tag !== STR && tag !== BINARY) {
     if (BOOL_TRUE.has(text)) return { tag: BOOL, value: true, goType: "bool" };
     if (BOOL_FALSE.has(text)) return { tag: BOOL, value: false, goType: "bool" };
@@ -398,12 +395,16 @@ function toJson(value: GoValue): YamlValue {
   if (value instanceof GoMap) {
     const out: Record<string, YamlValue> = {};
     for (const { key, value: v } of value.entries.values()) {
-      Object.defineProperty(out, jsonKey(key), {
-        value: toJson(v),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const name = jsonKey(key);
+      // An own property even for "__proto__" (which plain assignment would take as the prototype).
+      if (name === "__proto__") {
+        Object.defineProperty(out, name, {
+          value: toJson(v),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else out[name] = toJson(v);
     }
     return out;
   }
