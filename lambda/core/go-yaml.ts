@@ -252,6 +252,10 @@ class Scanner {
         }
       }
       if (point >= 0x80) ascii = false;
+      else if (point >= 0x20 && point !== 0x7f) {
+        count++;
+        continue;
+      }
       if (firstBad < 0 && !allowedChar(point)) firstBad = count;
       count++;
     }
