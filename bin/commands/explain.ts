@@ -78,13 +78,46 @@ async function dataFrom(
   const { kubeconfigClient } = await import("./restore.js");
   const client = kubeconfigClient(options.kubeconfig, options.context);
   const live = await client.read();
+  // With --cluster, the live access entries too, read with your own AWS credentials (EKS API, read-only).
+  const access = options.cluster ? await liveAccessSide(options.cluster, options.region, deps) : undefined;
   if (!live) {
     return {
       data: {},
       source: `${client.target} (kube-system/aws-auth does not exist: every mapping is gone)`,
+      ...(access ? { access } : {}),
     };
   }
-  return { data: live.data ?? {}, source: `live aws-auth at ${client.target}` };
+  return {
+    data: live.data ?? {},
+    source: `live aws-auth at ${client.target}`,
+    ...(access ? { access } : {}),
+  };
+}
+
+/** The cluster's live access entries through the EKS API with the caller's credentials; a failure is said. */
+async function liveAccessSide(
+  cluster: string,
+  region: string | undefined,
+  deps: CommandDeps,
+): Promise<AccessSide> {
+  const [{ createEksClient }, { EksAccessEntryApi }, { readAccessPicture }] = await Promise.all([
+    import("../../lambda/adapters/aws-clients.js"),
+    import("../../lambda/adapters/eks-access-entries.js"),
+    import("../../lambda/core/access-picture.js"),
+  ]);
+  const api = new EksAccessEntryApi(createEksClient(deps.env ?? process.env, region ? { region } : {}));
+  try {
+    const picture = await readAccessPicture(api, cluster);
+    return {
+      picture,
+      source: `live access entries of ${cluster} (mode ${picture.authenticationMode}, ${picture.entries.length} entries)`,
+    };
+  } catch (error) {
+    const e = error as { code?: string; name?: string; message?: string };
+    return {
+      source: `the live access entries of ${cluster} could not be read (${e.code ?? e.name ?? "Error"}: ${e.message ?? String(error)})`,
+    };
+  }
 }
 
 /** The access-entry side of a stored cluster: its latest picture and its creator, as far as known. */

@@ -90,14 +90,19 @@ input was usable, or with --fail-on when any line was unusable or no event was r
 Sources (exactly one):
   --configmap FILE|-          kubectl get cm -n kube-system aws-auth -o yaml|json
   --store LOCATION --cluster NAME [--version VERSION]   a stored version (default: latest)
-  --direct --kubeconfig FILE [--context NAME]            the live ConfigMap
+  --direct --kubeconfig FILE [--context NAME] [--cluster NAME]
+                                                         the live ConfigMap; with --cluster also the live
+                                                         access entries (EKS API, your AWS credentials)
 
 Exit status: 0 the caller gets in, 2 it is denied, 1 unusable input.`,
     options: (command) =>
       command
         .option("--configmap <file>", "aws-auth manifest, or - for stdin")
         .option("--store <location>", "snapshot store: s3://BUCKET[/prefix] or a local folder")
-        .option("--cluster <name>", "cluster in the store (default: the only one it holds)")
+        .option(
+          "--cluster <name>",
+          "cluster in the store (default: the only one it holds); with --direct, the EKS cluster whose live access entries are asked too",
+        )
         .option(
           "--version <version>",
           "stored version: a record id, latest, last-good or previous (default: latest)",

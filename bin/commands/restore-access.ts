@@ -10,6 +10,7 @@ import {
   type AccessRestoreRequest,
   type AccessRestoreResult,
   executeAccessRestore,
+  wayIn,
 } from "../../lambda/core/access-restore.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { oneLine } from "../../lambda/core/encode.js";
@@ -71,8 +72,7 @@ export function printAccessOutcome(io: ConfirmIo, result: AccessRestoreResult): 
     case "failed":
       io.out(`FAILED: ${result.error ?? result.verification.detail}\n`);
       for (const step of result.done) io.out(`  done before the failure: ${step}\n`);
-      if (result.creator)
-        io.out(`Way in of last resort: the cluster creator ${result.creator} keeps implicit admin.\n`);
+      if (result.creator) io.out(`Way in of last resort: ${oneLine(wayIn(result, result.creator))}.\n`);
       break;
     default:
       break;

@@ -36,6 +36,7 @@ import {
   slackText,
   subjectLine,
 } from "./encode.js";
+import { creatorWayIn } from "./explain-access.js";
 import { RecordIntegrityError } from "./integrity.js";
 import type { AccessEntryApi, AccessScope, Notifier, OutboundAlert } from "./ports.js";
 
@@ -247,8 +248,10 @@ export interface AccessRestoreResult {
   done: string[];
   error?: string;
   verification: { ok: boolean; detail: string };
-  /** The principal that keeps implicit admin, named when a restore fails. */
+  /** The cluster's creator, named when a restore fails. */
   creator?: string;
+  /** How the creator still gets in (explain-access.ts `creatorWayIn`), with what the restore saw of the cluster. */
+  creatorWayIn?: string;
   recordLocation?: string;
 }
 
@@ -284,7 +287,8 @@ export async function executeAccessRestore(
 ): Promise<AccessRestoreResult> {
   const { store, api } = deps;
   const creator = await store.creatorOf(request.cluster).catch(() => undefined);
-  const withCreator = creator ? { creator } : {};
+  const withCreator = (picture?: AccessPicture, mode?: string) =>
+    creator ? { creator, creatorWayIn: creatorWayIn(creator, picture, mode) } : {};
   let target: AccessRecord | undefined;
   try {
     target = await store.resolve(request.cluster, request.to ?? "last-good");
@@ -398,7 +402,8 @@ export async function executeAccessRestore(
   } catch (error) {
     const failed = result(request, {
       ...planned,
-      ...withCreator,
+      // Some steps may have run: only the mode is sure, not which entries are left.
+      ...withCreator(undefined, live.authenticationMode),
       outcome: "failed",
       done,
       error: `${(error as { code?: string }).code ?? (error as Error).name}: ${(error as Error).message}`,
@@ -412,7 +417,7 @@ export async function executeAccessRestore(
   const same = pictureFingerprint(after) === pictureFingerprint(expected);
   const outcome = result(request, {
     ...planned,
-    ...(same ? {} : withCreator),
+    ...(same ? {} : withCreator(after)),
     outcome: same ? "restored" : "failed",
     done,
     verification: same
@@ -514,6 +519,11 @@ function accessRestoreHeadline(outcome: AccessRestoreResult): string {
   return outcome.verification.detail;
 }
 
+/** How the creator still gets in, as the restore saw it (older results carry only the creator). */
+export function wayIn(outcome: AccessRestoreResult, creator: string): string {
+  return outcome.creatorWayIn ?? creatorWayIn(creator);
+}
+
 /**
  * The notification of an access-entry restore that wrote, failed or was refused, in the three shapes of every
  * alert. Every value that a caller, a record or EKS supplied (target, steps, reasons, requester, errors,
@@ -550,7 +560,7 @@ export function renderAccessRestoreAlert(
       ? [
           "",
           outcome.creator && lastResort
-            ? `Way in of last resort: the cluster creator ${v(outcome.creator)} keeps implicit admin; restore with its credentials: ${lastResort}`
+            ? `Way in of last resort: ${v(wayIn(outcome, outcome.creator))}; restore with its credentials: ${lastResort}`
             : "The cluster's creator is not known to the guardian; see the lockout runbook in the README.",
         ]
       : []),
@@ -569,7 +579,7 @@ export function renderAccessRestoreAlert(
     outcome.error ? `*Error:* ${slackText(outcome.error, VALUE_CHARS)}` : "",
     outcome.outcome === "failed"
       ? outcome.creator && lastResort
-        ? `*Way in of last resort:* the cluster creator ${slackCode(outcome.creator, VALUE_CHARS)} keeps implicit admin: ${slackCode(lastResort)}`
+        ? `*Way in of last resort:* ${slackText(wayIn(outcome, outcome.creator), VALUE_CHARS)}: ${slackCode(lastResort)}`
         : "*Way in of last resort:* the cluster's creator is not known to the guardian; see the lockout runbook in the README."
       : "",
   ]

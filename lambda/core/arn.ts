@@ -13,10 +13,19 @@ export interface ParsedArn {
 }
 
 export function parseArn(arn: string): ParsedArn | undefined {
-  const parts = arn.split(":");
-  if (parts.length < 6 || parts[0] !== "arn") return undefined;
-  const [, partition = "", service = "", region = "", account = "", ...rest] = parts;
-  const resource = rest.join(":");
+  // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, the resource keeping any further colons.
+  if (!arn.startsWith("arn:")) return undefined;
+  const c1 = 3;
+  const c2 = arn.indexOf(":", c1 + 1);
+  const c3 = c2 < 0 ? -1 : arn.indexOf(":", c2 + 1);
+  const c4 = c3 < 0 ? -1 : arn.indexOf(":", c3 + 1);
+  const c5 = c4 < 0 ? -1 : arn.indexOf(":", c4 + 1);
+  if (c5 < 0) return undefined;
+  const partition = arn.slice(c1 + 1, c2);
+  const service = arn.slice(c2 + 1, c3);
+  const region = arn.slice(c3 + 1, c4);
+  const account = arn.slice(c4 + 1, c5);
+  const resource = arn.slice(c5 + 1);
   const slash = resource.indexOf("/");
   return {
     partition,

@@ -108,8 +108,12 @@ function isObject(value: YamlValue | undefined): value is JsonObject {
 
 function hasNonFiniteNumber(value: YamlValue): boolean {
   if (typeof value === "number") return !Number.isFinite(value);
-  if (Array.isArray(value)) return value.some(hasNonFiniteNumber);
-  if (isObject(value)) return Object.values(value).some(hasNonFiniteNumber);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNonFiniteNumber(item)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (hasNonFiniteNumber(value[key] as YamlValue)) return true;
   return false;
 }
 
@@ -149,13 +153,19 @@ interface DecodeReport {
  * whose fold set holds an ASCII letter, U+017F (long s) and U+212A (Kelvin sign).
  */
 function goFold(key: string): string {
+  if (!FOLDABLE.test(key)) return key;
   return key.replace(/[A-Z\u017f\u212a]/g, (c) =>
     c === "\u017f" ? "s" : c === "\u212a" ? "k" : c.toLowerCase(),
   );
 }
 
+const FOLDABLE = /[A-Z\u017f\u212a]/;
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /** Go's `strings.ToLower` for the characters where JavaScript's `toLowerCase` differs. */
 function goLower(text: string): string {
+  // ASCII folds the same either way; beyond it, lower each code point on its own (no final sigma).
+  if (!NON_ASCII.test(text)) return text.toLowerCase();
   return [...text].map((c) => (c === "\u0130" ? "i" : c.toLowerCase())).join("");
 }
 
@@ -187,6 +197,16 @@ const USER_FIELDS = fieldsOf([
 
 /** Go's `sort.Strings` order (bytes of UTF-8, i.e. code points), which `json.Marshal` gives map keys. */
 function compareGoStrings(a: string, b: string): number {
+  // UTF-16 order is code-point order up to the first differing unit when both are below the
+  // surrogates; anything else (surrogates, one string a prefix of the other) takes the long way.
+  const shorter = Math.min(a.length, b.length);
+  for (let i = 0; i < shorter; i++) {
+    const p = a.charCodeAt(i);
+    const q = b.charCodeAt(i);
+    if (p === q) continue;
+    if (p < 0xd800 && q < 0xd800) return p - q;
+    break;
+  }
   const x = [...a];
   const y = [...b];
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
@@ -211,7 +231,18 @@ function decodeStruct(
   into: GoStruct = { values: new Map() },
   prefix = "",
 ): GoStruct {
-  for (const key of Object.keys(object).sort(compareGoStrings)) {
+  const keys = Object.keys(object);
+  // Insertion sort: an entry has a handful of keys, and Array#sort allocates for each call.
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && compareGoStrings(keys[j] as string, key) > 0) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  for (const key of keys) {
     const field = fields.get(goFold(key));
     if (!field) {
       report.unknownKeys.push(`${prefix}${key}`);
@@ -301,7 +332,13 @@ function entryProblems(
 // ---- What never matches ---------------------------------------------------------------------
 
 function unknownTemplates(text: string): string[] {
-  return [...text.matchAll(TEMPLATE)].map((m) => m[1] ?? "").filter((name) => !KNOWN_TEMPLATES.has(name));
+  if (!text.includes("{{")) return [];
+  const unknown: string[] = [];
+  for (const match of text.matchAll(TEMPLATE)) {
+    const name = match[1] ?? "";
+    if (!KNOWN_TEMPLATES.has(name)) unknown.push(name);
+  }
+  return unknown;
 }
 
 /**
@@ -314,7 +351,7 @@ function unknownTemplates(text: string): string[] {
  */
 function deadReason(arn: string, username: string, groups: string[]): string | undefined {
   // Matching is strings.EqualFold over the whole ARN (mapper.go:73-76, 123-126), prefix included.
-  const parsed = parseArn(/^arn:/i.test(arn) ? `arn:${arn.slice(4)}` : arn);
+  const parsed = parseArn(arn.startsWith("arn:") || !/^arn:/i.test(arn) ? arn : `arn:${arn.slice(4)}`);
   if (!parsed) return `"${arn}" is not an ARN, so no caller can match it`;
   if (!PARTITIONS.includes(parsed.partition.toLowerCase())) {
     return `partition "${parsed.partition}" is not one the authenticator accepts for a caller (arn.go checkPartition)`;
@@ -328,7 +365,7 @@ function deadReason(arn: string, username: string, groups: string[]): string | u
     return "an STS assumed-role ARN never matches: callers are matched by their canonical arn:aws:iam::ACCOUNT:role/NAME";
   }
   const identity =
-    (service === "iam" && ["role", "user", "root"].includes(type)) ||
+    (service === "iam" && (type === "role" || type === "user" || type === "root")) ||
     (service === "sts" && type === "federated-user");
   if (!identity) {
     return `"${parsed.service}:${parsed.resourceType}" is not an identity the authenticator matches (only IAM roles, IAM users, root and STS federated users)`;
@@ -362,11 +399,28 @@ function isSkippable(text: string): boolean {
 }
 
 /** Go's `unicode.IsSpace` (which `strings.TrimSpace` and `bytes.TrimLeftFunc` use): not JS's `\s`. */
-const GO_SPACE =
-  /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+function isGoSpace(unit: number): boolean {
+  return (
+    (unit >= 0x09 && unit <= 0x0d) ||
+    unit === 0x20 ||
+    unit === 0x85 ||
+    unit === 0xa0 ||
+    unit === 0x1680 ||
+    (unit >= 0x2000 && unit <= 0x200a) ||
+    unit === 0x2028 ||
+    unit === 0x2029 ||
+    unit === 0x202f ||
+    unit === 0x205f ||
+    unit === 0x3000
+  );
+}
 
 function goTrimSpace(text: string): string {
-  return text.replace(GO_SPACE, "");
+  let from = 0;
+  let to = text.length;
+  while (from < to && isGoSpace(text.charCodeAt(from))) from++;
+  while (to > from && isGoSpace(text.charCodeAt(to - 1))) to--;
+  return from === 0 && to === text.length ? text : text.slice(from, to);
 }
 
 function parseListSection(data: Record<string, string>, name: "mapRoles" | "mapUsers"): SectionParse {
@@ -488,7 +542,7 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
     // configmap.go:242-244 keys MapStore.roles by RoleMapping.Key() (mapper.go:94-99): the
     // lower-cased ARN or the SSO pattern, one key space, so a literal role ARN equal to an SSO
     // pattern and that sso entry overwrite each other.
-    const goKey = sso ? key.slice("sso:".length) : goLower(rolearn);
+    const goKey = sso ? key.slice("sso:".length) : NON_ASCII.test(rolearn) ? goLower(rolearn) : key;
     const previous = byKey.get(goKey);
     if (previous) {
       problems.push({
@@ -500,7 +554,10 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
       });
     }
     byKey.delete(goKey);
-    byKey.set(goKey, { key, rolearn, ...(sso ? { sso } : {}), username, groups, index });
+    byKey.set(
+      goKey,
+      sso ? { key, rolearn, sso, username, groups, index } : { key, rolearn, username, groups, index },
+    );
   });
   return [...byKey.values()];
 }
@@ -597,6 +654,7 @@ function flagUnrenderedTemplates(
   problems: EntryProblem[],
 ): void {
   for (const mapping of mappings) {
+    if (!mapping.username.includes("{{") && !mapping.groups.some((g) => g.includes("{{"))) continue;
     const unknown = [...new Set([mapping.username, ...mapping.groups].flatMap(unknownTemplates))];
     if (unknown.length === 0) continue;
     const subject = "rolearn" in mapping ? mapping.rolearn || mapping.key : mapping.userarn;

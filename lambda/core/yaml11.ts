@@ -140,19 +140,16 @@ function resolve(tag: string, text: string): Resolved {
   throw new GoYamlError(`cannot decode ${shortTag(out.tag)} \`${text}\` as a ${shortTag(tag)}`);
 }
 
+/** resolve.go's table: what the first character of a plain scalar suggests it may be. */
+const RESOLVE_HINT = new Map<number, string>([
+  ..."-+".split("").map((c) => [c.charCodeAt(0), "S"] as const),
+  ..."0123456789".split("").map((c) => [c.charCodeAt(0), "D"] as const),
+  ..."yYnNtTfFoO~".split("").map((c) => [c.charCodeAt(0), "M"] as const),
+  [".".charCodeAt(0), "."] as const,
+]);
+
 function resolveUntagged(tag: string, text: string): Resolved {
-  const hint =
-    text === ""
-      ? "N"
-      : /[-+]/.test(text[0] ?? "")
-        ? "S"
-        : /[0-9]/.test(text[0] ?? "")
-          ? "D"
-          : /[yYnNtTfFoO~]/.test(text[0] ?? "")
-            ? "M"
-            : text[0] === "."
-              ? "."
-              : "";
+  const hint = text === "" ? "N" : (RESOLVE_HINT.get(text.charCodeAt(0)) ?? "");
   if (hint !== "" && tag !== STR && tag !== BINARY) {
     if (BOOL_TRUE.has(text)) return { tag: BOOL, value: true, goType: "bool" };
     if (BOOL_FALSE.has(text)) return { tag: BOOL, value: false, goType: "bool" };
@@ -194,11 +191,24 @@ function decodeBinary(text: string): string {
 
 /** A Go map[interface{}]interface{} under construction: keys by Go identity, last write wins. */
 class GoMap {
-  readonly entries = new Map<string, { key: Resolved; value: GoValue }>();
+  /** By Go identity: a string key is itself, any other one a symbol for its type and value. */
+  readonly entries = new Map<string | symbol, { key: Resolved; value: GoValue }>();
+  private others: Map<string, symbol> | undefined;
   set(key: Resolved, value: GoValue): void {
+    this.entries.set(this.id(key), { key, value });
+  }
+  private id(key: Resolved): string | symbol {
+    if (key.goType === "string") return key.value as string;
     // NaN is never equal to itself: every NaN key is a new entry.
-    const id = Number.isNaN(key.value) ? `nan#${this.entries.size}` : `${key.goType}:${String(key.value)}`;
-    this.entries.set(id, { key, value });
+    if (Number.isNaN(key.value)) return Symbol("NaN");
+    const name = `${key.goType}:${String(key.value)}`;
+    this.others ??= new Map();
+    let id = this.others.get(name);
+    if (id === undefined) {
+      id = Symbol(name);
+      this.others.set(name, id);
+    }
+    return id;
   }
 }
 type GoValue = ScalarValue | GoValue[] | GoMap;
@@ -261,6 +271,11 @@ class Decoder {
     this.count();
     if (n.kind === "alias") return this.viaAlias(n, (t) => this.any(t));
     if (n.kind === "scalar") {
+      // Untagged and quoted, or plain with a first character resolve.go gives no hint for: the
+      // text as written (what scalar() below concludes, without building its answer).
+      if (n.tag === "" && (!n.implicit || (n.value !== "" && !RESOLVE_HINT.has(n.value.charCodeAt(0))))) {
+        return n.value;
+      }
       const r = this.scalar(n);
       if (r.value === null) return null;
       // A timestamp into interface{} stays the text as written (decode.go, for compatibility).
@@ -398,12 +413,16 @@ function toJson(value: GoValue): YamlValue {
   if (value instanceof GoMap) {
     const out: Record<string, YamlValue> = {};
     for (const { key, value: v } of value.entries.values()) {
-      Object.defineProperty(out, jsonKey(key), {
-        value: toJson(v),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const name = jsonKey(key);
+      // An own property even for "__proto__" (which plain assignment would take as the prototype).
+      if (name === "__proto__") {
+        Object.defineProperty(out, name, {
+          value: toJson(v),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else out[name] = toJson(v);
     }
     return out;
   }

@@ -16,6 +16,7 @@ import {
   subjectLine,
   terminalText,
 } from "../core/encode.js";
+import { creatorWayIn } from "../core/explain-access.js";
 import type { OutboundAlert } from "../core/ports.js";
 import type { RestoreResult } from "./restore.js";
 
@@ -38,7 +39,7 @@ function lastResort(result: RestoreResult, creator: string | undefined): string 
     ...option("--cluster", result.cluster),
   ]);
   return creator
-    ? `Way in of last resort: the cluster creator ${creator} keeps implicit admin (unless the cluster was created without bootstrap admin); with its credentials: ${command}`
+    ? `Way in of last resort: ${creatorWayIn(creator)}; with its credentials: ${command}`
     : "The cluster's creator is not known to the guardian; see the lockout runbook in the README.";
 }
 

@@ -2,11 +2,12 @@
  * `history`, `show` and `diff` with `--access-entries`, and `explain --store` answering with access entries
  * and aws-auth together, on a folder store filed by the classifier's own access pipeline (in memory EKS).
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
+import { EksAccessEntryApi } from "../../lambda/adapters/eks-access-entries.js";
 import { LocalBlobStore } from "../../lambda/adapters/local-blob-store.js";
 import type { AccessEvent } from "../../lambda/core/access-event.js";
 import { captureAccessPicture, processAccessEvent } from "../../lambda/core/access-pipeline.js";
@@ -15,6 +16,8 @@ import { processCapture } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import { awsAuth } from "../restore/fixtures.js";
+import { FakeApiServer } from "../support/fake-apiserver.js";
+import { FAKE_ACCOUNT, FAKE_REGION, FakeEks } from "../support/fake-eks.js";
 import { RecordingNotifier } from "../support/memory-store.js";
 import { PictureApi } from "../support/picture-api.js";
 import { recordingIo } from "./io.js";
@@ -198,5 +201,68 @@ describe("explain --store with access entries and aws-auth", () => {
     );
     expect(stranger.code).toBe(2);
     expect(stranger.out).toContain("Answer:  DENIED");
+  });
+});
+
+describe("explain --direct --cluster: the live aws-auth and the live access entries", () => {
+  it("asks EKS with the caller's credentials, and says so when it cannot", async () => {
+    // Prepare: the live aws-auth maps Platform to system:masters; EKS gives it view in ops only.
+    const [server, eks] = await Promise.all([
+      FakeApiServer.start({ tokens: { t: { user: "operator", allowed: true } } }),
+      FakeEks.start(),
+    ]);
+    try {
+      server.seed(
+        awsAuth({
+          mapRoles: `- rolearn: arn:aws:iam::${FAKE_ACCOUNT}:role/Platform\n  username: platform\n  groups: [system:masters]\n`,
+        }),
+      );
+      const kubeconfig = join(dir, "kubeconfig");
+      await writeFile(kubeconfig, server.kubeconfig("t"));
+      eks.addCluster({ name: "live" });
+      const platform = `arn:aws:iam::${FAKE_ACCOUNT}:role/teams/Platform`;
+      const api = new EksAccessEntryApi(eks.client());
+      await api.createAccessEntry("live", { principalArn: platform });
+      await api.associateAccessPolicy("live", platform, VIEW, { type: "namespace", namespaces: ["ops"] });
+      const env = {
+        AWS_REGION: FAKE_REGION,
+        AWS_ENDPOINT_URL_EKS: eks.endpoint,
+        AWS_ACCESS_KEY_ID: "AKIAPLATFORMADMIN",
+        AWS_SECRET_ACCESS_KEY: "x",
+      };
+      const argv = (cluster: string) => [
+        "explain",
+        `arn:aws:sts::${FAKE_ACCOUNT}:assumed-role/Platform/alice`,
+        "--direct",
+        "--kubeconfig",
+        kubeconfig,
+        "--cluster",
+        cluster,
+      ];
+
+      // Act
+      const live = recordingIo();
+      const liveCode = await main(argv("live"), live.io, { env });
+      const missing = recordingIo();
+      const missingCode = await main(argv("gone"), missing.io, { env });
+
+      // Assess
+      expect(liveCode).toBe(0);
+      expect(live.out()).toContain(
+        "access entries: live access entries of live (mode API_AND_CONFIG_MAP, 1 entries)",
+      );
+      expect(live.out()).toContain(`Answer:  gets in through the access entry of ${platform}`);
+      expect(live.out()).toContain("an access entry wins over aws-auth for the same principal");
+      expect(missingCode).toBe(0);
+      expect(missing.out()).toContain(
+        "access entries: the live access entries of gone could not be read (ResourceNotFoundException",
+      );
+      expect(missing.out()).toContain(
+        'Answer:  gets in as "platform" with groups [system:masters] (aws-auth)',
+      );
+      expect(missing.out()).toContain("The access entries are unknown");
+    } finally {
+      await Promise.all([server.close(), eks.stop()]);
+    }
   });
 });

@@ -7,6 +7,7 @@
  * real bash, is exactly `restore --cluster … --to …` whatever the version id holds.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { type AccessRestoreResult, renderAccessRestoreAlert } from "../../lambda/core/access-restore.js";
 import {
   type AlertInput,
   renderAlert,
@@ -16,6 +17,7 @@ import {
   subjectOf,
 } from "../../lambda/core/alert.js";
 import { Analyzer } from "../../lambda/core/analyze.js";
+import { creatorWayIn } from "../../lambda/core/explain-access.js";
 import type { RestoreResult } from "../../lambda/restore/restore.js";
 import { renderRestoreAlert } from "../../lambda/restore/restore-alert.js";
 import {
@@ -276,11 +278,40 @@ describe("a failed restore names the way in of last resort", () => {
 
     // Assess
     expect(alert.email).toContain(
-      `Way in of last resort: the cluster creator ${creator} keeps implicit admin (unless the cluster was created without bootstrap admin); with its credentials: aws-auth-guardian restore --direct --cluster ${CLUSTER}`,
+      `Way in of last resort: the cluster creator ${creator} (implicit admin in mode CONFIG_MAP; in the other modes, admin through its bootstrapped access entry while it has one); with its credentials: aws-auth-guardian restore --direct --cluster ${CLUSTER}`,
     );
     const chatbot = JSON.parse(alert.chatbot) as { content: { description: string } };
     expect(chatbot.content.description).toContain(`the cluster creator ${creator}`);
     expect(unknown.email).toContain("The cluster's creator is not known to the guardian");
     expect(restored.email).not.toContain("last resort");
+  });
+  it("says how the creator gets in as the failed access-entry restore saw the cluster, not a fixed phrase", () => {
+    // Arrange: an API-mode cluster, where the creator is admin only through its own access entry.
+    const accessFailed: AccessRestoreResult = {
+      cluster: CLUSTER,
+      target: "20260101T000000000Z-capture",
+      outcome: "failed",
+      dryRun: false,
+      steps: [],
+      lines: [],
+      notes: [],
+      refusals: [],
+      done: [],
+      error: "AccessDeniedException: denied",
+      verification: { ok: false, detail: "stopped after 0 of 1 steps" },
+      creator,
+      creatorWayIn: creatorWayIn(creator, { authenticationMode: "API", entries: [] }),
+    };
+
+    // Act
+    const alert = renderAccessRestoreAlert(accessFailed);
+    const older = renderAccessRestoreAlert({ ...accessFailed, creatorWayIn: undefined });
+
+    // Assess
+    expect(alert.email).toContain(
+      `Way in of last resort: the cluster creator ${creator}, but its access entry is gone (mode API): restore --access-entries re-creates it; restore with its credentials:`,
+    );
+    expect(alert.email).not.toContain("keeps implicit admin");
+    expect(older.email).toContain("implicit admin in mode CONFIG_MAP; in the other modes");
   });
 });

@@ -194,6 +194,18 @@ describe("parseGoYaml: the tree YAMLToJSON builds", () => {
     });
   });
 
+  it("a scalar of any length is read whole (go-yaml has no limit; none of them overflows the stack)", () => {
+    const long = "x".repeat(300_000);
+    expect(parsed(`- ${long}\n- '${long}'\n- "${long}"\n- |\n  ${long}\n`)).toEqual([
+      long,
+      long,
+      long,
+      `${long}\n`,
+    ]);
+    const wrapped = `- ${"ab ".repeat(100_000)}\n  ${"\n".repeat(100_000)}  tail\n`;
+    expect(parsed(wrapped)).toEqual([`${"ab ".repeat(100_000).trimEnd()}${"\n".repeat(100_000)}tail`]);
+  });
+
   it("a __proto__ key is an ordinary key", () => {
     const value = parsed("__proto__: {polluted: yes}\n") as Record<string, YamlValue>;
     expect(Object.keys(value)).toEqual(["__proto__"]);
