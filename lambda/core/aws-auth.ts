@@ -98,7 +98,6 @@ const KNOWN_TEMPLATES = new Set([
   "SessionNameRaw",
   "AccessKeyID",
 ]);
-const TEMPLATE = /\{\{([^}]*)\}\}/g;
 
 type JsonObject = { [key: string]: YamlValue };
 
@@ -332,11 +331,20 @@ function entryProblems(
 // ---- What never matches ---------------------------------------------------------------------
 
 function unknownTemplates(text: string): string[] {
-  if (!text.includes("{{")) return [];
+  // The matches of /\{\{([^}]*)\}\}/g, left to right: "{{", then everything up to the first "}", which must
+  // start "}}"; where that fails, the search goes on from the next character.
   const unknown: string[] = [];
-  for (const match of text.matchAll(TEMPLATE)) {
-    const name = match[1] ?? "";
-    if (!KNOWN_TEMPLATES.has(name)) unknown.push(name);
+  let open = text.indexOf("{{");
+  while (open >= 0) {
+    const close = text.indexOf("}", open + 2);
+    if (close < 0) break;
+    if (text.charCodeAt(close + 1) === 0x7d) {
+      const name = text.slice(open + 2, close);
+      if (!KNOWN_TEMPLATES.has(name)) unknown.push(name);
+      open = text.indexOf("{{", close + 2);
+    } else {
+      open = text.indexOf("{{", open + 1);
+    }
   }
   return unknown;
 }

@@ -1336,6 +1336,37 @@ class Scanner {
     };
   }
 
+  /**
+   * Inside a plain scalar (block context), past the characters that the loop in scanPlainScalar
+   * would take one by one with nothing else happening: no blank, break or ':', and at least two
+   * characters decoded beyond each (so its cache(2) would not read). Stops before any other.
+   */
+  private skipPlainRun(): void {
+    const text = this.text;
+    const offset = this.textStart;
+    const limit = Math.min(this.decoded, this.decoded + this.nuls - 2);
+    let p = this.pos;
+    while (p < limit) {
+      const c = text.charCodeAt(p + offset);
+      if (
+        c === C.space ||
+        c === C.tab ||
+        c === C.colon ||
+        c === C.lf ||
+        c === C.cr ||
+        c === C.nel ||
+        c === C.ls ||
+        c === C.ps
+      ) {
+        break;
+      }
+      p++;
+    }
+    this.mark.index += p - this.pos;
+    this.mark.column += p - this.pos;
+    this.pos = p;
+  }
+
   private scanPlainScalar(): Token {
     // The value is built from runs of the source (sliced, not copied a character at a time) and
     // the spaces and breaks that join them, exactly as scannerc.go's string buffer receives them.
@@ -1396,6 +1427,7 @@ class Scanner {
         this.mark.index++;
         this.mark.column++;
         this.cache(2);
+        if (this.chars === undefined && this.flowLevel === 0) this.skipPlainRun();
       }
       if (this.pos > run) {
         value += this.source(run, this.pos);
