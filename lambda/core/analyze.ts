@@ -67,7 +67,8 @@ const STORE_CLUSTER = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const NO_TIME = "";
 
 export class Analyzer {
-  private readonly store = new SnapshotStore(new MemoryBlobStore());
+  // Nothing here changes a record it reads: the store may give the same parsed record every time.
+  private readonly store = new SnapshotStore(new MemoryBlobStore(), { shareRecords: true });
   private readonly notifier = new HeldNotifier();
   private readonly policies = new Map<string, GuardianPolicy>();
   private readonly storeNames = new Map<string, string>();
@@ -194,16 +195,22 @@ export class Analyzer {
   }
 
   private async show(filed: readonly FiledWrite[]): Promise<AnalyzedWrite[]> {
-    const histories = new Map<string, VersionRecord[]>();
+    const histories = new Map<string, { judged: VersionRecord[]; byEvent: Map<string, number> }>();
     const placed: Array<{ write: AnalyzedWrite; at: number; read: number }> = [];
     for (const item of filed) {
-      let judged = histories.get(item.cluster);
-      if (!judged) {
-        judged = await this.records(item.cluster);
-        histories.set(item.cluster, judged);
+      let known = histories.get(item.cluster);
+      if (!known) {
+        const records = await this.records(item.cluster);
+        const byEvent = new Map<string, number>();
+        // The first record of each event, as a search from the start would find it.
+        for (const [i, r] of records.entries())
+          if (r.eventKey !== undefined && !byEvent.has(r.eventKey)) byEvent.set(r.eventKey, i);
+        known = { judged: records, byEvent };
+        histories.set(item.cluster, known);
       }
+      const { judged } = known;
       const policy = await this.policyFor(item.cluster, undefined);
-      const index = judged.findIndex((r) => r.eventKey === item.outcome.eventKey);
+      const index = known.byEvent.get(item.outcome.eventKey) ?? -1;
       const record = judged[index];
       let classification: Classification;
       let history: HistoryContext;

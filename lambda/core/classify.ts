@@ -43,12 +43,27 @@ export interface Classification {
 }
 
 const modelCache = new WeakMap<object, AwsAuthModel>();
+/** Models of the contents parsed last, by their data as JSON text (a content read again elsewhere). */
+const recentModels = new Map<string, AwsAuthModel>();
+const RECENT_MODELS = 64;
 
-/** Parses a ConfigMap's data once per object. */
+/**
+ * Parses a ConfigMap's data once per object, and once per content among the last few parsed: one
+ * version is met as the write's object, as its record, and as the record read back from the store.
+ */
 export function modelOf(configMap: ConfigMapObject): AwsAuthModel {
   const cached = modelCache.get(configMap);
   if (cached) return cached;
-  const model = parseAwsAuth(configMap.data);
+  const text = configMap.data === undefined ? "" : JSON.stringify(configMap.data);
+  let model = recentModels.get(text);
+  if (model) {
+    // Most recently used last: the oldest is dropped first.
+    recentModels.delete(text);
+  } else {
+    model = parseAwsAuth(configMap.data);
+    if (recentModels.size >= RECENT_MODELS) recentModels.delete(recentModels.keys().next().value as string);
+  }
+  recentModels.set(text, model);
   modelCache.set(configMap, model);
   return model;
 }

@@ -159,8 +159,63 @@ export function judgeSequence(records: readonly VersionRecord[], policy: Guardia
   placed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const judged: VersionRecord[] = [];
   for (const [index, record] of placed.entries()) {
-    judged.push(judgeRecord(record, contextAt(judged, index), policy));
+    judged.push(judgeRecordOnce(record, contextAt(judged, index), policy));
   }
+  return judged;
+}
+
+/** Freezes a record and everything in it (its content may be frozen already: it is shared). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** The last verdict given to a frozen record: in what context, and the judged record (frozen). */
+interface Judgement {
+  policy: GuardianPolicy;
+  previous: VersionRecord | undefined;
+  base: VersionRecord | undefined;
+  lastGood: VersionRecord | undefined;
+  judged: VersionRecord;
+}
+
+const judgements = new WeakMap<VersionRecord, Judgement>();
+
+/**
+ * `judgeRecord`, remembered for a frozen record (one that cannot change: analyze's in-memory store
+ * gives the same frozen object for a record until it is rewritten). Judged again in the same context
+ * (the same predecessor, base and last good objects, the same policy), it gets the same judged
+ * object back without being classified again; judged in another context to an equal verdict, it
+ * gets the earlier object, so that the records after it see the same context too. Judging a
+ * history again after a late write then classifies only what the write changed.
+ */
+function judgeRecordOnce(
+  record: VersionRecord,
+  history: HistoryContext,
+  policy: GuardianPolicy,
+): VersionRecord {
+  if (!Object.isFrozen(record)) return judgeRecord(record, history, policy);
+  const known = judgements.get(record);
+  if (
+    known &&
+    known.policy === policy &&
+    known.previous === history.previous &&
+    known.base === history.base &&
+    known.lastGood === history.lastGood
+  )
+    return known.judged;
+  const fresh = judgeRecord(record, history, policy);
+  const judged = known && sameRecord(known.judged, fresh) ? known.judged : deepFreeze(fresh);
+  judgements.set(record, {
+    policy,
+    previous: history.previous,
+    base: history.base,
+    lastGood: history.lastGood,
+    judged,
+  });
   return judged;
 }
 
@@ -203,8 +258,18 @@ function worstSeverity(record: VersionRecord): number {
 
 /** Same facts and same verdict. */
 export function sameRecord(a: VersionRecord, b: VersionRecord): boolean {
-  return canonicalJson(normalRecord(a)) === canonicalJson(normalRecord(b));
+  if (a === b) return true;
+  // Two frozen records compared before compare the same way again (a history judged again).
+  const frozen = Object.isFrozen(a) && Object.isFrozen(b);
+  const known = frozen ? comparisons.get(a) : undefined;
+  if (known?.other === b) return known.same;
+  const same = canonicalJson(normalRecord(a)) === canonicalJson(normalRecord(b));
+  if (frozen) comparisons.set(a, { other: b, same });
+  return same;
 }
+
+/** The last comparison of each frozen record with another frozen record. */
+const comparisons = new WeakMap<VersionRecord, { other: VersionRecord; same: boolean }>();
 
 /**
  * A write of content a version already holds (same uid, resourceVersion and data: an identical PUT,

@@ -282,6 +282,8 @@ function followsInTime(ids: readonly string[], record: VersionRecord): boolean {
   if (record.kind !== "version") return false;
   const at = timeDigits(record.time);
   return ids.some((id) => {
+    // Only a follower's id holds a "~" (records.ts `followerId`); most ids are versions.
+    if (!id.includes("~")) return false;
     const time = id.split("~")[1];
     return time !== undefined && /^\d{23}$/.test(time) && time >= at;
   });
@@ -310,7 +312,7 @@ async function placeOf(
 /** The version stored with this write's resourceVersion, if one is already filed. */
 function sameVersionId(ids: readonly string[], stored: ConfigMapObject): string | undefined {
   const prefix = `${padResourceVersion(stored.metadata.resourceVersion)}-`;
-  return ids.find((id) => kindOfId(id) === "version" && id.startsWith(prefix));
+  return ids.find((id) => id.startsWith(prefix) && kindOfId(id) === "version");
 }
 
 /** Where a new deletion or content-less write goes: after the newest version written no later. */

@@ -106,6 +106,38 @@ function safeName(name: string): string {
   return name;
 }
 
+/** Freezes a parsed JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * The ids of listing `keys` from those of `before` (`ids`), when the two differ by exactly one key
+ * added or removed (both ".json"): the ids around it are the same strings. Undefined otherwise.
+ */
+function idsAfterOneChange(
+  before: readonly string[],
+  ids: readonly string[],
+  keys: readonly string[],
+): string[] | undefined {
+  if (before.length !== ids.length) return undefined;
+  const added = keys.length === before.length + 1;
+  if (!added && keys.length !== before.length - 1) return undefined;
+  const [longer, shorter] = added ? [keys, before] : [before, keys];
+  let at = 0;
+  while (at < shorter.length && longer[at] === shorter[at]) at++;
+  for (let i = at; i < shorter.length; i++) if (longer[i + 1] !== shorter[i]) return undefined;
+  const changed = longer[at] as string;
+  if (!changed.endsWith(".json")) return undefined;
+  return added
+    ? [...ids.slice(0, at), idFromKey(changed), ...ids.slice(at)]
+    : [...ids.slice(0, at), ...ids.slice(at + 1)];
+}
+
 function idFromKey(key: string): string {
   return key.slice(key.lastIndexOf("/") + 1).replace(/\.json$/, "");
 }
@@ -117,8 +149,27 @@ export function kindOfId(id: string): VersionRecord["kind"] {
   return "version";
 }
 
+export interface SnapshotStoreOptions {
+  /**
+   * Keep each record read, frozen, and give the same object again while its etag is unchanged: a
+   * store read once per write (analyze's in-memory store) then parses each record, and each
+   * version's content, once. Only for a store whose readers never change what they are given.
+   */
+  shareRecords?: boolean;
+}
+
 export class SnapshotStore {
-  constructor(readonly blobs: BlobStore) {}
+  /** Ids listed from a listing of keys, by that listing (a store that repeats a listing repeats it). */
+  private readonly idsOfListing = new WeakMap<readonly string[], string[]>();
+  /** The last frozen listing of each prefix and its ids. */
+  private readonly lastListing = new Map<string, { keys: readonly string[]; ids: readonly string[] }>();
+  /** Records read, by key, with the etag they were read at (`shareRecords`). */
+  private readonly shared = new Map<string, StoredRecord>();
+
+  constructor(
+    readonly blobs: BlobStore,
+    private readonly options: SnapshotStoreOptions = {},
+  ) {}
 
   locate(key = ""): string {
     return this.blobs.locate(key);
@@ -133,7 +184,19 @@ export class SnapshotStore {
   async listIds(cluster: string): Promise<string[]> {
     const prefix = `${clusterPrefix(cluster)}versions/`;
     const keys = await this.blobs.list(prefix);
-    return keys.filter((k) => k.endsWith(".json")).map(idFromKey);
+    const known = this.idsOfListing.get(keys);
+    if (known) return known;
+    // A listing the store promises not to change (frozen) stands for its ids as long as it is given,
+    // and the next one of the same prefix usually differs from it by one key: reuse the ids around it.
+    if (!Object.isFrozen(keys)) return keys.filter((k) => k.endsWith(".json")).map(idFromKey);
+    const last = this.lastListing.get(prefix);
+    const ids = Object.freeze(
+      (last && idsAfterOneChange(last.keys, last.ids, keys)) ??
+        keys.filter((k) => k.endsWith(".json")).map(idFromKey),
+    ) as string[];
+    this.idsOfListing.set(keys, ids);
+    this.lastListing.set(prefix, { keys, ids });
+    return ids;
   }
 
   /** The clusters the store holds. */
@@ -143,15 +206,25 @@ export class SnapshotStore {
   }
 
   async getRecord(cluster: string, id: string): Promise<VersionRecord | undefined> {
-    const blob = await this.blobs.get(versionKey(cluster, id));
+    return (await this.readRecord(versionKey(cluster, id)))?.record;
+  }
+
+  private async readRecord(key: string): Promise<StoredRecord | undefined> {
+    const blob = await this.blobs.get(key);
     if (!blob) return undefined;
-    try {
-      return JSON.parse(blob.body) as VersionRecord;
-    } catch (error) {
-      throw new StoreDataError(`${this.blobs.locate(versionKey(cluster, id))} is not valid JSON`, {
-        cause: error,
-      });
+    if (this.options.shareRecords) {
+      const kept = this.shared.get(key);
+      if (kept?.etag === blob.etag) return kept;
     }
+    let record: VersionRecord;
+    try {
+      record = JSON.parse(blob.body) as VersionRecord;
+    } catch (error) {
+      throw new StoreDataError(`${this.blobs.locate(key)} is not valid JSON`, { cause: error });
+    }
+    const read = { record: this.options.shareRecords ? deepFreeze(record) : record, etag: blob.etag };
+    if (this.options.shareRecords) this.shared.set(key, read);
+    return read;
   }
 
   /** Writes a record once; false when a record with that id already exists (a redelivery). */
@@ -264,10 +337,12 @@ export class SnapshotStore {
    * Same rules as `contextAt` in judge.ts, which judges the whole sequence.
    */
   async historyBefore(cluster: string, ids: readonly string[], id: string): Promise<HistoryContext> {
-    const earlier = ids.filter((other) => other < id);
     const context: HistoryContext = {};
-    for (let i = earlier.length - 1; i >= 0; i--) {
-      const record = await this.getRecord(cluster, earlier[i] as string);
+    // Newest first among the ids before `id` (for a new record at the end: from the last one on).
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const other = ids[i] as string;
+      if (!(other < id)) continue;
+      const record = await this.getRecord(cluster, other);
       if (!record) continue;
       context.previous ??= record;
       if (record.kind === "version" && record.configMap) {
@@ -285,14 +360,8 @@ export class SnapshotStore {
   async readRecords(cluster: string, ids: readonly string[]): Promise<StoredRecord[]> {
     const records: StoredRecord[] = [];
     for (const id of ids) {
-      const key = versionKey(cluster, id);
-      const blob = await this.blobs.get(key);
-      if (!blob) continue;
-      try {
-        records.push({ record: JSON.parse(blob.body) as VersionRecord, etag: blob.etag });
-      } catch (error) {
-        throw new StoreDataError(`${this.blobs.locate(key)} is not valid JSON`, { cause: error });
-      }
+      const read = await this.readRecord(versionKey(cluster, id));
+      if (read) records.push(read);
     }
     return records;
   }

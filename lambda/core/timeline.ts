@@ -11,6 +11,7 @@ import {
   contextAt,
   diffOf,
   identityOf,
+  judgeRecord,
   judgeRepeat,
   judgeSequence,
   ownsVersionBefore,
@@ -21,12 +22,14 @@ import type { ConfigMapObject } from "./ports.js";
 import {
   anchorFor,
   contentVersionId,
+  deletedUidOf,
   eventKeyOf,
   followerId,
   keepConfigMap,
   padResourceVersion,
   type RecordKind,
   summarizeWrite,
+  timeDigits,
   type VersionRecord,
   versionId,
 } from "./records.js";
@@ -138,6 +141,10 @@ export interface ProcessedWrite {
 
 export class Timeline {
   private records: VersionRecord[] = [];
+  /** `identityOf` each record (judge.ts): a record of one of them is a redelivery or a takeover. */
+  private identities = new Set<string>();
+  /** The records without content of their own (deletions, content-less writes), in order. */
+  private followers: VersionRecord[] = [];
   private readonly seen = new Set<string>();
 
   constructor(
@@ -155,14 +162,57 @@ export class Timeline {
 
   private sameVersion(configMap: ConfigMapObject): VersionRecord | undefined {
     const prefix = `${padResourceVersion(configMap.metadata.resourceVersion)}-`;
-    return this.records.find((r) => r.kind === "version" && r.id.startsWith(prefix));
+    // The records are sorted by id: those whose id starts with `prefix` are together, from here.
+    let lo = 0;
+    let hi = this.records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.records[mid] as VersionRecord).id < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.records.length; i++) {
+      const r = this.records[i] as VersionRecord;
+      if (!r.id.startsWith(prefix)) break;
+      if (r.kind === "version") return r;
+    }
+    return undefined;
   }
 
-  /** Adds a record and judges the whole history again; returns it in its place. */
+  /**
+   * Adds a record and judges the history again; returns it in its place. A new version that goes
+   * after every record and moves no deletion or content-less write is judged against the history
+   * before it, which it cannot change: the same as judging everything again (judge.ts
+   * `judgeSequence`), at the cost of one record. Anything else judges the whole history again.
+   */
   private file(facts: VersionRecord): { record: VersionRecord; history: HistoryContext } {
+    const count = this.records.length;
+    if (this.appendsAtEnd(facts)) {
+      const history = contextAt(this.records, count);
+      const record = judgeRecord(facts, history, this.policy);
+      this.records = [...this.records, record];
+      this.identities.add(identityOf(record));
+      return { record, history };
+    }
     this.records = judgeSequence([...this.records, facts], this.policy);
+    this.identities = new Set(this.records.map(identityOf));
+    this.followers = this.records.filter((r) => r.kind !== "version");
     const index = this.records.findIndex((r) => identityOf(r) === identityOf(facts));
     return { record: this.records[index] as VersionRecord, history: contextAt(this.records, index) };
+  }
+
+  /** Would `judgeSequence` put this new version last, and every other record where it is? */
+  private appendsAtEnd(facts: VersionRecord): boolean {
+    if (facts.kind !== "version" || this.identities.has(identityOf(facts))) return false;
+    const last = this.records.at(-1);
+    if (last && !(last.id < facts.id)) return false;
+    // A deletion or content-less write follows the newest version of the object it deleted, else
+    // the newest written no later than it (records.ts `anchorFor`): this version would become it.
+    const uid = facts.configMap?.metadata.uid;
+    const at = timeDigits(facts.time);
+    return this.followers.every((f) => {
+      const deleted = deletedUidOf(f);
+      return !(deleted !== undefined && deleted === uid) && at > timeDigits(f.time);
+    });
   }
 
   /** Classifies and files one write; an event seen before is recognised and skipped. */
@@ -202,19 +252,13 @@ export class Timeline {
     }
     const first = classifyWrite(write, {}, this.policy);
     if (first.recordKind === "none") return { write, classification: first, history: {}, duplicate: false };
-    const versions = this.records.filter((r) => r.kind === "version");
-    const anchorId = anchorFor(versions, write.time, kind === "tombstone" ? write.objectUid : undefined);
-    const anchor = versions.find((v) => v.id === anchorId);
     const stored = kind === "version" ? write.stored : undefined;
     const placed = stored
       ? {
           id: contentVersionId(stored),
           ...(stored.metadata.resourceVersion ? { resourceVersion: stored.metadata.resourceVersion } : {}),
         }
-      : {
-          id: followerId(kind === "tombstone" ? "tombstone" : "unverified", anchorId, write.time, key),
-          ...(anchor?.resourceVersion ? { resourceVersion: anchor.resourceVersion } : {}),
-        };
+      : this.followerPlace(kind, write, key);
     const facts = {
       ...recordForWrite(this.cluster, write, { ...first, recordKind: first.recordKind }, placed, {}),
       eventKey: key,
@@ -229,6 +273,21 @@ export class Timeline {
       ...(record.good === false ? { good: false } : {}),
     };
     return { write, classification, record, history, duplicate: false };
+  }
+
+  /** Where a deletion or content-less write goes: after the version it follows (records.ts). */
+  private followerPlace(
+    kind: RecordKind,
+    write: AwsAuthWrite,
+    key: string,
+  ): { id: string; resourceVersion?: string } {
+    const versions = this.records.filter((r) => r.kind === "version");
+    const anchorId = anchorFor(versions, write.time, kind === "tombstone" ? write.objectUid : undefined);
+    const anchor = versions.find((v) => v.id === anchorId);
+    return {
+      id: followerId(kind === "tombstone" ? "tombstone" : "unverified", anchorId, write.time, key),
+      ...(anchor?.resourceVersion ? { resourceVersion: anchor.resourceVersion } : {}),
+    };
   }
 
   /** Files the live ConfigMap read from the cluster (after a content-less write, or as a baseline). */

@@ -12,9 +12,10 @@ import { describe, expect, it } from "vitest";
 import type { AwsAuthWrite } from "../../lambda/core/audit-event.js";
 import { decodeAuditInput } from "../../lambda/core/audit-input.js";
 import { judgeSequence, restoreTargetAt } from "../../lambda/core/judge.js";
+import { MemoryBlobStore as AnalyzeBlobStore } from "../../lambda/core/memory-blob-store.js";
 import { type PipelineDeps, processCapture, processWrite } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
-import type { ConfigMapObject } from "../../lambda/core/ports.js";
+import type { BlobStore, ConfigMapObject } from "../../lambda/core/ports.js";
 import { contentVersionId, type VersionRecord } from "../../lambda/core/records.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import { Timeline } from "../../lambda/core/timeline.js";
@@ -50,11 +51,30 @@ interface Outcome {
   alerts: string[];
 }
 
-async function deliver(writes: readonly AwsAuthWrite[], baseline?: ConfigMapObject): Promise<Outcome> {
-  const blobs = new MemoryBlobStore();
+/**
+ * The store a delivery files into: the test's plain fake, or analyze's own in-memory store, which
+ * gives shared frozen records (judged again from memory, judge.ts `judgeRecordOnce`).
+ */
+type StoreKind = "plain" | "analyze";
+
+function storeOf(kind: StoreKind): { blobs: BlobStore; store: SnapshotStore } {
+  if (kind === "plain") {
+    const blobs = new MemoryBlobStore();
+    return { blobs, store: new SnapshotStore(blobs) };
+  }
+  const blobs = new AnalyzeBlobStore();
+  return { blobs, store: new SnapshotStore(blobs, { shareRecords: true }) };
+}
+
+async function deliver(
+  writes: readonly AwsAuthWrite[],
+  baseline?: ConfigMapObject,
+  kind: StoreKind = "plain",
+): Promise<Outcome> {
+  const { blobs, store } = storeOf(kind);
   const notifier = new RecordingNotifier();
   const deps: PipelineDeps = {
-    store: new SnapshotStore(blobs),
+    store,
     notifier,
     policy: POLICY,
     now: () => new Date("2026-11-22T15:00:00Z"),
@@ -65,8 +85,8 @@ async function deliver(writes: readonly AwsAuthWrite[], baseline?: ConfigMapObje
     (r) => r.record,
   );
   const attempts: Record<string, unknown> = {};
-  for (const [key, body] of blobs.objects) {
-    if (key.includes("/attempts/")) attempts[key] = JSON.parse(body);
+  for (const key of await blobs.list(`clusters/${CLUSTER}/attempts/`)) {
+    attempts[key] = JSON.parse((await blobs.get(key))?.body ?? "null");
   }
   return {
     records,
@@ -119,6 +139,55 @@ describe("every arrival order and every redelivery ends in the same history", ()
           expect(shuffled.attempts).toEqual(reference.attempts);
           expect(shuffled.pointers).toEqual(reference.pointers);
           expect(shuffled.restoreTargets).toEqual(reference.restoreTargets);
+        }),
+        { seed: SEED, numRuns: 25 },
+      );
+    });
+  }
+
+  for (const [name, writes, baseline] of SEQUENCES) {
+    it(`${name}: analyze's store (shared records, judged again from memory) files the same history`, async () => {
+      // Prepare: the plain store, in recorded order, is the reference.
+      const reference = await deliver(writes, baseline);
+
+      // Act & Assess
+      await fc.assert(
+        fc.asyncProperty(deliveries(writes.length), async (order) => {
+          const shuffled = await deliver(
+            order.map((i) => writes[i] as AwsAuthWrite),
+            baseline,
+            "analyze",
+          );
+          expect(shuffled.records).toEqual(reference.records);
+          expect(shuffled.attempts).toEqual(reference.attempts);
+          expect(shuffled.pointers).toEqual(reference.pointers);
+          expect(shuffled.restoreTargets).toEqual(reference.restoreTargets);
+          expect(shuffled.alerts).toEqual(
+            (
+              await deliver(
+                order.map((i) => writes[i] as AwsAuthWrite),
+                baseline,
+              )
+            ).alerts,
+          );
+        }),
+        { seed: SEED, numRuns: 15 },
+      );
+    });
+
+    it(`${name}: in any order, the Timeline (a version that goes last judged on its own) holds what judging it all again gives`, () => {
+      const timelineOf = (order: readonly number[]) => {
+        const timeline = new Timeline(CLUSTER, POLICY);
+        if (baseline) timeline.capture(baseline, "baseline", BASELINE_AT, "file");
+        for (const i of order) timeline.process(writes[i] as AwsAuthWrite);
+        return timeline.all();
+      };
+      const inOrder = timelineOf(writes.map((_, i) => i));
+      expect(inOrder).toEqual(judgeSequence(inOrder, POLICY));
+      fc.assert(
+        fc.property(deliveries(writes.length), (order) => {
+          const records = timelineOf(order);
+          expect(records).toEqual(judgeSequence(records, POLICY));
         }),
         { seed: SEED, numRuns: 25 },
       );
