@@ -655,15 +655,16 @@ class Scanner {
   private saveSimpleKey(): void {
     const required = this.flowLevel === 0 && this.indent === this.mark.column;
     if (this.simpleKeyAllowed) {
-      const key: SimpleKey = {
-        possible: true,
-        required,
-        tokenNumber: this.tokensParsed + this.tokens.length,
-        mark: this.markNow(),
-      };
+      const tokenNumber = this.tokensParsed + this.tokens.length;
+      const mark = this.markNow();
       this.removeSimpleKey();
-      this.simpleKeys[this.simpleKeys.length - 1] = key;
-      this.simpleKeysByTok.set(key.tokenNumber, this.simpleKeys.length - 1);
+      // The stack's top slot takes the new key (updated in place: nothing else holds the old one).
+      const key = this.simpleKeys[this.simpleKeys.length - 1] as SimpleKey;
+      key.possible = true;
+      key.required = required;
+      key.tokenNumber = tokenNumber;
+      key.mark = mark;
+      this.simpleKeysByTok.set(tokenNumber, this.simpleKeys.length - 1);
     }
   }
 
