@@ -662,8 +662,11 @@ function flagUnrenderedTemplates(
   problems: EntryProblem[],
 ): void {
   for (const mapping of mappings) {
-    if (!mapping.username.includes("{{") && !mapping.groups.some((g) => g.includes("{{"))) continue;
-    const unknown = [...new Set([mapping.username, ...mapping.groups].flatMap(unknownTemplates))];
+    // Unknown names in order of first appearance, each once.
+    const unknown: string[] = [];
+    for (const text of [mapping.username, ...mapping.groups]) {
+      for (const name of unknownTemplates(text)) if (!unknown.includes(name)) unknown.push(name);
+    }
     if (unknown.length === 0) continue;
     const subject = "rolearn" in mapping ? mapping.rolearn || mapping.key : mapping.userarn;
     problems.push({

@@ -54,6 +54,12 @@ export function groupSet(groups: string[]): string[] {
   return [...new Set(groups)].sort();
 }
 
+function sameList(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function diffMappings<T extends { key: string; username: string; groups: string[] }>(
   before: T[],
   after: T[],
@@ -66,6 +72,8 @@ function diffMappings<T extends { key: string; username: string; groups: string[
   for (const next of after) {
     const previous = beforeByKey.get(next.key);
     if (!previous) continue;
+    // The same username and the same groups in the same order: nothing to compare.
+    if (previous.username === next.username && sameList(previous.groups, next.groups)) continue;
     const beforeGroups = groupSet(previous.groups);
     const afterGroups = groupSet(next.groups);
     const groupsAdded = afterGroups.filter((g) => !beforeGroups.includes(g));

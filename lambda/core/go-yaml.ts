@@ -130,6 +130,9 @@ const isBreakZ = (c: number) => isBreak(c) || c === 0;
 const isBlankZ = (c: number) => isBlank(c) || isBreakZ(c);
 const utf8Width = (c: number) => (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4);
 
+/** A UTF-16 unit other than a tab, a line break or printable ASCII. */
+const NOT_PLAIN_ASCII = /[^\t\n\r -~]/;
+
 /** fetchNextToken's indicators: a character that starts a token other than a plain scalar. */
 const INDICATOR = new Uint8Array(128);
 for (const c of "-?:,[]{}#&*!|>'\"%@`") INDICATOR[c.charCodeAt(0)] = 1;
@@ -242,7 +245,11 @@ class Scanner {
     let count = 0;
     let ascii = true;
     let firstBad = -1;
-    for (let i = 0; i < units; i++) {
+    // Printable ASCII, tabs and line breaks only (the usual aws-auth): one unit per character,
+    // every one allowed, no BOM. Otherwise, character by character.
+    const plain = !NOT_PLAIN_ASCII.test(text);
+    if (plain) count = units;
+    for (let i = 0; i < (plain ? 0 : units); i++) {
       let point = text.charCodeAt(i);
       if (point >= 0xd800 && point <= 0xdbff && i + 1 < units) {
         const next = text.charCodeAt(i + 1);
@@ -252,6 +259,10 @@ class Scanner {
         }
       }
       if (point >= 0x80) ascii = false;
+      else if (point >= 0x20 && point !== 0x7f) {
+        count++;
+        continue;
+      }
       if (firstBad < 0 && !allowedChar(point)) firstBad = count;
       count++;
     }
@@ -478,7 +489,13 @@ class Scanner {
 
   private insert(at: number, token: Token): void {
     if (at < 0 || at >= this.tokens.length) this.tokens.push(token);
-    else this.tokens.splice(at, 0, token);
+    else {
+      // splice(at, 0, token), without the array splice returns.
+      const tokens = this.tokens;
+      tokens.push(token);
+      for (let i = tokens.length - 1; i > at; i--) tokens[i] = tokens[i - 1] as Token;
+      tokens[at] = token;
+    }
   }
 
   peek(): Token {

@@ -260,7 +260,10 @@ class Decoder {
 
   /** decode.go scalar(): the tag and resolved value, with !!binary decoded. */
   private scalar(n: GoNode & { kind: "scalar" }): Resolved {
-    if (n.tag === "" && !n.implicit) return { tag: STR, value: n.value, goType: "string" };
+    // Quoted, or plain with a first character resolve.go gives no hint for: a string as written.
+    if (n.tag === "" && (!n.implicit || (n.value !== "" && !RESOLVE_HINT.has(n.value.charCodeAt(0))))) {
+      return { tag: STR, value: n.value, goType: "string" };
+    }
     const r = resolve(n.tag, n.value);
     if (r.tag === BINARY) return { tag: BINARY, value: decodeBinary(String(r.value)), goType: "string" };
     return r;
