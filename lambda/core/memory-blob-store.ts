@@ -4,7 +4,7 @@
  * does in S3. Pure: no SDK, no file system.
  *
  * Built to be asked the same questions once per write of a long export: the keys are kept sorted
- * (a listing is a binary search and a slice, not a sort of every key), a listing is the same frozen
+ * (a listing is a binary search and a slice, not a sort of every key), a listing is the same
  * array until a key under its prefix is created or removed, and an object's etag is computed when
  * it is written, not each time it is read.
  */
@@ -28,6 +28,7 @@ function lowerBound(keys: readonly string[], key: string): number {
 }
 
 export class MemoryBlobStore implements BlobStore {
+  readonly stableListings = true;
   private readonly objects = new Map<string, StoredBlob>();
   /** Every key, in ascending order (keys are the store's own: digits, hex, fixed words). */
   private readonly keys: string[] = [];
@@ -70,10 +71,10 @@ export class MemoryBlobStore implements BlobStore {
         if (!key.startsWith(prefix)) break;
         found.push(key);
       }
-      listing = Object.freeze(found);
+      listing = found;
       this.listings.set(prefix, listing);
     }
-    // Frozen: the same array is given to every caller until the keys under `prefix` change.
+    // The same array for every caller until the keys under `prefix` change (`stableListings`).
     return listing as string[];
   }
 

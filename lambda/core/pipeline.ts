@@ -211,7 +211,7 @@ export async function settle(
     ids.length === appended.ids.length + 1 &&
     ids.at(-1) === appended.record.id &&
     appended.ids.every((id, i) => ids[i] === id) &&
-    !followsInTime(ids, appended.record)
+    !followsInTime(store, ids, appended.record)
   ) {
     await store.advancePointer("latest", appended.record);
     if (isGoodRecord(appended.record)) await store.advancePointer("last-good", appended.record);
@@ -278,12 +278,10 @@ export async function settle(
  * earlier than this new version? Then the new version is the one it follows, and it must move. Its
  * time is in its id (records.ts `followerId`), so no record needs to be read to know.
  */
-function followsInTime(ids: readonly string[], record: VersionRecord): boolean {
+function followsInTime(store: SnapshotStore, ids: readonly string[], record: VersionRecord): boolean {
   if (record.kind !== "version") return false;
   const at = timeDigits(record.time);
-  return ids.some((id) => {
-    // Only a follower's id holds a "~" (records.ts `followerId`); most ids are versions.
-    if (!id.includes("~")) return false;
+  return store.followerIdsIn(ids).some((id) => {
     const time = id.split("~")[1];
     return time !== undefined && /^\d{23}$/.test(time) && time >= at;
   });
@@ -312,7 +310,10 @@ async function placeOf(
 /** The version stored with this write's resourceVersion, if one is already filed. */
 function sameVersionId(ids: readonly string[], stored: ConfigMapObject): string | undefined {
   const prefix = `${padResourceVersion(stored.metadata.resourceVersion)}-`;
-  return ids.find((id) => id.startsWith(prefix) && kindOfId(id) === "version");
+  // The last digit of the resourceVersion first: it tells most ids apart for the price of one read.
+  const at = prefix.length - 2;
+  const digit = prefix.charCodeAt(at);
+  return ids.find((id) => id.charCodeAt(at) === digit && id.startsWith(prefix) && kindOfId(id) === "version");
 }
 
 /** Where a new deletion or content-less write goes: after the newest version written no later. */

@@ -53,6 +53,12 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** Where `key` lives, for humans: `s3://bucket/key` or a file path. */
   locate(key: string): string;
+  /**
+   * True when `list` gives the same array object again until a key under the prefix is created or
+   * removed (an in-memory store): a reader may then keep what it derived from a listing by the
+   * array, and must never change the array.
+   */
+  readonly stableListings?: boolean;
 }
 
 /** The live aws-auth ConfigMap of one cluster, reached through whatever identity the adapter holds. */

@@ -123,7 +123,7 @@ function idsAfterOneChange(
   before: readonly string[],
   ids: readonly string[],
   keys: readonly string[],
-): string[] | undefined {
+): { ids: string[]; id: string; added: boolean } | undefined {
   if (before.length !== ids.length) return undefined;
   const added = keys.length === before.length + 1;
   if (!added && keys.length !== before.length - 1) return undefined;
@@ -133,9 +133,9 @@ function idsAfterOneChange(
   for (let i = at; i < shorter.length; i++) if (longer[i + 1] !== shorter[i]) return undefined;
   const changed = longer[at] as string;
   if (!changed.endsWith(".json")) return undefined;
-  return added
-    ? [...ids.slice(0, at), idFromKey(changed), ...ids.slice(at)]
-    : [...ids.slice(0, at), ...ids.slice(at + 1)];
+  if (!added) return { ids: ids.toSpliced(at, 1), id: ids[at] as string, added };
+  const id = idFromKey(changed);
+  return { ids: ids.toSpliced(at, 0, id), id, added };
 }
 
 function idFromKey(key: string): string {
@@ -161,7 +161,11 @@ export interface SnapshotStoreOptions {
 export class SnapshotStore {
   /** Ids listed from a listing of keys, by that listing (a store that repeats a listing repeats it). */
   private readonly idsOfListing = new WeakMap<readonly string[], string[]>();
-  /** The last frozen listing of each prefix and its ids. */
+  /** The ids arrays made from stable listings (`BlobStore.stableListings`), never changed. */
+  private readonly listed = new WeakSet<readonly string[]>();
+  /** The follower ids in each of them (`followerIdsIn`). */
+  private readonly followersOf = new WeakMap<readonly string[], readonly string[]>();
+  /** The last stable listing of each prefix and its ids. */
   private readonly lastListing = new Map<string, { keys: readonly string[]; ids: readonly string[] }>();
   /** Records read, by key, with the etag they were read at (`shareRecords`). */
   private readonly shared = new Map<string, StoredRecord>();
@@ -180,21 +184,46 @@ export class SnapshotStore {
     return this.blobs.locate("").replace(/\/$/, "");
   }
 
+  /**
+   * The ids among `ids` that hold a "~": deletions and content-less writes placed after the version
+   * they follow (records.ts `followerId`), in no particular order. Kept with a listing the store
+   * repeats, and carried from one listing to the next, so that asking costs nothing per version.
+   */
+  followerIdsIn(ids: readonly string[]): readonly string[] {
+    const known = this.followersOf.get(ids);
+    if (known) return known;
+    const followers = ids.filter((id) => id.includes("~"));
+    // Only the ids of a stable listing (never changed) can keep what was found in them.
+    if (this.listed.has(ids)) this.followersOf.set(ids, followers);
+    return followers;
+  }
+
   /** Every record id of a cluster, oldest first. */
   async listIds(cluster: string): Promise<string[]> {
     const prefix = `${clusterPrefix(cluster)}versions/`;
     const keys = await this.blobs.list(prefix);
     const known = this.idsOfListing.get(keys);
     if (known) return known;
-    // A listing the store promises not to change (frozen) stands for its ids as long as it is given,
+    // A listing the store gives again until it changes stands for its ids as long as it is given,
     // and the next one of the same prefix usually differs from it by one key: reuse the ids around it.
-    if (!Object.isFrozen(keys)) return keys.filter((k) => k.endsWith(".json")).map(idFromKey);
+    // The ids of such a listing are given to every caller alike: no caller changes them.
+    if (!this.blobs.stableListings) return keys.filter((k) => k.endsWith(".json")).map(idFromKey);
     const last = this.lastListing.get(prefix);
-    const ids = Object.freeze(
-      (last && idsAfterOneChange(last.keys, last.ids, keys)) ??
-        keys.filter((k) => k.endsWith(".json")).map(idFromKey),
-    ) as string[];
+    const change = last && idsAfterOneChange(last.keys, last.ids, keys);
+    const ids = change?.ids ?? keys.filter((k) => k.endsWith(".json")).map(idFromKey);
     this.idsOfListing.set(keys, ids);
+    this.listed.add(ids);
+    const followers = last && change && this.followersOf.get(last.ids);
+    if (followers && change) {
+      this.followersOf.set(
+        ids,
+        !change.id.includes("~")
+          ? followers
+          : change.added
+            ? [...followers, change.id]
+            : followers.filter((id) => id !== change.id),
+      );
+    }
     this.lastListing.set(prefix, { keys, ids });
     return ids;
   }
