@@ -31,6 +31,7 @@ const FUNCTION_ENV = {
   SNAPSHOT_BUCKET: "b",
   ALERT_TOPIC_ARN: "arn:aws:sns:us-east-1:012345678901:t",
   AWS_REGION: "us-east-1",
+  INTEGRITY_KEY_ID: "arn:aws:kms:us-east-1:012345678901:key/00000000-0000-0000-0000-000000000000",
 };
 
 const execFileAsync = promisify(execFile);
