@@ -262,16 +262,18 @@ function decodeStruct(
         report.typeErrors.push(`${name}: ${describeYaml(value)} is not a list, ${kept}`);
       else {
         const before = Array.isArray(previous) ? previous : [];
-        into.values.set(
-          field.name,
-          value.map((item, i) => {
-            if (typeof item === "string") return item;
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i] as YamlValue;
+          if (typeof item === "string") items.push(item);
+          else {
             if (item !== null) {
               report.typeErrors.push(`${name}: item ${describeYaml(item)} is not a string, so it becomes ""`);
             }
-            return before[i] ?? "";
-          }),
-        );
+            items.push(before[i] ?? "");
+          }
+        }
+        into.values.set(field.name, items);
       }
     } else if (value === null) {
       into.values.delete(field.name);
@@ -330,23 +332,22 @@ function entryProblems(
 
 // ---- What never matches ---------------------------------------------------------------------
 
-function unknownTemplates(text: string): string[] {
+/** Adds to `unknown` the names in `text` that are not known templates and not in it yet, in order. */
+function unknownTemplates(text: string, unknown: string[]): void {
   // The matches of /\{\{([^}]*)\}\}/g, left to right: "{{", then everything up to the first "}", which must
   // start "}}"; where that fails, the search goes on from the next character.
-  const unknown: string[] = [];
   let open = text.indexOf("{{");
   while (open >= 0) {
     const close = text.indexOf("}", open + 2);
     if (close < 0) break;
     if (text.charCodeAt(close + 1) === 0x7d) {
       const name = text.slice(open + 2, close);
-      if (!KNOWN_TEMPLATES.has(name)) unknown.push(name);
+      if (!KNOWN_TEMPLATES.has(name) && !unknown.includes(name)) unknown.push(name);
       open = text.indexOf("{{", close + 2);
     } else {
       open = text.indexOf("{{", open + 1);
     }
   }
-  return unknown;
 }
 
 /**
@@ -520,7 +521,8 @@ function ssoOf(struct: GoStruct): SsoMatcher | undefined {
 
 function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping[] {
   const byKey = new Map<string, RoleMapping>();
-  entries.forEach((entry, index) => {
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index] as YamlValue;
     const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
     const struct = decodeEntry(entry, ROLE_FIELDS, report);
     const rolearn = stringField(struct, "rolearn");
@@ -544,7 +546,7 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
         ...(rolearn ? { subject: rolearn } : {}),
         message: `entry #${index + 1} is dropped: ${invalid}`,
       });
-      return;
+      continue;
     }
     const key = sso ? ssoKey(sso) : rolearn.toLowerCase();
     // configmap.go:242-244 keys MapStore.roles by RoleMapping.Key() (mapper.go:94-99): the
@@ -566,13 +568,14 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
       goKey,
       sso ? { key, rolearn, sso, username, groups, index } : { key, rolearn, username, groups, index },
     );
-  });
+  }
   return [...byKey.values()];
 }
 
 function parseUsers(entries: YamlValue[], problems: EntryProblem[]): UserMapping[] {
   const byKey = new Map<string, UserMapping>();
-  entries.forEach((entry, index) => {
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index] as YamlValue;
     const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
     const struct = decodeEntry(entry, USER_FIELDS, report);
     const userarn = stringField(struct, "userarn");
@@ -586,7 +589,7 @@ function parseUsers(entries: YamlValue[], problems: EntryProblem[]): UserMapping
         index,
         message: `entry #${index + 1} is dropped: userarn must be supplied`,
       });
-      return;
+      continue;
     }
     const previous = byKey.get(userarn);
     if (previous) {
@@ -599,7 +602,7 @@ function parseUsers(entries: YamlValue[], problems: EntryProblem[]): UserMapping
       });
     }
     byKey.set(userarn, { key: userarn, userarn, username, groups, index });
-  });
+  }
   return [...byKey.values()];
 }
 
@@ -664,9 +667,8 @@ function flagUnrenderedTemplates(
   for (const mapping of mappings) {
     // Unknown names in order of first appearance, each once.
     const unknown: string[] = [];
-    for (const text of [mapping.username, ...mapping.groups]) {
-      for (const name of unknownTemplates(text)) if (!unknown.includes(name)) unknown.push(name);
-    }
+    unknownTemplates(mapping.username, unknown);
+    for (const text of mapping.groups) unknownTemplates(text, unknown);
     if (unknown.length === 0) continue;
     const subject = "rolearn" in mapping ? mapping.rolearn || mapping.key : mapping.userarn;
     problems.push({

@@ -189,16 +189,39 @@ function decodeBinary(text: string): string {
   return new TextDecoder().decode(Buffer.from(compact, "base64"));
 }
 
+/**
+ * Untagged and quoted, or plain with a first character resolve.go gives no hint for: a scalar that
+ * decodes to its text as written.
+ */
+function asWritten(n: GoNode & { kind: "scalar" }): boolean {
+  return n.tag === "" && (!n.implicit || (n.value !== "" && !RESOLVE_HINT.has(n.value.charCodeAt(0))));
+}
+
 /** A Go map[interface{}]interface{} under construction: keys by Go identity, last write wins. */
 class GoMap {
-  /** By Go identity: a string key is itself, any other one a symbol for its type and value. */
-  readonly entries = new Map<string | symbol, { key: Resolved; value: GoValue }>();
+  /**
+   * The values by Go identity: a string key is itself, any other one a symbol for its type and
+   * value (whose key is in `keys`). One map in insertion order, as Go's identity gives it.
+   */
+  readonly values = new Map<string | symbol, GoValue>();
+  /** The keys that are not strings, by their symbol (the last write's key, like the value). */
+  keys: Map<symbol, Resolved> | undefined;
   private others: Map<string, symbol> | undefined;
   set(key: Resolved, value: GoValue): void {
-    this.entries.set(this.id(key), { key, value });
+    if (key.goType === "string") {
+      this.values.set(key.value as string, value);
+      return;
+    }
+    const id = this.id(key);
+    this.keys ??= new Map();
+    this.keys.set(id, key);
+    this.values.set(id, value);
   }
-  private id(key: Resolved): string | symbol {
-    if (key.goType === "string") return key.value as string;
+  /** set() for a key that is the string `key`. */
+  setString(key: string, value: GoValue): void {
+    this.values.set(key, value);
+  }
+  private id(key: Resolved): symbol {
     // NaN is never equal to itself: every NaN key is a new entry.
     if (Number.isNaN(key.value)) return Symbol("NaN");
     const name = `${key.goType}:${String(key.value)}`;
@@ -261,7 +284,7 @@ class Decoder {
   /** decode.go scalar(): the tag and resolved value, with !!binary decoded. */
   private scalar(n: GoNode & { kind: "scalar" }): Resolved {
     // Quoted, or plain with a first character resolve.go gives no hint for: a string as written.
-    if (n.tag === "" && (!n.implicit || (n.value !== "" && !RESOLVE_HINT.has(n.value.charCodeAt(0))))) {
+    if (asWritten(n)) {
       return { tag: STR, value: n.value, goType: "string" };
     }
     const r = resolve(n.tag, n.value);
@@ -276,7 +299,7 @@ class Decoder {
     if (n.kind === "scalar") {
       // Untagged and quoted, or plain with a first character resolve.go gives no hint for: the
       // text as written (what scalar() below concludes, without building its answer).
-      if (n.tag === "" && (!n.implicit || (n.value !== "" && !RESOLVE_HINT.has(n.value.charCodeAt(0))))) {
+      if (asWritten(n)) {
         return n.value;
       }
       const r = this.scalar(n);
@@ -284,7 +307,11 @@ class Decoder {
       // A timestamp into interface{} stays the text as written (decode.go, for compatibility).
       return r.tag === TIMESTAMP ? n.value : r.value;
     }
-    if (n.kind === "sequence") return n.children.map((c) => this.any(c));
+    if (n.kind === "sequence") {
+      const items: GoValue[] = [];
+      for (const child of n.children) items.push(this.any(child));
+      return items;
+    }
     const out = new GoMap();
     this.mappingInto(n, out);
     return out;
@@ -300,6 +327,12 @@ class Decoder {
       const v = n.children[i + 1] as GoNode;
       if (this.isMerge(k)) {
         this.merge(v, out);
+        continue;
+      }
+      // A key that decodes to its text as written (what key() concludes for it, counted alike).
+      if (k.kind === "scalar" && asWritten(k)) {
+        this.count();
+        out.setString(k.value, this.any(v));
         continue;
       }
       const key = this.key(k);
@@ -415,8 +448,9 @@ function jsonKey(key: Resolved): string {
 function toJson(value: GoValue): YamlValue {
   if (value instanceof GoMap) {
     const out: Record<string, YamlValue> = {};
-    for (const { key, value: v } of value.entries.values()) {
-      const name = jsonKey(key);
+    const keys = value.keys;
+    for (const [id, v] of value.values) {
+      const name = typeof id === "string" ? id : jsonKey(keys?.get(id) as Resolved);
       // An own property even for "__proto__" (which plain assignment would take as the prototype).
       if (name === "__proto__") {
         Object.defineProperty(out, name, {
@@ -429,7 +463,13 @@ function toJson(value: GoValue): YamlValue {
     }
     return out;
   }
-  if (Array.isArray(value)) return value.map(toJson);
+  if (Array.isArray(value)) {
+    // In place: every list the decoder builds is its own (an alias decodes to a new one), and
+    // nothing reads it but this conversion.
+    const items = value as YamlValue[];
+    for (let i = 0; i < value.length; i++) items[i] = toJson(value[i] as GoValue);
+    return items;
+  }
   return value;
 }
 
