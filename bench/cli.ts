@@ -38,9 +38,14 @@ let n = 0;
 for (const line of data.toString("utf8").split("\\n")) if (line) { JSON.parse(line); n++; }
 `;
 
-/** Preloaded into a child: writes its peak RSS (KiB) to $BENCH_RSS_FILE when it exits. */
+/**
+ * Preloaded into a child: writes its peak RSS (KiB) to $BENCH_RSS_FILE when it exits. On Linux it is
+ * the process image's own high-water mark (`VmHWM`): `getrusage`'s maxRSS survives `exec` and so
+ * reports this bench's own size when the child was forked from it (seen: 269 MB for a child whose
+ * own peak was 135 MB, once the analyze bench had grown this process).
+ */
 const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
-  'import { writeFileSync } from "node:fs"; process.on("exit", () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));',
+  'import { readFileSync, writeFileSync } from "node:fs"; process.on("exit", () => { let kib = process.resourceUsage().maxRSS; try { const m = /^VmHWM:\\s*(\\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8")); if (m) kib = Number(m[1]); } catch {} writeFileSync(process.env.BENCH_RSS_FILE, String(kib)); });',
 )}`;
 
 interface Run {
