@@ -1536,6 +1536,41 @@ class Parser {
   private tagDirectives: Array<{ handle: string; prefix: string }> = [];
   constructor(private readonly scanner: Scanner) {}
 
+  /**
+   * The one event object this parser hands out, refilled for each event: its only reader (the
+   * composer) is done with an event before it asks for the next, and tens of thousands of them
+   * would otherwise be made for a large aws-auth. Every field is set each time.
+   */
+  private readonly event: YamlEvent = {
+    type: EventType.StreamStart,
+    start: { index: 0, line: 0, column: 0 },
+    anchor: undefined,
+    tag: "",
+    value: "",
+    implicit: false,
+    quotedImplicit: false,
+  };
+
+  private emit(
+    type: EventType,
+    start: Mark,
+    anchor: string | undefined = undefined,
+    tag = "",
+    value = "",
+    implicit = false,
+    quotedImplicit = false,
+  ): YamlEvent {
+    const e = this.event;
+    e.type = type;
+    e.start = start;
+    e.anchor = anchor;
+    e.tag = tag;
+    e.value = value;
+    e.implicit = implicit;
+    e.quotedImplicit = quotedImplicit;
+    return e;
+  }
+
   /** yaml_parser_set_parser_error: go-yaml's message names the token's 0-based line. */
   private error(problem: string, mark: Mark): never {
     throw new GoYamlSyntaxError(problem, mark.line, mark.line + 1);
@@ -1553,7 +1588,7 @@ class Parser {
         if (token.type !== T.StreamStart) this.error("did not find expected <stream-start>", token.start);
         this.state = S.ImplicitDocumentStart;
         sc.skipToken();
-        return { type: EventType.StreamStart, start: token.start };
+        return this.emit(EventType.StreamStart, token.start);
       }
       case S.ImplicitDocumentStart:
         return this.documentStart(true);
@@ -1578,7 +1613,7 @@ class Parser {
         if (token.type === T.DocumentEnd) sc.skipToken();
         this.tagDirectives = [];
         this.state = S.DocumentStart;
-        return { type: EventType.DocumentEnd, start: token.start };
+        return this.emit(EventType.DocumentEnd, token.start);
       }
       case S.BlockNode:
         return this.node(true, false);
@@ -1606,7 +1641,7 @@ class Parser {
           return this.emptyScalar(mark);
         }
         this.state = this.pop();
-        return { type: EventType.SequenceEnd, start: token.start };
+        return this.emit(EventType.SequenceEnd, token.start);
       }
       case S.BlockMappingFirstKey:
         sc.skipToken();
@@ -1661,7 +1696,7 @@ class Parser {
       case S.FlowSequenceEntryMappingEnd: {
         const token = sc.peek();
         this.state = S.FlowSequenceEntry;
-        return { type: EventType.MappingEnd, start: token.start };
+        return this.emit(EventType.MappingEnd, token.start);
       }
       case S.FlowMappingFirstKey:
         sc.skipToken();
@@ -1678,7 +1713,7 @@ class Parser {
   }
 
   private emptyScalar(mark: Mark): YamlEvent {
-    return { type: EventType.Scalar, start: mark, value: "", implicit: true, quotedImplicit: false };
+    return this.emit(EventType.Scalar, mark, undefined, "", "", true);
   }
 
   private documentStart(implicit: boolean): YamlEvent {
@@ -1700,7 +1735,7 @@ class Parser {
       this.processDirectives();
       this.states.push(S.DocumentEnd);
       this.state = S.BlockNode;
-      return { type: EventType.DocumentStart, start: token.start };
+      return this.emit(EventType.DocumentStart, token.start);
     }
     if (token.type !== T.StreamEnd) {
       const start = token.start;
@@ -1710,11 +1745,11 @@ class Parser {
       this.states.push(S.DocumentEnd);
       this.state = S.DocumentContent;
       sc.skipToken();
-      return { type: EventType.DocumentStart, start };
+      return this.emit(EventType.DocumentStart, start);
     }
     this.state = S.End;
     sc.skipToken();
-    return { type: EventType.StreamEnd, start: token.start };
+    return this.emit(EventType.StreamEnd, token.start);
   }
 
   private processDirectives(): void {
@@ -1751,7 +1786,7 @@ class Parser {
     if (token.type === T.Alias) {
       this.state = this.pop();
       sc.skipToken();
-      return { type: EventType.Alias, start: token.start, anchor: token.value ?? "" };
+      return this.emit(EventType.Alias, token.start, token.value ?? "");
     }
     const start = token.start;
     let anchor: string | undefined;
@@ -1797,42 +1832,42 @@ class Parser {
     // Every node event has one shape (no spreading: a 2,000-entry aws-auth has ~20,000 of them).
     if (indentlessSequence && token.type === T.BlockEntry) {
       this.state = S.IndentlessSequenceEntry;
-      return { type: EventType.SequenceStart, start, anchor, tag, implicit };
+      return this.emit(EventType.SequenceStart, start, anchor, tag, "", implicit);
     }
     if (token.type === T.Scalar) {
       const plainImplicit = (tag.length === 0 && token.style === Style.Plain) || tag === "!";
       const quotedImplicit = !plainImplicit && tag.length === 0;
       this.state = this.pop();
       sc.skipToken();
-      return {
-        type: EventType.Scalar,
+      return this.emit(
+        EventType.Scalar,
         start,
         anchor,
         tag,
-        value: token.value ?? "",
-        implicit: plainImplicit,
+        token.value ?? "",
+        plainImplicit,
         quotedImplicit,
-      };
+      );
     }
     if (token.type === T.FlowSequenceStart) {
       this.state = S.FlowSequenceFirstEntry;
-      return { type: EventType.SequenceStart, start, anchor, tag, implicit };
+      return this.emit(EventType.SequenceStart, start, anchor, tag, "", implicit);
     }
     if (token.type === T.FlowMappingStart) {
       this.state = S.FlowMappingFirstKey;
-      return { type: EventType.MappingStart, start, anchor, tag, implicit };
+      return this.emit(EventType.MappingStart, start, anchor, tag, "", implicit);
     }
     if (block && token.type === T.BlockSequenceStart) {
       this.state = S.BlockSequenceFirstEntry;
-      return { type: EventType.SequenceStart, start, anchor, tag, implicit };
+      return this.emit(EventType.SequenceStart, start, anchor, tag, "", implicit);
     }
     if (block && token.type === T.BlockMappingStart) {
       this.state = S.BlockMappingFirstKey;
-      return { type: EventType.MappingStart, start, anchor, tag, implicit };
+      return this.emit(EventType.MappingStart, start, anchor, tag, "", implicit);
     }
     if (anchor !== undefined || tag.length > 0) {
       this.state = this.pop();
-      return { type: EventType.Scalar, start, anchor, tag, value: "", implicit, quotedImplicit: false };
+      return this.emit(EventType.Scalar, start, anchor, tag, "", implicit);
     }
     this.error("did not find expected node content", token.start);
   }
@@ -1854,7 +1889,7 @@ class Parser {
     if (token.type === T.BlockEnd) {
       this.state = this.pop();
       sc.skipToken();
-      return { type: EventType.SequenceEnd, start: token.start };
+      return this.emit(EventType.SequenceEnd, token.start);
     }
     this.error("did not find expected '-' indicator", token.start);
   }
@@ -1876,7 +1911,7 @@ class Parser {
     if (token.type === T.BlockEnd) {
       this.state = this.pop();
       sc.skipToken();
-      return { type: EventType.MappingEnd, start: token.start };
+      return this.emit(EventType.MappingEnd, token.start);
     }
     this.error("did not find expected key", token.start);
   }
@@ -1896,7 +1931,7 @@ class Parser {
       if (token.type === T.Key) {
         this.state = S.FlowSequenceEntryMappingKey;
         sc.skipToken();
-        return { type: EventType.MappingStart, start: token.start, tag: "", implicit: true };
+        return this.emit(EventType.MappingStart, token.start, undefined, "", "", true);
       }
       if (token.type !== T.FlowSequenceEnd) {
         this.states.push(S.FlowSequenceEntry);
@@ -1905,7 +1940,7 @@ class Parser {
     }
     this.state = this.pop();
     sc.skipToken();
-    return { type: EventType.SequenceEnd, start: token.start };
+    return this.emit(EventType.SequenceEnd, token.start);
   }
 
   private flowMappingKey(first: boolean): YamlEvent {
@@ -1937,7 +1972,7 @@ class Parser {
     }
     this.state = this.pop();
     sc.skipToken();
-    return { type: EventType.MappingEnd, start: token.start };
+    return this.emit(EventType.MappingEnd, token.start);
   }
 
   private flowMappingValue(empty: boolean): YamlEvent {
