@@ -1989,6 +1989,8 @@ export function composeFirstDocument(text: string): GoNode | null {
     return e;
   };
   let anchors = new Map<string, GoNode>();
+  const stack: GoNode[] = [];
+  let top = 0;
   const parse = (): GoNode => {
     const e = peek();
     switch (e.type) {
@@ -2024,10 +2026,15 @@ export function composeFirstDocument(text: string): GoNode | null {
         if (e.anchor !== undefined) anchors.set(e.anchor, n);
         expect(e.type);
         const endType = mapping ? EventType.MappingEnd : EventType.SequenceEnd;
+        // The children gather on one stack shared by every collection and are copied out at the
+        // end: an array grown by push from empty holds room for 17 (most collections have 2 to 8).
+        const from = top;
         while (peek().type !== endType) {
-          n.children.push(parse());
-          if (mapping) n.children.push(parse());
+          stack[top++] = parse();
+          if (mapping) stack[top++] = parse();
         }
+        n.children = stack.slice(from, top);
+        top = from;
         expect(endType);
         return n;
       }
