@@ -110,7 +110,8 @@ function validateProps(props: Omit<EksTokenProps, "clusterName">): void {
  * Order only matters for reproducing the CLI's exact token (the signature covers the sorted
  * canonical query): the operation first, then the SigV4 parameters as botocore appends them.
  */
-const QUERY_ORDER = [
+/** The query of a presigned GetCallerIdentity request, in the order botocore writes it. */
+export const QUERY_ORDER = [
   "Action",
   "Version",
   "X-Amz-Algorithm",

@@ -11,7 +11,11 @@
  */
 import { createHash } from "node:crypto";
 import * as z from "zod/mini";
-import { type AwsCredentials, presignGetCallerIdentityWithHeaders } from "../cluster/eks-token.js";
+import {
+  type AwsCredentials,
+  presignGetCallerIdentityWithHeaders,
+  QUERY_ORDER,
+} from "../cluster/eks-token.js";
 import { canonicalPrincipalArn } from "../core/arn.js";
 import { decode } from "../core/decode.js";
 
@@ -25,17 +29,8 @@ export const MAX_PROOF_LIFETIME_SECONDS = 900;
 const MAX_CLOCK_SKEW_SECONDS = 300;
 const STS_TIMEOUT_MS = 5_000;
 
-const ALLOWED_QUERY = new Set([
-  "Action",
-  "Version",
-  "X-Amz-Algorithm",
-  "X-Amz-Credential",
-  "X-Amz-Date",
-  "X-Amz-Expires",
-  "X-Amz-SignedHeaders",
-  "X-Amz-Security-Token",
-  "X-Amz-Signature",
-]);
+/** A proof carries exactly the query the presigner writes (eks-token.ts), nothing else. */
+const ALLOWED_QUERY: ReadonlySet<string> = new Set(QUERY_ORDER);
 
 /** A request field that the binding covers; `undefined` is the same as absent. */
 export type BoundValue = string | boolean | undefined;
