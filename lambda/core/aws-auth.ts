@@ -351,6 +351,19 @@ function unknownTemplates(text: string, unknown: string[]): void {
 }
 
 /**
+ * `arn:aws:iam::` + 12 digits + `:role/` + a name without "/": partition aws, service iam, no
+ * region, a 12-digit account, resource type role and a path without "/", which deadReason accepts.
+ */
+function isPlainRoleArn(arn: string): boolean {
+  if (!arn.startsWith("arn:aws:iam::") || !arn.startsWith(":role/", 25)) return false;
+  for (let i = 13; i < 25; i++) {
+    const c = arn.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return arn.indexOf("/", 31) < 0;
+}
+
+/**
  * Why an entry that the authenticator keeps can never grant access, or undefined. A caller is
  * looked up by its canonical ARN (`pkg/arn/arn.go` Canonicalize; `server.go` doMapping), compared
  * case-insensitively (`mapper.go` Matches), which is always one of `arn:P:iam::A:role/NAME` (from
@@ -359,6 +372,9 @@ function unknownTemplates(text: string, unknown: string[]): void {
  * looked up before users with the same canonical ARN, so either section may hold any of them.
  */
 function deadReason(arn: string, username: string, groups: string[]): string | undefined {
+  // The usual entry, arn:aws:iam::ACCOUNT:role/NAME with a 12-digit account and no path, passes
+  // every check below; it is recognised without taking the ARN apart.
+  if (isPlainRoleArn(arn)) return undefined;
   // Matching is strings.EqualFold over the whole ARN (mapper.go:73-76, 123-126), prefix included.
   const parsed = parseArn(arn.startsWith("arn:") || !/^arn:/i.test(arn) ? arn : `arn:${arn.slice(4)}`);
   if (!parsed) return `"${arn}" is not an ARN, so no caller can match it`;
