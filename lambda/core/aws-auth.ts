@@ -537,15 +537,18 @@ function ssoOf(struct: GoStruct): SsoMatcher | undefined {
 
 function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping[] {
   const byKey = new Map<string, RoleMapping>();
+  // One report for every entry, emptied once its problems are recorded.
+  const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index] as YamlValue;
-    const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
     const struct = decodeEntry(entry, ROLE_FIELDS, report);
     const rolearn = stringField(struct, "rolearn");
     const sso = ssoOf(struct);
     const username = stringField(struct, "username");
     const groups = stringsField(struct, "groups");
     entryProblems(report, "mapRoles", index, rolearn, "rolearn, sso, username, groups", problems);
+    report.typeErrors.length = 0;
+    report.unknownKeys.length = 0;
     const invalid =
       rolearn === "" && sso === undefined
         ? "needs one of rolearn or sso"
@@ -590,14 +593,17 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
 
 function parseUsers(entries: YamlValue[], problems: EntryProblem[]): UserMapping[] {
   const byKey = new Map<string, UserMapping>();
+  // One report for every entry, emptied once its problems are recorded.
+  const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index] as YamlValue;
-    const report: DecodeReport = { typeErrors: [], unknownKeys: [] };
     const struct = decodeEntry(entry, USER_FIELDS, report);
     const userarn = stringField(struct, "userarn");
     const username = stringField(struct, "username");
     const groups = stringsField(struct, "groups");
     entryProblems(report, "mapUsers", index, userarn, "userarn, username, groups", problems);
+    report.typeErrors.length = 0;
+    report.unknownKeys.length = 0;
     if (userarn === "") {
       problems.push({
         kind: "invalid-entry",
