@@ -37,6 +37,7 @@ import {
 import type { GuardianPolicy, WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier } from "./ports.js";
 import {
+  type AuditSummary,
   anchorFor,
   contentVersionId,
   digestOf,
@@ -459,6 +460,27 @@ type OutcomeBase = Pick<
   "auditID" | "eventKey" | "cluster" | "captureRequested" | "late" | "foundLate"
 >;
 
+/** Files `write` as an attempt with its verdict; `fresh` is false when it was filed before. */
+async function putAttempt(
+  store: SnapshotStore,
+  cluster: string,
+  eventKey: string,
+  write: AwsAuthWrite,
+  classification: Pick<Classification, "class" | "findings">,
+): Promise<{ audit: AuditSummary; fresh: boolean }> {
+  const audit = summarizeWrite(write);
+  const fresh = await store.putAttempt({
+    cluster,
+    eventKey,
+    auditID: write.auditID,
+    time: write.time,
+    class: classification.class,
+    findings: classification.findings,
+    audit,
+  });
+  return { audit, fresh };
+}
+
 /** A write that changed nothing stored (refused, dry run): filed as an attempt. */
 async function fileAttempt(
   deps: PipelineDeps,
@@ -471,16 +493,7 @@ async function fileAttempt(
   const { store, policy } = deps;
   const history = await store.historyBefore(cluster, ids, "~");
   const classification = classifyWrite(write, history, policy);
-  const audit = summarizeWrite(write);
-  const fresh = await store.putAttempt({
-    cluster,
-    eventKey,
-    auditID: write.auditID,
-    time: write.time,
-    class: classification.class,
-    findings: classification.findings,
-    audit,
-  });
+  const { audit, fresh } = await putAttempt(store, cluster, eventKey, write, classification);
   const alerted = shouldAlert(classification.class, classification.findings, policy)
     ? await alertOnce(
         deps,
@@ -547,16 +560,7 @@ async function sameContent(
     }
   }
   const classification = judgeRepeat(write, existing, policy);
-  const audit = summarizeWrite(write);
-  const fresh = await store.putAttempt({
-    cluster,
-    eventKey,
-    auditID: write.auditID,
-    time: write.time,
-    class: classification.class,
-    findings: classification.findings,
-    audit,
-  });
+  const { audit, fresh } = await putAttempt(store, cluster, eventKey, write, classification);
   const history = await store.historyBefore(cluster, ids, existing.id);
   const alerted = shouldAlert(classification.class, classification.findings, policy)
     ? await alertOnce(
