@@ -216,7 +216,12 @@ function writerRows(record: VersionRecord): Rows {
 function versionDiff(record: VersionRecord, byId: ReadonlyMap<string, VersionRecord>): string {
   if (record.kind === "unverified")
     return `<p class="empty">The content of this write was never seen: nothing to compare.</p>`;
-  const before = record.predecessorId ? byId.get(record.predecessorId) : undefined;
+  // As the classifier judged it (judge.ts `contextAt`): against the newest earlier version whose content
+  // is known, past deletions and writes never seen in between.
+  let before = record.predecessorId ? byId.get(record.predecessorId) : undefined;
+  while (before && !(before.kind === "version" && before.configMap)) {
+    before = before.predecessorId ? byId.get(before.predecessorId) : undefined;
+  }
   try {
     const diff = diffModels(
       before?.configMap ? modelOf(before.configMap) : undefined,

@@ -371,6 +371,42 @@ describe("renderReport", () => {
     expect(html).toContain("Unverified: the access picture could not be read (x).");
   });
 
+  it("diffs a version after a deletion against the version before it, as it was judged, not against nothing", () => {
+    // Arrange: a version, its deletion (a tombstone has no content), then a re-creation adding one role.
+    const before = version("00000000000000000100-aaaaaaaaaaaaaaaaaaaaaaaa", "routine", NODE_ROLE);
+    const deleted: VersionRecord = {
+      ...version(`${before.id}~20261122130100000000000~deleted-cccccccccccccccccccccccc`, "dangerous", ""),
+      kind: "tombstone",
+      predecessorId: before.id,
+    };
+    delete deleted.configMap;
+    const recreated = version(
+      "00000000000000000102-dddddddddddddddddddddddd",
+      "dangerous",
+      `${NODE_ROLE}- rolearn: arn:aws:iam::${ACCOUNT}:role/added\n  username: added\n  groups:\n    - system:masters\n`,
+      { predecessorId: deleted.id },
+    );
+
+    // Act
+    const html = renderReport({
+      cluster: "prod",
+      storeLocation: "/s",
+      generatedAt: "2026-11-22T14:00:00Z",
+      versions: [before, deleted, recreated],
+      restores: [],
+    });
+
+    // Assess: only the added role, against the version before the deletion
+    expect(html).toContain(
+      `+ role arn:aws:iam::${ACCOUNT}:role/added as &quot;added&quot; in system:masters`,
+    );
+    // The node role shows as added once: in the first version's own diff, never again after the deletion.
+    expect(html.split(`+ role arn:aws:iam::${ACCOUNT}:role/node`)).toHaveLength(2);
+    expect(html).toMatch(
+      /Semantic diff against <a href="#v-[0-9a-f]{16}" class="mono">00000000000000000100-a{24}<\/a>/,
+    );
+  });
+
   it("leaves the access-entry section out when the store holds none", () => {
     const input = hostileInput("x");
     delete input.access;
