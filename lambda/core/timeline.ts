@@ -240,6 +240,9 @@ export class Timeline {
         ownsVersionBefore(write, key, holder)
       ) {
         // This write made the version the one filed under it repeated: it takes the version over.
+        // The holder goes first: judging keeps one record per identity, the one already there.
+        this.records = this.records.filter((r) => r !== holder);
+        this.identities.delete(identityOf(holder));
         this.file({
           ...holder,
           eventKey: key,

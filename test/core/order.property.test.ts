@@ -188,6 +188,8 @@ describe("every arrival order and every redelivery ends in the same history", ()
         fc.property(deliveries(writes.length), (order) => {
           const records = timelineOf(order);
           expect(records).toEqual(judgeSequence(records, POLICY));
+          // And the same records as in recorded order: the earliest write owns a repeated version.
+          expect(records).toEqual(inOrder);
         }),
         { seed: SEED, numRuns: 25 },
       );
