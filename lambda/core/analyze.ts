@@ -16,7 +16,7 @@ import { MemoryBlobStore } from "./memory-blob-store.js";
 import { type PipelineDeps, processCapture, processWrite, type WriteOutcome } from "./pipeline.js";
 import { type GuardianPolicy, makePolicy, type Severity, type WriteClass } from "./policy.js";
 import type { ConfigMapObject, Notifier, OutboundAlert } from "./ports.js";
-import { digestOf, timeDigits, type VersionRecord } from "./records.js";
+import { digestOf, summarizeWrite, timeDigits, type VersionRecord } from "./records.js";
 import { type AttemptRecord, SnapshotStore } from "./snapshot-store.js";
 import type { CaptureSource, ProcessedWrite } from "./timeline.js";
 
@@ -278,16 +278,8 @@ function analyzed(
     class: classification.class,
     severity: overallSeverity(classification.findings),
     findings: classification.findings,
-    audit: record?.audit ?? {
-      auditID: write.auditID,
-      verb: write.verb,
-      time: write.time,
-      ...(write.code !== undefined ? { code: write.code } : {}),
-      requestURI: write.requestURI,
-      actor: write.actor,
-      dryRun: write.dryRun,
-      truncated: write.truncated,
-    },
+    // As the pipeline summarises a write it files as an attempt: the alert reads the same.
+    audit: record?.audit ?? summarizeWrite(write),
     ...(record ? { record } : {}),
     ...(history.base ? { comparedWith: history.base } : {}),
     ...(classification.diff ? { diff: classification.diff } : {}),

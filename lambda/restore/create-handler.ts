@@ -333,6 +333,10 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
     return authorize(write, proof, config.restoreOperators, defaults);
   }
 
+  function callerOf(refusal: Extract<Authorization, { ok: false }>): string {
+    return refusal.caller ?? "unknown caller (no valid proof)";
+  }
+
   /** A refused access-entry restore caller: nothing is read from EKS; recorded and announced. */
   async function refuseAccessCaller(
     event: AccessRestoreEvent,
@@ -353,32 +357,39 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
         detail: "nothing was read or written: the caller is not allowed to restore",
       },
     };
-    const by = refusal.caller ?? "unknown caller (no valid proof)";
+    const by = callerOf(refusal);
     log.warn("access-entry restore refused: caller not allowed", { caller: by, reason: refusal.reason });
-    try {
-      result.recordLocation = accessStore.blobs.locate(
-        await accessStore.putRestore({
-          cluster: event.cluster,
-          at: now().toISOString(),
-          target: result.target,
-          ...(event.reason ? { reason: event.reason } : {}),
-          by,
-          ...(event.requestedBy ? { claimedBy: event.requestedBy } : {}),
-          dryRun: result.dryRun,
-          outcome: "refused",
-          detail: refusal.reason,
-          unauthorized: true,
-        }),
-      );
-    } catch (error) {
-      log.error("could not record the refused access-entry restore", error as Error);
-    }
-    try {
-      await notifier.publish(renderAccessRestoreAlert(result, { requestedBy: by }));
-    } catch (error) {
-      log.error("could not announce the refused access-entry restore", error as Error);
-    }
+    const filed = await recordAndAnnounce(
+      "access-entry restore",
+      async () =>
+        accessStore.blobs.locate(
+          await accessStore.putRestore(refusalRecord(event, refusal, by, result.target, result.dryRun)),
+        ),
+      () => notifier.publish(renderAccessRestoreAlert(result, { requestedBy: by })),
+    );
+    if (filed.location) result.recordLocation = filed.location;
     return result;
+  }
+
+  /** Files a refusal and then announces it; neither failing stops the other nor fails the invocation. */
+  async function recordAndAnnounce(
+    what: string,
+    record: () => Promise<string>,
+    announce: () => Promise<void>,
+  ): Promise<{ location?: string; announced: boolean }> {
+    let location: string | undefined;
+    try {
+      location = await record();
+    } catch (error) {
+      log.error(`could not record the refused ${what}`, error as Error);
+    }
+    try {
+      await announce();
+      return { ...(location ? { location } : {}), announced: true };
+    } catch (error) {
+      log.error(`could not announce the refused ${what}`, error as Error);
+      return { ...(location ? { location } : {}), announced: false };
+    }
   }
 
   /** A refused caller: nothing is read from the cluster; the refusal is recorded and announced. */
@@ -402,34 +413,44 @@ export function createHandler(config: ClusterAccessConfig, clients: ClusterAcces
       warnings: [],
       notified: false,
     };
-    const by = refusal.caller ?? "unknown caller (no valid proof)";
+    const by = callerOf(refusal);
     log.warn("restore refused: caller not allowed", { caller: by, reason: refusal.reason });
-    try {
-      result.recordLocation = store.locate(
-        await store.putRestore({
-          cluster: event.cluster,
-          at: now().toISOString(),
-          target: result.target,
-          ...(event.reason ? { reason: event.reason } : {}),
-          by,
-          ...(event.requestedBy ? { claimedBy: event.requestedBy } : {}),
-          dryRun: result.dryRun,
-          forced: false,
-          outcome: "refused",
-          detail: refusal.reason,
-          unauthorized: true,
-        }),
-      );
-    } catch (error) {
-      log.error("could not record the refused restore", error as Error);
-    }
-    try {
-      await notifier.publish(renderRestoreAlert(result, { requestedBy: by, storeLocation: store.root() }));
-      result.notified = true;
-    } catch (error) {
-      log.error("could not announce the refused restore", error as Error);
-    }
+    const filed = await recordAndAnnounce(
+      "restore",
+      async () =>
+        store.locate(
+          await store.putRestore({
+            ...refusalRecord(event, refusal, by, result.target, result.dryRun),
+            forced: false,
+          }),
+        ),
+      () => notifier.publish(renderRestoreAlert(result, { requestedBy: by, storeLocation: store.root() })),
+    );
+    if (filed.location) result.recordLocation = filed.location;
+    result.notified = filed.announced;
     return result;
+  }
+
+  /** The fields every refused-caller record holds, whichever restore was asked for. */
+  function refusalRecord(
+    event: { cluster: string; reason?: string; requestedBy?: string },
+    refusal: Extract<Authorization, { ok: false }>,
+    by: string,
+    target: string,
+    dryRun: boolean,
+  ) {
+    return {
+      cluster: event.cluster,
+      at: now().toISOString(),
+      target,
+      ...(event.reason ? { reason: event.reason } : {}),
+      by,
+      ...(event.requestedBy ? { claimedBy: event.requestedBy } : {}),
+      dryRun,
+      outcome: "refused" as const,
+      detail: refusal.reason,
+      unauthorized: true,
+    };
   }
 
   /** Never fails the aws-auth work: an access-entry check that throws is logged and left out. */
