@@ -22,11 +22,18 @@ export class GoYamlSyntaxError extends Error {
   }
 }
 
-interface Mark {
+/** Where the scanner is: the character index, and its 0-based line and column. */
+interface Position {
   index: number;
   line: number;
   column: number;
 }
+
+/**
+ * A mark as the parser and composer use one: only its 0-based line (go-yaml's messages and the
+ * nodes' lines name nothing else), so a token or event holds a number instead of a new object.
+ */
+type Mark = number;
 
 enum T {
   StreamStart,
@@ -77,6 +84,9 @@ interface SimpleKey {
   required: boolean;
   tokenNumber: number;
   mark: Mark;
+  /** The rest of the key's position (the scanner checks how far it is and rolls its column). */
+  index: number;
+  column: number;
 }
 
 const MAX_FLOW_LEVEL = 10000;
@@ -222,8 +232,7 @@ class Scanner {
   private readonly bomBytes: number;
 
   private pos = 0;
-  readonly mark: Mark = { index: 0, line: 0, column: 0 };
-  private lastMark: Mark = { index: -1, line: -1, column: -1 };
+  readonly mark: Position = { index: 0, line: 0, column: 0 };
 
   private tokens: Token[] = [];
   private tokensParsed = 0;
@@ -457,16 +466,9 @@ class Scanner {
     return text;
   }
 
-  /**
-   * A copy of the current mark. Copies are never changed, so one is shared until the scanner moves
-   * (tokens that start and end at one place, or start where the previous one ended).
-   */
+  /** The current mark, as tokens keep it (its line). */
   private markNow(): Mark {
-    const m = this.mark;
-    const last = this.lastMark;
-    if (last.index === m.index && last.line === m.line && last.column === m.column) return last;
-    this.lastMark = { index: m.index, line: m.line, column: m.column };
-    return this.lastMark;
+    return this.mark.line;
   }
 
   /** Characters [from, to) as a string. */
@@ -481,7 +483,7 @@ class Scanner {
   }
 
   /** yaml_parser_set_scanner_error: the problem is reported at the scanner's current mark. */
-  private errorAt(_context: Mark, problem: string): never {
+  private errorAt(_context: Mark | Position, problem: string): never {
     throw new GoYamlSyntaxError(problem, this.mark.line === 0 ? 0 : this.mark.line + 1, this.mark.line + 1);
   }
 
@@ -528,7 +530,7 @@ class Scanner {
 
   private simpleKeyIsValid(key: SimpleKey): boolean {
     if (!key.possible) return false;
-    if (key.mark.line < this.mark.line || key.mark.index + 1024 < this.mark.index) {
+    if (key.mark < this.mark.line || key.index + 1024 < this.mark.index) {
       if (key.required) this.errorAt(key.mark, "could not find expected ':'");
       key.possible = false;
       return false;
@@ -540,7 +542,14 @@ class Scanner {
     this.cache(1);
     if (!this.streamStartProduced) {
       this.indent = -1;
-      this.simpleKeys.push({ possible: false, required: false, tokenNumber: 0, mark: this.markNow() });
+      this.simpleKeys.push({
+        possible: false,
+        required: false,
+        tokenNumber: 0,
+        mark: this.markNow(),
+        index: this.mark.index,
+        column: this.mark.column,
+      });
       this.simpleKeysByTok = new TokenIndex();
       this.simpleKeyAllowed = true;
       this.streamStartProduced = true;
@@ -649,7 +658,11 @@ class Scanner {
       this.fetchPlainScalar();
       return;
     }
-    this.error("while scanning for the next token", this.mark, "found character that cannot start any token");
+    this.error(
+      "while scanning for the next token",
+      this.markNow(),
+      "found character that cannot start any token",
+    );
   }
 
   private saveSimpleKey(): void {
@@ -664,6 +677,8 @@ class Scanner {
       key.required = required;
       key.tokenNumber = tokenNumber;
       key.mark = mark;
+      key.index = this.mark.index;
+      key.column = this.mark.column;
       this.simpleKeysByTok.set(tokenNumber, this.simpleKeys.length - 1);
     }
   }
@@ -684,6 +699,8 @@ class Scanner {
       required: false,
       tokenNumber: this.tokensParsed + this.tokens.length,
       mark: this.markNow(),
+      index: this.mark.index,
+      column: this.mark.column,
     });
     this.flowLevel++;
     if (this.flowLevel > MAX_FLOW_LEVEL) this.errorAt(this.mark, `exceeded max depth of ${MAX_FLOW_LEVEL}`);
@@ -802,7 +819,7 @@ class Scanner {
     const key = this.simpleKeys[this.simpleKeys.length - 1] as SimpleKey;
     if (this.simpleKeyIsValid(key)) {
       this.insert(key.tokenNumber - this.tokensParsed, { type: T.Key, start: key.mark, end: key.mark });
-      this.rollIndent(key.mark.column, key.tokenNumber, T.BlockMappingStart, key.mark);
+      this.rollIndent(key.column, key.tokenNumber, T.BlockMappingStart, key.mark);
       key.possible = false;
       this.simpleKeysByTok.delete(key.tokenNumber);
       this.simpleKeyAllowed = false;
@@ -1543,7 +1560,7 @@ class Parser {
    */
   private readonly event: YamlEvent = {
     type: EventType.StreamStart,
-    start: { index: 0, line: 0, column: 0 },
+    start: 0,
     anchor: undefined,
     tag: "",
     value: "",
@@ -1573,7 +1590,7 @@ class Parser {
 
   /** yaml_parser_set_parser_error: go-yaml's message names the token's 0-based line. */
   private error(problem: string, mark: Mark): never {
-    throw new GoYamlSyntaxError(problem, mark.line, mark.line + 1);
+    throw new GoYamlSyntaxError(problem, mark, mark + 1);
   }
 
   private pop(): S {
@@ -2035,7 +2052,7 @@ export function composeFirstDocument(text: string): GoNode | null {
           value: e.value ?? "",
           tag: e.tag ?? "",
           implicit: e.implicit ?? false,
-          line: e.start.line,
+          line: e.start,
         };
         if (e.anchor !== undefined) anchors.set(e.anchor, n);
         expect(EventType.Scalar);
@@ -2045,7 +2062,7 @@ export function composeFirstDocument(text: string): GoNode | null {
         const target = anchors.get(e.anchor ?? "");
         if (!target) throw new GoYamlSyntaxError(`unknown anchor '${e.anchor}' referenced`, 0);
         expect(EventType.Alias);
-        return { kind: "alias", name: e.anchor ?? "", target, line: e.start.line };
+        return { kind: "alias", name: e.anchor ?? "", target, line: e.start };
       }
       case EventType.SequenceStart:
       case EventType.MappingStart: {
@@ -2054,7 +2071,7 @@ export function composeFirstDocument(text: string): GoNode | null {
           kind: mapping ? "mapping" : "sequence",
           children: [] as GoNode[],
           tag: e.tag ?? "",
-          line: e.start.line,
+          line: e.start,
         } as GoNode & {
           children: GoNode[];
         };
