@@ -67,16 +67,22 @@ enum Style {
   Folded,
 }
 
-interface Token {
-  type: T;
-  start: Mark;
-  end: Mark;
-  value?: string;
-  /** Tag suffix / %TAG prefix. */
-  suffix?: string;
-  style?: Style;
-  major?: number;
-  minor?: number;
+/**
+ * A token. Every token has every field (one shape for the parser to read), and the scanner reuses
+ * the ones the parser is done with (see Scanner.token): a 2,000-entry aws-auth has ~40,000.
+ */
+class Token {
+  constructor(
+    public type: T,
+    public start: Mark,
+    public end: Mark,
+    public value = "",
+    public style = Style.Plain,
+    /** Tag suffix / %TAG prefix. */
+    public suffix = "",
+    public major = 0,
+    public minor = 0,
+  ) {}
 }
 
 interface SimpleKey {
@@ -235,6 +241,8 @@ class Scanner {
   readonly mark: Position = { index: 0, line: 0, column: 0 };
 
   private tokens: Token[] = [];
+  /** Tokens the parser is done with, for token() to fill again. */
+  private readonly spare: Token[] = [];
   private tokensParsed = 0;
   private tokenAvailable = false;
   private streamStartProduced = false;
@@ -505,11 +513,32 @@ class Scanner {
     return this.tokens[0] as Token;
   }
 
+  /**
+   * Done with the head token. The parser may still read it until it asks for the next one (peek);
+   * only then does the scanner make tokens, and may refill this one.
+   */
   skipToken(): void {
     const token = this.tokens.shift();
     this.tokenAvailable = false;
     this.tokensParsed++;
-    if (token?.type === T.StreamEnd) this.streamEndProduced = true;
+    if (token === undefined) return;
+    if (token.type === T.StreamEnd) this.streamEndProduced = true;
+    this.spare.push(token);
+  }
+
+  /** A token with these fields (and no tag suffix or version), reusing a spare one. */
+  private token(type: T, start: Mark, end: Mark, value = "", style = Style.Plain): Token {
+    const token = this.spare.pop();
+    if (token === undefined) return new Token(type, start, end, value, style);
+    token.type = type;
+    token.start = start;
+    token.end = end;
+    token.value = value;
+    token.style = style;
+    token.suffix = "";
+    token.major = 0;
+    token.minor = 0;
+    return token;
   }
 
   get done(): boolean {
@@ -554,7 +583,7 @@ class Scanner {
       this.simpleKeyAllowed = true;
       this.streamStartProduced = true;
       const m = this.markNow();
-      this.insert(-1, { type: T.StreamStart, start: m, end: m });
+      this.insert(-1, this.token(T.StreamStart, m, m));
       return;
     }
     this.scanToNextToken();
@@ -720,7 +749,7 @@ class Scanner {
       this.indents.push(this.indent);
       this.indent = column;
       if (this.indents.length > MAX_INDENTS) this.errorAt(mark, `exceeded max depth of ${MAX_INDENTS}`);
-      const token = { type, start: mark, end: mark };
+      const token = this.token(type, mark, mark);
       this.insert(number > -1 ? number - this.tokensParsed : -1, token);
     }
   }
@@ -729,7 +758,7 @@ class Scanner {
     if (this.flowLevel > 0) return;
     while (this.indent > column) {
       const m = this.markNow();
-      this.insert(-1, { type: T.BlockEnd, start: m, end: m });
+      this.insert(-1, this.token(T.BlockEnd, m, m));
       this.indent = this.indents.pop() ?? -1;
     }
   }
@@ -743,7 +772,7 @@ class Scanner {
     this.removeSimpleKey();
     this.simpleKeyAllowed = false;
     const m = this.markNow();
-    this.insert(-1, { type: T.StreamEnd, start: m, end: m });
+    this.insert(-1, this.token(T.StreamEnd, m, m));
   }
 
   private fetchDirective(): void {
@@ -761,7 +790,7 @@ class Scanner {
     this.skip();
     this.skip();
     this.skip();
-    this.insert(-1, { type, start, end: this.markNow() });
+    this.insert(-1, this.token(type, start, this.markNow()));
   }
 
   private fetchFlowCollectionStart(type: T): void {
@@ -770,7 +799,7 @@ class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type, start, end: this.markNow() });
+    this.insert(-1, this.token(type, start, this.markNow()));
   }
 
   private fetchFlowCollectionEnd(type: T): void {
@@ -779,7 +808,7 @@ class Scanner {
     this.simpleKeyAllowed = false;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type, start, end: this.markNow() });
+    this.insert(-1, this.token(type, start, this.markNow()));
   }
 
   private fetchFlowEntry(): void {
@@ -787,7 +816,7 @@ class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.FlowEntry, start, end: this.markNow() });
+    this.insert(-1, this.token(T.FlowEntry, start, this.markNow()));
   }
 
   private fetchBlockEntry(): void {
@@ -800,7 +829,7 @@ class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.BlockEntry, start, end: this.markNow() });
+    this.insert(-1, this.token(T.BlockEntry, start, this.markNow()));
   }
 
   private fetchKey(): void {
@@ -812,13 +841,13 @@ class Scanner {
     this.simpleKeyAllowed = this.flowLevel === 0;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.Key, start, end: this.markNow() });
+    this.insert(-1, this.token(T.Key, start, this.markNow()));
   }
 
   private fetchValue(): void {
     const key = this.simpleKeys[this.simpleKeys.length - 1] as SimpleKey;
     if (this.simpleKeyIsValid(key)) {
-      this.insert(key.tokenNumber - this.tokensParsed, { type: T.Key, start: key.mark, end: key.mark });
+      this.insert(key.tokenNumber - this.tokensParsed, this.token(T.Key, key.mark, key.mark));
       this.rollIndent(key.column, key.tokenNumber, T.BlockMappingStart, key.mark);
       key.possible = false;
       this.simpleKeysByTok.delete(key.tokenNumber);
@@ -832,7 +861,7 @@ class Scanner {
     }
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.Value, start, end: this.markNow() });
+    this.insert(-1, this.token(T.Value, start, this.markNow()));
   }
 
   private fetchAnchor(type: T): void {
@@ -914,7 +943,9 @@ class Scanner {
       if (this.at() !== C.dot) this.errorAt(this.mark, "did not find expected digit or '.' character");
       this.skip();
       const minor = this.scanVersionNumber(start);
-      token = { type: T.VersionDirective, start, end: this.markNow(), major, minor };
+      token = this.token(T.VersionDirective, start, this.markNow());
+      token.major = major;
+      token.minor = minor;
     } else if (name === "TAG") {
       this.cache(1);
       while (isBlank(this.at())) {
@@ -931,7 +962,8 @@ class Scanner {
       const prefix = this.scanTagUri(true, "", start);
       this.cache(1);
       if (!isBlankZ(this.at())) this.errorAt(this.mark, "did not find expected whitespace or line break");
-      token = { type: T.TagDirective, start, end: this.markNow(), value: handle, suffix: prefix };
+      token = this.token(T.TagDirective, start, this.markNow(), handle);
+      token.suffix = prefix;
     } else {
       this.errorAt(this.mark, "found unknown directive name");
     }
@@ -1003,7 +1035,7 @@ class Scanner {
     ) {
       this.errorAt(this.mark, "did not find expected alphabetic or numeric character");
     }
-    return { type, start, end, value: fromCodePoints(s) };
+    return this.token(type, start, end, fromCodePoints(s));
   }
 
   private scanTag(): Token {
@@ -1029,7 +1061,9 @@ class Scanner {
     }
     this.cache(1);
     if (!isBlankZ(this.at())) this.errorAt(this.mark, "did not find expected whitespace or line break");
-    return { type: T.Tag, start, end: this.markNow(), value: handle, suffix };
+    const token = this.token(T.Tag, start, this.markNow(), handle);
+    token.suffix = suffix;
+    return token;
   }
 
   private scanTagHandle(directive: boolean, start: Mark): string {
@@ -1206,13 +1240,7 @@ class Scanner {
     }
     if (chomping !== -1) pushAll(s, leadingBreak);
     if (chomping === 1) pushAll(s, trailingBreaks);
-    return {
-      type: T.Scalar,
-      start,
-      end,
-      value: fromCodePoints(s),
-      style: literal ? Style.Literal : Style.Folded,
-    };
+    return this.token(T.Scalar, start, end, fromCodePoints(s), literal ? Style.Literal : Style.Folded);
   }
 
   private scanBlockScalarBreaks(indentIn: number, breaks: number[]): { indent: number; end: Mark } {
@@ -1362,13 +1390,13 @@ class Scanner {
       }
     }
     this.skip();
-    return {
-      type: T.Scalar,
+    return this.token(
+      T.Scalar,
       start,
-      end: this.markNow(),
-      value: fromCodePoints(s),
-      style: single ? Style.Single : Style.Double,
-    };
+      this.markNow(),
+      fromCodePoints(s),
+      single ? Style.Single : Style.Double,
+    );
   }
 
   /**
@@ -1492,7 +1520,7 @@ class Scanner {
       if (this.flowLevel === 0 && this.mark.column < indent) break;
     }
     if (leadingBlanks) this.simpleKeyAllowed = true;
-    return { type: T.Scalar, start, end, value, style: Style.Plain };
+    return this.token(T.Scalar, start, end, value, Style.Plain);
   }
 }
 

@@ -262,6 +262,8 @@ class Decoder {
   readonly skipped: Array<{ index: number; kind: "mapping" | "sequence" }> = [];
   /** How many GoMaps were built: none means the decoded value is already its JSON conversion. */
   goMaps = 0;
+  /** A NaN or an infinity was decoded as a value (it may since have been overwritten). */
+  nonFinite = false;
   /** The keys and values of the string-keyed mappings being decoded, one stack for all of them. */
   private readonly pairs: Array<string | GoValue> = [];
   private pairsTop = 0;
@@ -313,6 +315,7 @@ class Decoder {
       }
       const r = this.scalar(n);
       if (r.value === null) return null;
+      if (typeof r.value === "number" && !Number.isFinite(r.value)) this.nonFinite = true;
       // A timestamp into interface{} stays the text as written (decode.go, for compatibility).
       return r.tag === TIMESTAMP ? n.value : r.value;
     }
@@ -534,13 +537,40 @@ function message(error: unknown): string {
  * any problem is an `{ ok: false }` result with go-yaml's message.
  */
 export function parseGoYaml(text: string): YamlParseResult {
+  return decodeToJson(text, false);
+}
+
+/**
+ * sigs.k8s.io/yaml `YAMLToJSON` as a whole: parseGoYaml, then `json.Marshal`, which refuses NaN
+ * and ±Inf anywhere in the document (the walk only runs when the decoder met one).
+ */
+export function yamlToJson(text: string): YamlParseResult {
+  return decodeToJson(text, true);
+}
+
+function hasNonFiniteNumber(value: YamlValue): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNonFiniteNumber(item)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (hasNonFiniteNumber(value[key] as YamlValue)) return true;
+  return false;
+}
+
+function decodeToJson(text: string, marshal: boolean): YamlParseResult {
   try {
     const root = composeFirstDocument(text);
     if (root === null) return { ok: true, value: null };
     const decoder = new Decoder();
-    const value = decoder.any(root);
+    const decoded = decoder.any(root);
     // No GoMap: every mapping was built as its JSON object, and lists hold nothing else.
-    return { ok: true, value: decoder.goMaps === 0 ? (value as YamlValue) : toJson(value) };
+    const value = decoder.goMaps === 0 ? (decoded as YamlValue) : toJson(decoded);
+    if (marshal && decoder.nonFinite && hasNonFiniteNumber(value)) {
+      return { ok: false, error: "json: unsupported value (NaN or Inf)" };
+    }
+    return { ok: true, value };
   } catch (error) {
     if (error instanceof RangeError) return { ok: false, error: `yaml: ${error.message}` };
     return { ok: false, error: message(error) };
