@@ -56,8 +56,6 @@ export async function buildCli({ quiet = false } = {}) {
       js: 'import { createRequire as __guardianRequire } from "node:module"; const require = __guardianRequire(import.meta.url);',
     },
     metafile: true,
-    minifyWhitespace: true,
-    minifySyntax: true,
     logLevel: quiet ? "error" : "warning",
   });
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes("node_modules/"));
