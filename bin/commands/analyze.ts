@@ -1,4 +1,4 @@
-import { open, readFile } from "node:fs/promises";
+import { type FileHandle, open, readFile } from "node:fs/promises";
 import { Analyzer, jsonLine, textEntry, textSummary } from "../../lambda/core/analyze.js";
 import type { InputProblem } from "../../lambda/core/audit-input.js";
 import type { parseConfigMapManifest } from "../../lambda/core/manifest.js";
@@ -167,13 +167,31 @@ async function openInput(name: string, io: CommandIo): Promise<AsyncIterable<Buf
     })();
   }
   try {
-    const handle = await open(name);
-    // Chunks of 1 MiB: a quarter of the reads of 256 KiB chunks, ~20 ms less on a 120 MB export.
-    return handle.createReadStream({ highWaterMark: 1024 * 1024 });
+    return readChunks(await open(name));
   } catch (error) {
     throw new UsageError(
       `cannot read ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
+  }
+}
+
+/**
+ * A file's bytes, read 512 KiB at a time into one buffer, so that reading a large export allocates
+ * nothing per chunk. A chunk is valid until the next one is asked for: decodeStream copies what it
+ * keeps. Not larger: Node keeps a latin1 string of more than ~1 MB (decodeStream's view of a chunk)
+ * outside the heap, and those piled up between collections (130 MB peak on a 120 MB export with
+ * 1 MiB chunks, 66 MB with these).
+ */
+async function* readChunks(handle: FileHandle): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(512 * 1024);
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
   }
 }
 

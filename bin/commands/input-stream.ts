@@ -52,7 +52,8 @@ async function* bytesOf(source: AsyncIterable<Buffer | string>): AsyncGenerator<
   const feeding = (async () => {
     try {
       for await (const chunk of rest()) {
-        if (!gunzip.write(chunk)) await new Promise((resolve) => gunzip.once("drain", resolve));
+        // zlib reads the chunk later, and the source may reuse its memory for the next one.
+        if (!gunzip.write(Buffer.from(chunk))) await new Promise((resolve) => gunzip.once("drain", resolve));
       }
       gunzip.end();
     } catch (error) {
@@ -69,7 +70,8 @@ async function* bytesOf(source: AsyncIterable<Buffer | string>): AsyncGenerator<
 /**
  * Reads `source` to its end and calls `onDecoded` with what each chunk completes (in input order,
  * awaited before the next chunk is read). Never throws for the input's content: unreadable gzip is
- * a problem of the input, after what could be read before it.
+ * a problem of the input, after what could be read before it. A chunk of `source` may be reused
+ * by it once the next one is asked for: nothing of a chunk is kept past that without a copy.
  *
  * Lines are cut from the bytes (a line break is one byte in UTF-8, never part of another
  * character) and each chunk is first viewed as latin1, one character per byte, which costs a copy
@@ -117,7 +119,8 @@ export async function decodeStream(
         pending = [];
         pendingBytes = 0;
       } else if (end === -1 || pendingBytes > 0) {
-        pending.push(chunk.subarray(start, stop));
+        // A copy: the source may reuse the chunk's memory for the next one.
+        pending.push(Buffer.from(chunk.subarray(start, stop)));
         pendingBytes += length;
       }
       if (end === -1) break;

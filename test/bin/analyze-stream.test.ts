@@ -4,6 +4,7 @@
  * fly (several members too), corrupt gzip reported after what could be read, and records beyond the
  * limit (a huge pretty-printed document, an endless line) counted as unusable instead of kept.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,6 +82,48 @@ describe("analyze reads a stream", () => {
     expect(auditIDs(whole.out)).toEqual([EDIT.auditID, WIDE.auditID, ESCALATION.auditID, DELETE.auditID]);
     expect(whole.out).toContain('"username":"sso-admin:中文-✓-👩‍🚀"');
     for (const result of results) expect(result.out).toBe(whole.out);
+  });
+
+  it("reads a file of many chunks as it reads the same bytes whole: plain and gzip", async () => {
+    // Prepare: 3.6 MB of reads with random user agents (gzip stays over 1 MB), writes among them, so
+    // that lines and gzip data cross the reader's chunks (its buffer is reused from one to the next).
+    const read = structuredClone(EDIT);
+    read.verb = "get";
+    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
+    read.requestURI = "/api/v1/namespaces/default/pods/p";
+    delete read.requestObject;
+    delete read.responseObject;
+    const events = Array.from({ length: 1500 }, (_, i) => ({
+      ...read,
+      auditID: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      userAgent: randomBytes(1200).toString("hex"),
+    }));
+    events.splice(400, 0, EDIT);
+    events.splice(900, 0, ESCALATION);
+    events.splice(1400, 0, DELETE);
+    const bytes = Buffer.from(jsonl(events));
+    const plain = join(dir, "export.jsonl");
+    const gz = join(dir, "export.jsonl.gz");
+    await writeFile(plain, bytes);
+    await writeFile(gz, gzipSync(bytes));
+    expect(gzipSync(bytes).length).toBeGreaterThan(1024 * 1024);
+
+    // Act
+    const whole = await analyze(["-"], chunks(bytes, bytes.length));
+    const fromFile = await analyze([plain]);
+    const fromGzip = await analyze([gz]);
+
+    // Assess
+    expect(auditIDs(whole.out)).toEqual([EDIT.auditID, ESCALATION.auditID, DELETE.auditID]);
+    expect(whole.err).toContain(
+      "read 1503 audit events from 1 input: 3 writes to aws-auth, 0 unusable lines",
+    );
+    for (const result of [fromFile, fromGzip]) {
+      expect(result.out).toBe(whole.out);
+      expect(result.err).toContain(
+        "read 1503 audit events from 1 input: 3 writes to aws-auth, 0 unusable lines",
+      );
+    }
   });
 
   it("inflates gzip as it reads, several members one after another too", async () => {
