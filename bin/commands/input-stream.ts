@@ -4,14 +4,15 @@
  * `AuditLineDecoder`), so that memory holds one record at a time whatever the size of the input.
  * A line longer than the limit is not kept: it is skipped to its end and reported as unusable.
  */
-import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
-import { AuditLineDecoder, type DecodedInput } from "../../lambda/core/audit-input.js";
+import { AuditLineDecoder, cannotConcernAwsAuth, type DecodedInput } from "../../lambda/core/audit-input.js";
 import { MAX_DOCUMENT_CHARS } from "../../lambda/core/records-splitter.js";
 
 export interface StreamOptions {
-  /** The longest line or multi-line JSON document read, in characters. @default 64 MiB */
-  maxRecordChars?: number;
+  /**
+   * The longest line (in bytes) or multi-line JSON document (in characters) read. @default 64 MiB
+   */
+  maxRecordBytes?: number;
 }
 
 function emptyDecoded(): DecodedInput {
@@ -51,7 +52,8 @@ async function* bytesOf(source: AsyncIterable<Buffer | string>): AsyncGenerator<
   const feeding = (async () => {
     try {
       for await (const chunk of rest()) {
-        if (!gunzip.write(chunk)) await new Promise((resolve) => gunzip.once("drain", resolve));
+        // zlib reads the chunk later, and the source may reuse its memory for the next one.
+        if (!gunzip.write(Buffer.from(chunk))) await new Promise((resolve) => gunzip.once("drain", resolve));
       }
       gunzip.end();
     } catch (error) {
@@ -68,7 +70,16 @@ async function* bytesOf(source: AsyncIterable<Buffer | string>): AsyncGenerator<
 /**
  * Reads `source` to its end and calls `onDecoded` with what each chunk completes (in input order,
  * awaited before the next chunk is read). Never throws for the input's content: unreadable gzip is
- * a problem of the input, after what could be read before it.
+ * a problem of the input, after what could be read before it. A chunk of `source` may be reused
+ * by it once the next one is asked for: nothing of a chunk is kept past that without a copy.
+ *
+ * Lines are cut from the bytes (a line break is one byte in UTF-8, never part of another
+ * character) and each chunk is first viewed as latin1, one character per byte, which costs a copy
+ * and no decoding: a line that `cannotConcernAwsAuth` in that view is counted without ever being
+ * decoded. The view answers exactly as the UTF-8 text would, since the test looks only at ASCII
+ * (what the line starts and ends with, and ASCII words in it), and UTF-8 writes an ASCII character
+ * as that one byte and never uses such a byte inside another character. Every other line is decoded
+ * as UTF-8 from its own bytes (malformed sequences become U+FFFD, as Node decodes files).
  */
 export async function decodeStream(
   source: AsyncIterable<Buffer | string>,
@@ -76,38 +87,53 @@ export async function decodeStream(
   onDecoded: (decoded: DecodedInput) => Promise<void> | void,
   options: StreamOptions = {},
 ): Promise<void> {
-  const maxChars = options.maxRecordChars ?? MAX_DOCUMENT_CHARS;
-  const decoder = new AuditLineDecoder(name, maxChars);
-  const text = new StringDecoder("utf8");
-  let pending: string[] = [];
-  let pendingChars = 0;
-  /** Characters of the current line while it is being skipped for its length (0: not skipping). */
+  const maxBytes = options.maxRecordBytes ?? MAX_DOCUMENT_CHARS;
+  const decoder = new AuditLineDecoder(name, maxBytes);
+  /** The start of a line that runs past the end of the chunks read so far. */
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  /** Bytes of the current line while it is being skipped for its length (0: not skipping). */
   let skipped = 0;
 
-  const feed = (chunk: string, into: DecodedInput) => {
+  /** A whole line's bytes, without its line break (and a carriage return before it). */
+  const line = (bytes: Buffer, start: number, end: number, view: string | undefined, into: DecodedInput) => {
+    const last = end > start && bytes[end - 1] === 0x0d ? end - 1 : end;
+    if (view !== undefined && !decoder.documentOpen && cannotConcernAwsAuth(view.slice(start, last))) {
+      decoder.irrelevantLine(into);
+    } else {
+      decoder.line(bytes.toString("utf8", start, last), into);
+    }
+  };
+
+  const feed = (chunk: Buffer, into: DecodedInput) => {
+    const view = chunk.toString("latin1");
     let start = 0;
     while (start < chunk.length) {
-      const end = chunk.indexOf("\n", start);
-      const piece = end === -1 ? chunk.slice(start) : chunk.slice(start, end);
+      const end = view.indexOf("\n", start);
+      const stop = end === -1 ? chunk.length : end;
+      const length = stop - start;
       if (skipped > 0) {
-        skipped += piece.length;
-      } else if (pendingChars + piece.length > maxChars) {
-        skipped = pendingChars + piece.length;
+        skipped += length;
+      } else if (pendingBytes + length > maxBytes) {
+        skipped = pendingBytes + length;
         pending = [];
-        pendingChars = 0;
-      } else if (end === -1 || pending.length > 0) {
-        pending.push(piece);
-        pendingChars += piece.length;
+        pendingBytes = 0;
+      } else if (end === -1 || pendingBytes > 0) {
+        // A copy: the source may reuse the chunk's memory for the next one.
+        pending.push(Buffer.from(chunk.subarray(start, stop)));
+        pendingBytes += length;
       }
       if (end === -1) break;
       if (skipped > 0) {
-        decoder.overlongLine(maxChars, into);
+        decoder.overlongLine(maxBytes, into);
         skipped = 0;
-      } else {
-        const line = pending.length > 0 ? pending.join("") : piece;
+      } else if (pendingBytes > 0) {
+        const whole = Buffer.concat(pending, pendingBytes);
         pending = [];
-        pendingChars = 0;
-        decoder.line(line.charCodeAt(line.length - 1) === 0x0d ? line.slice(0, -1) : line, into);
+        pendingBytes = 0;
+        line(whole, 0, whole.length, undefined, into);
+      } else {
+        line(chunk, start, stop, view, into);
       }
       start = end + 1;
     }
@@ -117,7 +143,7 @@ export async function decodeStream(
   try {
     for await (const chunk of bytesOf(source)) {
       const decoded = emptyDecoded();
-      feed(text.write(chunk), decoded);
+      feed(chunk, decoded);
       await onDecoded(decoded);
     }
   } catch (error) {
@@ -127,14 +153,10 @@ export async function decodeStream(
     failure = `${code.startsWith("Z_") ? "bad gzip" : "read failed"} after line ${decoder.lines}: ${(error as Error).message}; the rest of this input was not read`;
   }
   const last = emptyDecoded();
-  if (failure === undefined) {
-    const tail = text.end();
-    if (tail) feed(tail, last);
-  }
-  if (skipped > 0) decoder.overlongLine(maxChars, last);
-  else if (pending.length > 0) {
-    const line = pending.join("");
-    decoder.line(line.charCodeAt(line.length - 1) === 0x0d ? line.slice(0, -1) : line, last);
+  if (skipped > 0) decoder.overlongLine(maxBytes, last);
+  else if (pendingBytes > 0) {
+    const whole = Buffer.concat(pending, pendingBytes);
+    line(whole, 0, whole.length, undefined, last);
   }
   decoder.end(last);
   if (failure !== undefined) last.problems.push({ source: name, reason: failure });

@@ -74,6 +74,11 @@ export class RecordSplitter {
     return records;
   }
 
+  /** Has a document started that is not closed yet? */
+  get documentOpen(): boolean {
+    return this.open;
+  }
+
   /** The input ended: a document still open is given back as it is. */
   end(): TextRecord | undefined {
     return this.open ? this.flush() : undefined;

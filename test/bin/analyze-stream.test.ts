@@ -4,15 +4,17 @@
  * fly (several members too), corrupt gzip reported after what could be read, and records beyond the
  * limit (a huge pretty-printed document, an endless line) counted as unusable instead of kept.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
 import { decodeStream } from "../../bin/commands/input-stream.js";
 import type { CommandIo } from "../../bin/commands/io.js";
-import type { DecodedInput } from "../../lambda/core/audit-input.js";
+import { AuditLineDecoder, type DecodedInput } from "../../lambda/core/audit-input.js";
 import { IDENTITY, jsonl, LAB_FILES, labEvent } from "../support/events.js";
 
 const ESCALATION = labEvent(LAB_FILES.escalationPatch, "patch");
@@ -80,6 +82,48 @@ describe("analyze reads a stream", () => {
     expect(auditIDs(whole.out)).toEqual([EDIT.auditID, WIDE.auditID, ESCALATION.auditID, DELETE.auditID]);
     expect(whole.out).toContain('"username":"sso-admin:中文-✓-👩‍🚀"');
     for (const result of results) expect(result.out).toBe(whole.out);
+  });
+
+  it("reads a file of many chunks as it reads the same bytes whole: plain and gzip", async () => {
+    // Prepare: 3.6 MB of reads with random user agents (gzip stays over 1 MB), writes among them, so
+    // that lines and gzip data cross the reader's chunks (its buffer is reused from one to the next).
+    const read = structuredClone(EDIT);
+    read.verb = "get";
+    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
+    read.requestURI = "/api/v1/namespaces/default/pods/p";
+    delete read.requestObject;
+    delete read.responseObject;
+    const events = Array.from({ length: 1500 }, (_, i) => ({
+      ...read,
+      auditID: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      userAgent: randomBytes(1200).toString("hex"),
+    }));
+    events.splice(400, 0, EDIT);
+    events.splice(900, 0, ESCALATION);
+    events.splice(1400, 0, DELETE);
+    const bytes = Buffer.from(jsonl(events));
+    const plain = join(dir, "export.jsonl");
+    const gz = join(dir, "export.jsonl.gz");
+    await writeFile(plain, bytes);
+    await writeFile(gz, gzipSync(bytes));
+    expect(gzipSync(bytes).length).toBeGreaterThan(1024 * 1024);
+
+    // Act
+    const whole = await analyze(["-"], chunks(bytes, bytes.length));
+    const fromFile = await analyze([plain]);
+    const fromGzip = await analyze([gz]);
+
+    // Assess
+    expect(auditIDs(whole.out)).toEqual([EDIT.auditID, ESCALATION.auditID, DELETE.auditID]);
+    expect(whole.err).toContain(
+      "read 1503 audit events from 1 input: 3 writes to aws-auth, 0 unusable lines",
+    );
+    for (const result of [fromFile, fromGzip]) {
+      expect(result.out).toBe(whole.out);
+      expect(result.err).toContain(
+        "read 1503 audit events from 1 input: 3 writes to aws-auth, 0 unusable lines",
+      );
+    }
   });
 
   it("inflates gzip as it reads, several members one after another too", async () => {
@@ -158,7 +202,7 @@ describe("analyze reads a stream", () => {
 
     // Assess
     expect(auditIDs(result.out)).toEqual([ESCALATION.auditID]);
-    expect(result.err).toContain("warning: stdin:1: line of more than 1048576 characters: not read\n");
+    expect(result.err).toContain("warning: stdin:1: line of more than 1048576 bytes: not read\n");
     expect(result.err).toContain("read 1 audit event from 1 input: 1 write to aws-auth, 1 unusable line");
   });
 
@@ -197,5 +241,100 @@ describe("decodeStream", () => {
     const result = await analyze(["-"], chunks(Buffer.from(jsonl([read, read, ESCALATION])), 100));
     expect(auditIDs(result.out)).toEqual([ESCALATION.auditID]);
     expect(result.err).toContain("read 3 audit events from 1 input: 1 write to aws-auth, 0 unusable lines");
+  });
+
+  it("reads any bytes, cut anywhere, exactly as the whole text is read (the unparsed lines too)", async () => {
+    // Lines counted without being decoded are found on the raw bytes: whatever the chunking, the
+    // outcome must be the core's reading of the whole text, decoded as UTF-8.
+    const read = structuredClone(EDIT);
+    read.verb = "get";
+    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
+    read.requestURI = "/api/v1/namespaces/default/pods/p";
+    delete read.requestObject;
+    delete read.responseObject;
+    const wideRead = { ...read, userAgent: "kubectl/中文-✓-👩‍🚀" };
+    const pretty = JSON.stringify(ESCALATION, null, 2);
+    const fragments: Buffer[] = [
+      Buffer.from(JSON.stringify(read)),
+      Buffer.from(JSON.stringify(wideRead)),
+      Buffer.from(`${JSON.stringify(read)}\r`),
+      Buffer.from(JSON.stringify(ESCALATION)),
+      Buffer.from(JSON.stringify(WIDE)),
+      Buffer.from(pretty),
+      // A pretty-printed document cut short: the next line at column 0 ends it.
+      Buffer.from(pretty.split("\n").slice(0, 4).join("\n")),
+      Buffer.from("{"),
+      // An indented line: part of an open document, or a line of its own when none is open.
+      Buffer.from('  "kind": "Event"}'),
+      Buffer.from("not json at all"),
+      Buffer.from(""),
+      // Malformed UTF-8 inside an otherwise skippable event, and a sequence cut by the line end.
+      Buffer.concat([
+        Buffer.from(JSON.stringify(read).slice(0, 40)),
+        Buffer.from([0xff, 0xe4, 0xb8]),
+        Buffer.from(JSON.stringify(read).slice(40)),
+      ]),
+      Buffer.concat([
+        Buffer.from(JSON.stringify(read).slice(0, -1)),
+        Buffer.from([0xe4, 0xb8]),
+        Buffer.from("}"),
+      ]),
+    ];
+    const collect = async (bytes: Buffer, sizes: number[]) => {
+      const all: DecodedInput = { writes: [], problems: [], irrelevant: 0, controlMessages: 0 };
+      let i = 0;
+      let next = 0;
+      const source = (async function* () {
+        while (i < bytes.length) {
+          const size = sizes[next++ % sizes.length] as number;
+          yield bytes.subarray(i, i + size);
+          i += size;
+        }
+      })();
+      await decodeStream(source, "s", (decoded) => {
+        all.writes.push(...decoded.writes);
+        all.problems.push(...decoded.problems);
+        all.irrelevant += decoded.irrelevant;
+        all.controlMessages += decoded.controlMessages;
+      });
+      return all;
+    };
+    let skippedSome = false;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.nat({ max: fragments.length - 1 }), { minLength: 2, maxLength: 12 }),
+        // Small chunks cut lines and characters; large ones hold whole lines (read without decoding).
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 2000, max: 70_000 })), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        fc.boolean(),
+        async (picks, sizes, finalBreak) => {
+          const parts = picks.map((k) => fragments[k] as Buffer);
+          const bytes = Buffer.concat(
+            parts.flatMap((part, n) =>
+              n < parts.length - 1 || finalBreak ? [part, Buffer.from("\n")] : [part],
+            ),
+          );
+          // The core's reading of the whole text, line by line (a final line break ends the last line).
+          const text = bytes.toString("utf8");
+          const lines = (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n");
+          const expected: DecodedInput = { writes: [], problems: [], irrelevant: 0, controlMessages: 0 };
+          const decoder = new AuditLineDecoder("s");
+          for (const line of lines) decoder.line(line.endsWith("\r") ? line.slice(0, -1) : line, expected);
+          decoder.end(expected);
+          const streamed = await collect(bytes, sizes);
+          expect(streamed).toEqual(expected);
+          if (streamed.irrelevant > 0) skippedSome = true;
+        },
+      ),
+      {
+        numRuns: 300,
+        seed: 20261205,
+        // A lone "{", then an event at column 0 (it ends that document), then an indented line.
+        examples: [[[7, 0, 8, 3], [65_536], true]],
+      },
+    );
+    expect(skippedSome).toBe(true);
   });
 });
