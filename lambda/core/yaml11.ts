@@ -537,7 +537,8 @@ function message(error: unknown): string {
  * any problem is an `{ ok: false }` result with go-yaml's message.
  */
 export function parseGoYaml(text: string): YamlParseResult {
-  return decodeToJson(text, false);
+  const common = readCommonList(text);
+  return common !== undefined ? { ok: true, value: common } : decodeToJson(text, false);
 }
 
 /**
@@ -545,7 +546,167 @@ export function parseGoYaml(text: string): YamlParseResult {
  * and ±Inf anywhere in the document (the walk only runs when the decoder met one).
  */
 export function yamlToJson(text: string): YamlParseResult {
+  const common = readCommonList(text);
+  return common !== undefined ? { ok: true, value: common } : decodeToJson(text, true);
+}
+
+/** yamlToJson without readCommonList: always the whole port (for the test that holds the two together). */
+export function yamlToJsonByPort(text: string): YamlParseResult {
   return decodeToJson(text, true);
+}
+
+// ---- the common shape, read directly ---------------------------------------------------------
+
+const SPACE = 0x20;
+const LF = 0x0a;
+const DASH = 0x2d;
+const COLON = 0x3a;
+/** scannerc.go's indicators: a plain scalar cannot start with one. */
+const PLAIN_START_REFUSED = new Uint8Array(128);
+for (const c of "-?:,[]{}#&*!|>'\"%@`") PLAIN_START_REFUSED[c.charCodeAt(0)] = 1;
+
+/** A key the common shape allows: [A-Za-z_][A-Za-z0-9_]*, its first character with no resolve hint. */
+function keyEnd(text: string, from: number): number {
+  const first = text.charCodeAt(from);
+  const letter = (first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a) || first === 0x5f;
+  if (!letter || RESOLVE_HINT.has(first)) return -1;
+  let i = from + 1;
+  // 64 at most: far below the 1024 characters a simple key may span.
+  const limit = Math.min(text.length, from + 64);
+  for (; i < limit; i++) {
+    const c = text.charCodeAt(i);
+    const word =
+      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+    if (!word) break;
+  }
+  return i;
+}
+
+/** A printable ASCII character other than a space. */
+function isVisible(c: number): boolean {
+  return c > 0x20 && c < 0x7f;
+}
+
+/**
+ * The end of the plain scalar that runs from `from` to the end of its line, or -1 when it is not
+ * one the common shape allows: printable ASCII with no space, a first character that is not an
+ * indicator, and not ending in ':' (which would make it a key).
+ */
+function scalarEnd(text: string, from: number): number {
+  const first = text.charCodeAt(from);
+  if (!isVisible(first) || PLAIN_START_REFUSED[first] === 1) return -1;
+  let i = from + 1;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!isVisible(c)) {
+      if (c === LF) break;
+      return -1;
+    }
+  }
+  return text.charCodeAt(i - 1) === COLON ? -1 : i;
+}
+
+/**
+ * What Decoder.any gives an untagged plain scalar (its text as written, or what resolve.go makes
+ * of it; a timestamp stays text), or undefined for NaN and the infinities, which the common shape
+ * leaves to the port (json.Marshal refuses them).
+ */
+function plainValue(text: string): ScalarValue | undefined {
+  if (!RESOLVE_HINT.has(text.charCodeAt(0))) return text;
+  const r = resolve("", text);
+  if (r.value === null) return null;
+  if (typeof r.value === "number" && !Number.isFinite(r.value)) return undefined;
+  return r.tag === TIMESTAMP ? text : r.value;
+}
+
+/** The one of `keys` that `text` spells from `from` to `to`. */
+function knownKey(keys: string[], text: string, from: number, to: number): string | undefined {
+  for (const key of keys) if (key.length === to - from && text.startsWith(key, from)) return key;
+  return undefined;
+}
+
+/** How many spaces start the line at `from`. */
+function indentAt(text: string, from: number): number {
+  let i = from;
+  while (text.charCodeAt(i) === SPACE) i++;
+  return i - from;
+}
+
+/**
+ * The shape almost every aws-auth section has (what eksctl, Terraform and the EKS guide write),
+ * read without the port: a block list, every entry a block mapping of simple keys whose values are
+ * plain scalars on the key's line or a block list of plain scalars below it (indented or not):
+ *
+ *     - rolearn: arn:aws:iam::111122223333:role/nodes      - groups:
+ *       username: system:node:{{EC2PrivateDNSName}}          - system:bootstrappers
+ *       groups:                                              rolearn: arn:aws:iam::111122223333:role/x
+ *         - system:bootstrappers                             username: x
+ *
+ * Only printable ASCII and line feeds (each character is checked where it is read: indentation is
+ * spaces, keys are word characters, scalars are visible ASCII); one space after "-" and ":"; no comments, blank lines,
+ * quotes, tags, anchors, flow collections, empty values, continuation lines or trailing spaces;
+ * keys as written (no resolve hint, no merge). On that shape the scanner meets no error, no
+ * document marker and no simple-key limit, every scalar decodes as plainValue says and every
+ * mapping as stringMapping builds it, so the result is the port's; anything else is undefined and
+ * goes to the port. test/core/yaml-common-shape.test.ts holds the two together.
+ */
+export function readCommonList(text: string): YamlValue[] | undefined {
+  const n = text.length;
+  // The keys met so far: a key spelled as one of them is given that string, which is already a
+  // property name (a fresh slice would be looked up in the string table at each store).
+  const keys: string[] = [];
+  const column = indentAt(text, 0);
+  const entries: YamlValue[] = [];
+  let p = 0;
+  while (p < n) {
+    // "- " at the list's column starts an entry, whose first key follows on the same line.
+    if (indentAt(text, p) !== column || text.charCodeAt(p + column) !== DASH) return undefined;
+    if (text.charCodeAt(p + column + 1) !== SPACE) return undefined;
+    const entry: { [key: string]: YamlValue } = {};
+    const keyColumn = column + 2;
+    let q = p + keyColumn;
+    for (;;) {
+      const end = keyEnd(text, q);
+      if (end < 0 || text.charCodeAt(end) !== COLON) return undefined;
+      const key = knownKey(keys, text, q, end) ?? text.slice(q, end);
+      if (keys.length < 16 && !keys.includes(key)) keys.push(key);
+      const after = text.charCodeAt(end + 1);
+      if (after === SPACE) {
+        const valueEnd = scalarEnd(text, end + 2);
+        if (valueEnd < 0) return undefined;
+        const value = plainValue(text.slice(end + 2, valueEnd));
+        if (value === undefined) return undefined;
+        setJson(entry, key, value);
+        p = valueEnd + 1;
+      } else if (after === LF) {
+        // A list below the key: "- " at one column, the key's own (indentless) or deeper.
+        p = end + 2;
+        const itemColumn = indentAt(text, p);
+        if (p >= n || itemColumn < keyColumn) return undefined;
+        const items: YamlValue[] = [];
+        while (p < n && indentAt(text, p) === itemColumn && text.charCodeAt(p + itemColumn) === DASH) {
+          const from = p + itemColumn + 2;
+          if (text.charCodeAt(from - 1) !== SPACE) return undefined;
+          const itemEnd = scalarEnd(text, from);
+          if (itemEnd < 0) return undefined;
+          const value = plainValue(text.slice(from, itemEnd));
+          if (value === undefined) return undefined;
+          items.push(value);
+          p = itemEnd + 1;
+        }
+        if (items.length === 0) return undefined;
+        setJson(entry, key, items);
+      } else return undefined;
+      if (p >= n) break;
+      // The next line: another key of this entry, or the next entry (checked above), or not the shape.
+      const indent = indentAt(text, p);
+      if (indent === column) break;
+      if (indent !== keyColumn) return undefined;
+      q = p + keyColumn;
+    }
+    entries.push(entry);
+  }
+  return entries.length > 0 ? entries : undefined;
 }
 
 function hasNonFiniteNumber(value: YamlValue): boolean {
