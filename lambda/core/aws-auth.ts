@@ -10,7 +10,7 @@
  * source.
  */
 import { accountOf, canonicalizeCaller, goEqualFold, parseArn } from "./arn.js";
-import { decodeGoStringList, parseGoYaml, type YamlValue } from "./yaml11.js";
+import { decodeGoStringList, type YamlValue, yamlToJson } from "./yaml11.js";
 
 export const SECTION_NAMES = ["mapRoles", "mapUsers", "mapAccounts"] as const;
 export type SectionName = (typeof SECTION_NAMES)[number];
@@ -103,17 +103,6 @@ type JsonObject = { [key: string]: YamlValue };
 
 function isObject(value: YamlValue | undefined): value is JsonObject {
   return value !== null && value !== undefined && typeof value === "object" && !Array.isArray(value);
-}
-
-function hasNonFiniteNumber(value: YamlValue): boolean {
-  if (typeof value === "number") return !Number.isFinite(value);
-  if (value === null || typeof value !== "object") return false;
-  if (Array.isArray(value)) {
-    for (const item of value) if (hasNonFiniteNumber(item)) return true;
-    return false;
-  }
-  for (const key of Object.keys(value)) if (hasNonFiniteNumber(value[key] as YamlValue)) return true;
-  return false;
 }
 
 function describeYaml(value: YamlValue): string {
@@ -242,24 +231,27 @@ function decodeStruct(
     keys[j + 1] = key;
   }
   for (const key of keys) {
-    const field = fields.get(goFold(key));
+    // A key spelled as its field's folded name is that name folded (the usual, lower-case one).
+    const field = fields.get(key) ?? fields.get(goFold(key));
     if (!field) {
       report.unknownKeys.push(`${prefix}${key}`);
       continue;
     }
     const value = object[key] as YamlValue;
-    const name = `${prefix}${field.name}`;
     const previous = into.values.get(field.name);
-    const kept =
-      previous === undefined ? "so the field is empty" : "so the field keeps an earlier spelling's value";
     if (field.kind === "string") {
       if (value === null) continue;
       if (typeof value === "string") into.values.set(field.name, value);
-      else report.typeErrors.push(`${name}: ${describeYaml(value)} is not a string, ${kept}`);
+      else
+        report.typeErrors.push(
+          `${prefix}${field.name}: ${describeYaml(value)} is not a string, ${kept(previous)}`,
+        );
     } else if (field.kind === "strings") {
       if (value === null) into.values.delete(field.name);
       else if (!Array.isArray(value))
-        report.typeErrors.push(`${name}: ${describeYaml(value)} is not a list, ${kept}`);
+        report.typeErrors.push(
+          `${prefix}${field.name}: ${describeYaml(value)} is not a list, ${kept(previous)}`,
+        );
       else {
         const before = Array.isArray(previous) ? previous : [];
         const items: string[] = [];
@@ -268,7 +260,9 @@ function decodeStruct(
           if (typeof item === "string") items.push(item);
           else {
             if (item !== null) {
-              report.typeErrors.push(`${name}: item ${describeYaml(item)} is not a string, so it becomes ""`);
+              report.typeErrors.push(
+                `${prefix}${field.name}: item ${describeYaml(item)} is not a string, so it becomes ""`,
+              );
             }
             items.push(before[i] ?? "");
           }
@@ -278,16 +272,29 @@ function decodeStruct(
     } else if (value === null) {
       into.values.delete(field.name);
     } else if (!isObject(value)) {
-      report.typeErrors.push(`${name}: ${describeYaml(value)} is not a mapping, ${kept}`);
+      report.typeErrors.push(
+        `${prefix}${field.name}: ${describeYaml(value)} is not a mapping, ${kept(previous)}`,
+      );
     } else {
       const struct = previous !== undefined && !Array.isArray(previous) && typeof previous !== "string";
       into.values.set(
         field.name,
-        decodeStruct(value, field.fields ?? new Map(), report, struct ? previous : undefined, `${name}.`),
+        decodeStruct(
+          value,
+          field.fields ?? new Map(),
+          report,
+          struct ? previous : undefined,
+          `${prefix}${field.name}.`,
+        ),
       );
     }
   }
   return into;
+}
+
+/** What a type error leaves in the field, for its message. */
+function kept(previous: unknown): string {
+  return previous === undefined ? "so the field is empty" : "so the field keeps an earlier spelling's value";
 }
 
 function stringField(struct: GoStruct, name: string): string {
@@ -332,8 +339,11 @@ function entryProblems(
 
 // ---- What never matches ---------------------------------------------------------------------
 
-/** Adds to `unknown` the names in `text` that are not known templates and not in it yet, in order. */
-function unknownTemplates(text: string, unknown: string[]): void {
+/**
+ * Adds to `unknown` the names in `text` that are not known templates and not in it yet, in order;
+ * the list is made when the first one is found.
+ */
+function unknownTemplates(text: string, unknown: string[] | undefined): string[] | undefined {
   // The matches of /\{\{([^}]*)\}\}/g, left to right: "{{", then everything up to the first "}", which must
   // start "}}"; where that fails, the search goes on from the next character.
   let open = text.indexOf("{{");
@@ -342,12 +352,16 @@ function unknownTemplates(text: string, unknown: string[]): void {
     if (close < 0) break;
     if (text.charCodeAt(close + 1) === 0x7d) {
       const name = text.slice(open + 2, close);
-      if (!KNOWN_TEMPLATES.has(name) && !unknown.includes(name)) unknown.push(name);
+      if (!KNOWN_TEMPLATES.has(name) && !unknown?.includes(name)) {
+        unknown ??= [];
+        unknown.push(name);
+      }
       open = text.indexOf("{{", close + 2);
     } else {
       open = text.indexOf("{{", open + 1);
     }
   }
+  return unknown;
 }
 
 /**
@@ -465,12 +479,9 @@ function parseListSection(data: Record<string, string>, name: "mapRoles" | "mapU
       entries: [],
     };
   }
-  const parsed = parseGoYaml(text);
-  if (!parsed.ok) return { state: { status: "unparseable", error: parsed.error }, entries: [] };
   // json.Marshal refuses NaN and ±Inf anywhere in the document: YAMLToJSON fails as a whole.
-  if (hasNonFiniteNumber(parsed.value)) {
-    return { state: { status: "unparseable", error: "json: unsupported value (NaN or Inf)" }, entries: [] };
-  }
+  const parsed = yamlToJson(text);
+  if (!parsed.ok) return { state: { status: "unparseable", error: parsed.error }, entries: [] };
   if (parsed.value === null) return { state: { status: "empty" }, entries: [] };
   if (!Array.isArray(parsed.value)) {
     return {
@@ -582,7 +593,8 @@ function parseRoles(entries: YamlValue[], problems: EntryProblem[]): RoleMapping
         message: `entry #${previous.index + 1} is overridden by entry #${index + 1} for the same role (case-insensitive); the last one wins outright (aws-iam-authenticator#271)`,
       });
     }
-    byKey.delete(goKey);
+    // The last one wins outright: it takes the place of the one it overrides at the end.
+    if (previous) byKey.delete(goKey);
     byKey.set(
       goKey,
       sso ? { key, rolearn, sso, username, groups, index } : { key, rolearn, username, groups, index },
@@ -688,10 +700,9 @@ function flagUnrenderedTemplates(
 ): void {
   for (const mapping of mappings) {
     // Unknown names in order of first appearance, each once.
-    const unknown: string[] = [];
-    unknownTemplates(mapping.username, unknown);
-    for (const text of mapping.groups) unknownTemplates(text, unknown);
-    if (unknown.length === 0) continue;
+    let unknown = unknownTemplates(mapping.username, undefined);
+    for (const text of mapping.groups) unknown = unknownTemplates(text, unknown);
+    if (unknown === undefined) continue;
     const subject = "rolearn" in mapping ? mapping.rolearn || mapping.key : mapping.userarn;
     problems.push({
       kind: "unrendered-template",

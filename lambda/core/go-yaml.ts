@@ -22,11 +22,18 @@ export class GoYamlSyntaxError extends Error {
   }
 }
 
-interface Mark {
+/** Where the scanner is: the character index, and its 0-based line and column. */
+interface Position {
   index: number;
   line: number;
   column: number;
 }
+
+/**
+ * A mark as the parser and composer use one: only its 0-based line (go-yaml's messages and the
+ * nodes' lines name nothing else), so a token or event holds a number instead of a new object.
+ */
+type Mark = number;
 
 enum T {
   StreamStart,
@@ -60,16 +67,22 @@ enum Style {
   Folded,
 }
 
-interface Token {
-  type: T;
-  start: Mark;
-  end: Mark;
-  value?: string;
-  /** Tag suffix / %TAG prefix. */
-  suffix?: string;
-  style?: Style;
-  major?: number;
-  minor?: number;
+/**
+ * A token. Every token has every field (one shape for the parser to read), and the scanner reuses
+ * the ones the parser is done with (see Scanner.token): a 2,000-entry aws-auth has ~40,000.
+ */
+class Token {
+  constructor(
+    public type: T,
+    public start: Mark,
+    public end: Mark,
+    public value = "",
+    public style = Style.Plain,
+    /** Tag suffix / %TAG prefix. */
+    public suffix = "",
+    public major = 0,
+    public minor = 0,
+  ) {}
 }
 
 interface SimpleKey {
@@ -77,6 +90,9 @@ interface SimpleKey {
   required: boolean;
   tokenNumber: number;
   mark: Mark;
+  /** The rest of the key's position (the scanner checks how far it is and rolls its column). */
+  index: number;
+  column: number;
 }
 
 const MAX_FLOW_LEVEL = 10000;
@@ -222,10 +238,11 @@ class Scanner {
   private readonly bomBytes: number;
 
   private pos = 0;
-  readonly mark: Mark = { index: 0, line: 0, column: 0 };
-  private lastMark: Mark = { index: -1, line: -1, column: -1 };
+  readonly mark: Position = { index: 0, line: 0, column: 0 };
 
   private tokens: Token[] = [];
+  /** Tokens the parser is done with, for token() to fill again. */
+  private readonly spare: Token[] = [];
   private tokensParsed = 0;
   private tokenAvailable = false;
   private streamStartProduced = false;
@@ -457,16 +474,9 @@ class Scanner {
     return text;
   }
 
-  /**
-   * A copy of the current mark. Copies are never changed, so one is shared until the scanner moves
-   * (tokens that start and end at one place, or start where the previous one ended).
-   */
+  /** The current mark, as tokens keep it (its line). */
   private markNow(): Mark {
-    const m = this.mark;
-    const last = this.lastMark;
-    if (last.index === m.index && last.line === m.line && last.column === m.column) return last;
-    this.lastMark = { index: m.index, line: m.line, column: m.column };
-    return this.lastMark;
+    return this.mark.line;
   }
 
   /** Characters [from, to) as a string. */
@@ -481,7 +491,7 @@ class Scanner {
   }
 
   /** yaml_parser_set_scanner_error: the problem is reported at the scanner's current mark. */
-  private errorAt(_context: Mark, problem: string): never {
+  private errorAt(_context: Mark | Position, problem: string): never {
     throw new GoYamlSyntaxError(problem, this.mark.line === 0 ? 0 : this.mark.line + 1, this.mark.line + 1);
   }
 
@@ -503,11 +513,32 @@ class Scanner {
     return this.tokens[0] as Token;
   }
 
+  /**
+   * Done with the head token. The parser may still read it until it asks for the next one (peek);
+   * only then does the scanner make tokens, and may refill this one.
+   */
   skipToken(): void {
     const token = this.tokens.shift();
     this.tokenAvailable = false;
     this.tokensParsed++;
-    if (token?.type === T.StreamEnd) this.streamEndProduced = true;
+    if (token === undefined) return;
+    if (token.type === T.StreamEnd) this.streamEndProduced = true;
+    this.spare.push(token);
+  }
+
+  /** A token with these fields (and no tag suffix or version), reusing a spare one. */
+  private token(type: T, start: Mark, end: Mark, value = "", style = Style.Plain): Token {
+    const token = this.spare.pop();
+    if (token === undefined) return new Token(type, start, end, value, style);
+    token.type = type;
+    token.start = start;
+    token.end = end;
+    token.value = value;
+    token.style = style;
+    token.suffix = "";
+    token.major = 0;
+    token.minor = 0;
+    return token;
   }
 
   get done(): boolean {
@@ -528,7 +559,7 @@ class Scanner {
 
   private simpleKeyIsValid(key: SimpleKey): boolean {
     if (!key.possible) return false;
-    if (key.mark.line < this.mark.line || key.mark.index + 1024 < this.mark.index) {
+    if (key.mark < this.mark.line || key.index + 1024 < this.mark.index) {
       if (key.required) this.errorAt(key.mark, "could not find expected ':'");
       key.possible = false;
       return false;
@@ -540,12 +571,19 @@ class Scanner {
     this.cache(1);
     if (!this.streamStartProduced) {
       this.indent = -1;
-      this.simpleKeys.push({ possible: false, required: false, tokenNumber: 0, mark: this.markNow() });
+      this.simpleKeys.push({
+        possible: false,
+        required: false,
+        tokenNumber: 0,
+        mark: this.markNow(),
+        index: this.mark.index,
+        column: this.mark.column,
+      });
       this.simpleKeysByTok = new TokenIndex();
       this.simpleKeyAllowed = true;
       this.streamStartProduced = true;
       const m = this.markNow();
-      this.insert(-1, { type: T.StreamStart, start: m, end: m });
+      this.insert(-1, this.token(T.StreamStart, m, m));
       return;
     }
     this.scanToNextToken();
@@ -649,7 +687,11 @@ class Scanner {
       this.fetchPlainScalar();
       return;
     }
-    this.error("while scanning for the next token", this.mark, "found character that cannot start any token");
+    this.error(
+      "while scanning for the next token",
+      this.markNow(),
+      "found character that cannot start any token",
+    );
   }
 
   private saveSimpleKey(): void {
@@ -664,6 +706,8 @@ class Scanner {
       key.required = required;
       key.tokenNumber = tokenNumber;
       key.mark = mark;
+      key.index = this.mark.index;
+      key.column = this.mark.column;
       this.simpleKeysByTok.set(tokenNumber, this.simpleKeys.length - 1);
     }
   }
@@ -684,6 +728,8 @@ class Scanner {
       required: false,
       tokenNumber: this.tokensParsed + this.tokens.length,
       mark: this.markNow(),
+      index: this.mark.index,
+      column: this.mark.column,
     });
     this.flowLevel++;
     if (this.flowLevel > MAX_FLOW_LEVEL) this.errorAt(this.mark, `exceeded max depth of ${MAX_FLOW_LEVEL}`);
@@ -703,7 +749,7 @@ class Scanner {
       this.indents.push(this.indent);
       this.indent = column;
       if (this.indents.length > MAX_INDENTS) this.errorAt(mark, `exceeded max depth of ${MAX_INDENTS}`);
-      const token = { type, start: mark, end: mark };
+      const token = this.token(type, mark, mark);
       this.insert(number > -1 ? number - this.tokensParsed : -1, token);
     }
   }
@@ -712,7 +758,7 @@ class Scanner {
     if (this.flowLevel > 0) return;
     while (this.indent > column) {
       const m = this.markNow();
-      this.insert(-1, { type: T.BlockEnd, start: m, end: m });
+      this.insert(-1, this.token(T.BlockEnd, m, m));
       this.indent = this.indents.pop() ?? -1;
     }
   }
@@ -726,7 +772,7 @@ class Scanner {
     this.removeSimpleKey();
     this.simpleKeyAllowed = false;
     const m = this.markNow();
-    this.insert(-1, { type: T.StreamEnd, start: m, end: m });
+    this.insert(-1, this.token(T.StreamEnd, m, m));
   }
 
   private fetchDirective(): void {
@@ -744,7 +790,7 @@ class Scanner {
     this.skip();
     this.skip();
     this.skip();
-    this.insert(-1, { type, start, end: this.markNow() });
+    this.insert(-1, this.token(type, start, this.markNow()));
   }
 
   private fetchFlowCollectionStart(type: T): void {
@@ -753,7 +799,7 @@ class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type, start, end: this.markNow() });
+    this.insert(-1, this.token(type, start, this.markNow()));
   }
 
   private fetchFlowCollectionEnd(type: T): void {
@@ -762,7 +808,7 @@ class Scanner {
     this.simpleKeyAllowed = false;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type, start, end: this.markNow() });
+    this.insert(-1, this.token(type, start, this.markNow()));
   }
 
   private fetchFlowEntry(): void {
@@ -770,7 +816,7 @@ class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.FlowEntry, start, end: this.markNow() });
+    this.insert(-1, this.token(T.FlowEntry, start, this.markNow()));
   }
 
   private fetchBlockEntry(): void {
@@ -783,7 +829,7 @@ class Scanner {
     this.simpleKeyAllowed = true;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.BlockEntry, start, end: this.markNow() });
+    this.insert(-1, this.token(T.BlockEntry, start, this.markNow()));
   }
 
   private fetchKey(): void {
@@ -795,14 +841,14 @@ class Scanner {
     this.simpleKeyAllowed = this.flowLevel === 0;
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.Key, start, end: this.markNow() });
+    this.insert(-1, this.token(T.Key, start, this.markNow()));
   }
 
   private fetchValue(): void {
     const key = this.simpleKeys[this.simpleKeys.length - 1] as SimpleKey;
     if (this.simpleKeyIsValid(key)) {
-      this.insert(key.tokenNumber - this.tokensParsed, { type: T.Key, start: key.mark, end: key.mark });
-      this.rollIndent(key.mark.column, key.tokenNumber, T.BlockMappingStart, key.mark);
+      this.insert(key.tokenNumber - this.tokensParsed, this.token(T.Key, key.mark, key.mark));
+      this.rollIndent(key.column, key.tokenNumber, T.BlockMappingStart, key.mark);
       key.possible = false;
       this.simpleKeysByTok.delete(key.tokenNumber);
       this.simpleKeyAllowed = false;
@@ -815,7 +861,7 @@ class Scanner {
     }
     const start = this.markNow();
     this.skip();
-    this.insert(-1, { type: T.Value, start, end: this.markNow() });
+    this.insert(-1, this.token(T.Value, start, this.markNow()));
   }
 
   private fetchAnchor(type: T): void {
@@ -897,7 +943,9 @@ class Scanner {
       if (this.at() !== C.dot) this.errorAt(this.mark, "did not find expected digit or '.' character");
       this.skip();
       const minor = this.scanVersionNumber(start);
-      token = { type: T.VersionDirective, start, end: this.markNow(), major, minor };
+      token = this.token(T.VersionDirective, start, this.markNow());
+      token.major = major;
+      token.minor = minor;
     } else if (name === "TAG") {
       this.cache(1);
       while (isBlank(this.at())) {
@@ -914,7 +962,8 @@ class Scanner {
       const prefix = this.scanTagUri(true, "", start);
       this.cache(1);
       if (!isBlankZ(this.at())) this.errorAt(this.mark, "did not find expected whitespace or line break");
-      token = { type: T.TagDirective, start, end: this.markNow(), value: handle, suffix: prefix };
+      token = this.token(T.TagDirective, start, this.markNow(), handle);
+      token.suffix = prefix;
     } else {
       this.errorAt(this.mark, "found unknown directive name");
     }
@@ -986,7 +1035,7 @@ class Scanner {
     ) {
       this.errorAt(this.mark, "did not find expected alphabetic or numeric character");
     }
-    return { type, start, end, value: fromCodePoints(s) };
+    return this.token(type, start, end, fromCodePoints(s));
   }
 
   private scanTag(): Token {
@@ -1012,7 +1061,9 @@ class Scanner {
     }
     this.cache(1);
     if (!isBlankZ(this.at())) this.errorAt(this.mark, "did not find expected whitespace or line break");
-    return { type: T.Tag, start, end: this.markNow(), value: handle, suffix };
+    const token = this.token(T.Tag, start, this.markNow(), handle);
+    token.suffix = suffix;
+    return token;
   }
 
   private scanTagHandle(directive: boolean, start: Mark): string {
@@ -1189,13 +1240,7 @@ class Scanner {
     }
     if (chomping !== -1) pushAll(s, leadingBreak);
     if (chomping === 1) pushAll(s, trailingBreaks);
-    return {
-      type: T.Scalar,
-      start,
-      end,
-      value: fromCodePoints(s),
-      style: literal ? Style.Literal : Style.Folded,
-    };
+    return this.token(T.Scalar, start, end, fromCodePoints(s), literal ? Style.Literal : Style.Folded);
   }
 
   private scanBlockScalarBreaks(indentIn: number, breaks: number[]): { indent: number; end: Mark } {
@@ -1345,13 +1390,13 @@ class Scanner {
       }
     }
     this.skip();
-    return {
-      type: T.Scalar,
+    return this.token(
+      T.Scalar,
       start,
-      end: this.markNow(),
-      value: fromCodePoints(s),
-      style: single ? Style.Single : Style.Double,
-    };
+      this.markNow(),
+      fromCodePoints(s),
+      single ? Style.Single : Style.Double,
+    );
   }
 
   /**
@@ -1475,7 +1520,7 @@ class Scanner {
       if (this.flowLevel === 0 && this.mark.column < indent) break;
     }
     if (leadingBlanks) this.simpleKeyAllowed = true;
-    return { type: T.Scalar, start, end, value, style: Style.Plain };
+    return this.token(T.Scalar, start, end, value, Style.Plain);
   }
 }
 
@@ -1543,7 +1588,7 @@ class Parser {
    */
   private readonly event: YamlEvent = {
     type: EventType.StreamStart,
-    start: { index: 0, line: 0, column: 0 },
+    start: 0,
     anchor: undefined,
     tag: "",
     value: "",
@@ -1573,7 +1618,7 @@ class Parser {
 
   /** yaml_parser_set_parser_error: go-yaml's message names the token's 0-based line. */
   private error(problem: string, mark: Mark): never {
-    throw new GoYamlSyntaxError(problem, mark.line, mark.line + 1);
+    throw new GoYamlSyntaxError(problem, mark, mark + 1);
   }
 
   private pop(): S {
@@ -2035,7 +2080,7 @@ export function composeFirstDocument(text: string): GoNode | null {
           value: e.value ?? "",
           tag: e.tag ?? "",
           implicit: e.implicit ?? false,
-          line: e.start.line,
+          line: e.start,
         };
         if (e.anchor !== undefined) anchors.set(e.anchor, n);
         expect(EventType.Scalar);
@@ -2045,7 +2090,7 @@ export function composeFirstDocument(text: string): GoNode | null {
         const target = anchors.get(e.anchor ?? "");
         if (!target) throw new GoYamlSyntaxError(`unknown anchor '${e.anchor}' referenced`, 0);
         expect(EventType.Alias);
-        return { kind: "alias", name: e.anchor ?? "", target, line: e.start.line };
+        return { kind: "alias", name: e.anchor ?? "", target, line: e.start };
       }
       case EventType.SequenceStart:
       case EventType.MappingStart: {
@@ -2054,7 +2099,7 @@ export function composeFirstDocument(text: string): GoNode | null {
           kind: mapping ? "mapping" : "sequence",
           children: [] as GoNode[],
           tag: e.tag ?? "",
-          line: e.start.line,
+          line: e.start,
         } as GoNode & {
           children: GoNode[];
         };

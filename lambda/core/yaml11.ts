@@ -234,7 +234,11 @@ class GoMap {
     return id;
   }
 }
-type GoValue = ScalarValue | GoValue[] | GoMap;
+/**
+ * A decoded value: a mapping whose keys are all strings is built as the JSON object it converts
+ * to (see Decoder.stringMapping), any other one as a GoMap that toJson converts.
+ */
+type GoValue = ScalarValue | GoValue[] | GoMap | { [key: string]: YamlValue };
 
 /**
  * go-yaml v2 decode.go allowedAliasRatio: once more than 1000 nodes were decoded, more than 100
@@ -256,6 +260,13 @@ class Decoder {
   private readonly active = new Set<GoNode>();
   /** Items of a []string that are not scalars: go-yaml reports a type error and leaves them out. */
   readonly skipped: Array<{ index: number; kind: "mapping" | "sequence" }> = [];
+  /** How many GoMaps were built: none means the decoded value is already its JSON conversion. */
+  goMaps = 0;
+  /** A NaN or an infinity was decoded as a value (it may since have been overwritten). */
+  nonFinite = false;
+  /** The keys and values of the string-keyed mappings being decoded, one stack for all of them. */
+  private readonly pairs: Array<string | GoValue> = [];
+  private pairsTop = 0;
 
   private count(): void {
     this.decodes++;
@@ -304,6 +315,7 @@ class Decoder {
       }
       const r = this.scalar(n);
       if (r.value === null) return null;
+      if (typeof r.value === "number" && !Number.isFinite(r.value)) this.nonFinite = true;
       // A timestamp into interface{} stays the text as written (decode.go, for compatibility).
       return r.tag === TIMESTAMP ? n.value : r.value;
     }
@@ -312,8 +324,50 @@ class Decoder {
       for (const child of n.children) items.push(this.any(child));
       return items;
     }
+    if (this.hasStringKeys(n)) return this.stringMapping(n);
+    this.goMaps++;
     const out = new GoMap();
     this.mappingInto(n, out);
+    return out;
+  }
+
+  /** Every key decodes to its text as written (what mappingInto concludes for it), none is a merge. */
+  private hasStringKeys(n: GoNode & { kind: "mapping" }): boolean {
+    for (let i = 0; i < n.children.length; i += 2) {
+      const k = n.children[i] as GoNode;
+      if (k.kind !== "scalar" || this.isMerge(k) || !asWritten(k)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * mappingInto for a mapping whose keys are all strings, decoded in the same order (counted
+   * alike). Its JSON conversion is the object toJson would build from the GoMap (the same keys
+   * set in the same order, the last value of a repeated key at the place of the first) and cannot
+   * fail, so it is built here, unless a value below it holds a GoMap: then it is a GoMap as
+   * before, so that toJson meets every key it may refuse in the same order.
+   */
+  private stringMapping(n: GoNode & { kind: "mapping" }): GoValue {
+    const goMaps = this.goMaps;
+    const from = this.pairsTop;
+    for (let i = 0; i < n.children.length; i += 2) {
+      const k = n.children[i] as GoNode & { kind: "scalar" };
+      this.count();
+      this.pairs[this.pairsTop++] = k.value;
+      this.pairs[this.pairsTop++] = this.any(n.children[i + 1] as GoNode);
+    }
+    const to = this.pairsTop;
+    this.pairsTop = from;
+    if (this.goMaps !== goMaps) {
+      this.goMaps++;
+      const out = new GoMap();
+      for (let i = from; i < to; i += 2) out.setString(this.pairs[i] as string, this.pairs[i + 1] as GoValue);
+      this.pairs.fill(undefined as unknown as GoValue, from, to);
+      return out;
+    }
+    const out: { [key: string]: YamlValue } = {};
+    for (let i = from; i < to; i += 2) setJson(out, this.pairs[i] as string, this.pairs[i + 1] as YamlValue);
+    this.pairs.fill(undefined as unknown as GoValue, from, to);
     return out;
   }
 
@@ -445,21 +499,21 @@ function jsonKey(key: Resolved): string {
   }
 }
 
+/** `out[name] = value`, as an own property even for "__proto__" (which assignment takes as the prototype). */
+function setJson(out: { [key: string]: YamlValue }, name: string, value: YamlValue): void {
+  if (name === "__proto__") {
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  } else out[name] = value;
+}
+
+/** The JSON conversion of a decoded value (a string-keyed mapping is its own: nothing below it is a GoMap). */
 function toJson(value: GoValue): YamlValue {
   if (value instanceof GoMap) {
     const out: Record<string, YamlValue> = {};
     const keys = value.keys;
     for (const [id, v] of value.values) {
       const name = typeof id === "string" ? id : jsonKey(keys?.get(id) as Resolved);
-      // An own property even for "__proto__" (which plain assignment would take as the prototype).
-      if (name === "__proto__") {
-        Object.defineProperty(out, name, {
-          value: toJson(v),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else out[name] = toJson(v);
+      setJson(out, name, toJson(v));
     }
     return out;
   }
@@ -483,10 +537,40 @@ function message(error: unknown): string {
  * any problem is an `{ ok: false }` result with go-yaml's message.
  */
 export function parseGoYaml(text: string): YamlParseResult {
+  return decodeToJson(text, false);
+}
+
+/**
+ * sigs.k8s.io/yaml `YAMLToJSON` as a whole: parseGoYaml, then `json.Marshal`, which refuses NaN
+ * and ±Inf anywhere in the document (the walk only runs when the decoder met one).
+ */
+export function yamlToJson(text: string): YamlParseResult {
+  return decodeToJson(text, true);
+}
+
+function hasNonFiniteNumber(value: YamlValue): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNonFiniteNumber(item)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (hasNonFiniteNumber(value[key] as YamlValue)) return true;
+  return false;
+}
+
+function decodeToJson(text: string, marshal: boolean): YamlParseResult {
   try {
     const root = composeFirstDocument(text);
     if (root === null) return { ok: true, value: null };
-    return { ok: true, value: toJson(new Decoder().any(root)) };
+    const decoder = new Decoder();
+    const decoded = decoder.any(root);
+    // No GoMap: every mapping was built as its JSON object, and lists hold nothing else.
+    const value = decoder.goMaps === 0 ? (decoded as YamlValue) : toJson(decoded);
+    if (marshal && decoder.nonFinite && hasNonFiniteNumber(value)) {
+      return { ok: false, error: "json: unsupported value (NaN or Inf)" };
+    }
+    return { ok: true, value };
   } catch (error) {
     if (error instanceof RangeError) return { ok: false, error: `yaml: ${error.message}` };
     return { ok: false, error: message(error) };
