@@ -2,10 +2,7 @@
  * `history`, `show` and `diff` with `--access-entries`, and `explain --store` answering with access entries
  * and aws-auth together, on a folder store filed by the classifier's own access pipeline (in memory EKS).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { main } from "../../bin/cli.js";
 import { EksAccessEntryApi } from "../../lambda/adapters/eks-access-entries.js";
 import { LocalBlobStore } from "../../lambda/adapters/local-blob-store.js";
@@ -16,6 +13,7 @@ import { processCapture } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import { awsAuth } from "../restore/fixtures.js";
+import { runCli as run, tempDirForEachTest, writeKubeconfig } from "../support/cli-store.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
 import { FAKE_ACCOUNT, FAKE_REGION, FakeEks } from "../support/fake-eks.js";
 import { RecordingNotifier } from "../support/memory-store.js";
@@ -31,20 +29,9 @@ const ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolic
 const VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
 
 let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "guardian-access-"));
+tempDirForEachTest("guardian-access-", (created) => {
+  dir = created;
 });
-
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(argv: string[]) {
-  const recorded = recordingIo();
-  const code = await main(argv, recorded.io);
-  return { code, out: recorded.out(), err: recorded.err() };
-}
 
 /** A store as the deployed guardian leaves it: an aws-auth version, an access baseline, a foreign admin. */
 async function fileHistory(): Promise<{ baseline: string; admin: string }> {
@@ -217,8 +204,7 @@ describe("explain --direct --cluster: the live aws-auth and the live access entr
           mapRoles: `- rolearn: arn:aws:iam::${FAKE_ACCOUNT}:role/Platform\n  username: platform\n  groups: [system:masters]\n`,
         }),
       );
-      const kubeconfig = join(dir, "kubeconfig");
-      await writeFile(kubeconfig, server.kubeconfig("t"));
+      const kubeconfig = await writeKubeconfig(dir, server, "t");
       eks.addCluster({ name: "live" });
       const platform = `arn:aws:iam::${FAKE_ACCOUNT}:role/teams/Platform`;
       const api = new EksAccessEntryApi(eks.client());

@@ -3,35 +3,22 @@
  * judge through the classifier's own pipeline into a folder with the S3 layout; history, show, diff
  * and restore --direct then work on it with no AWS at all.
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../bin/cli.js";
 import { awsAuth, ESCALATED_DATA } from "../restore/fixtures.js";
+import { runCli as run, tempDirForEachTest, writeKubeconfig } from "../support/cli-store.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
-import { recordingIo } from "./io.js";
 
 const CLASSIFY = fileURLToPath(new URL("../fixtures/audit/derived/classify/", import.meta.url));
 const SEQUENCE = join(CLASSIFY, "done-when.jsonl");
 const BASELINE_YAML = join(CLASSIFY, "baseline-rv204.yaml");
 
 let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "guardian-store-"));
+tempDirForEachTest("guardian-store-", (created) => {
+  dir = created;
 });
-
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(argv: string[]) {
-  const recorded = recordingIo();
-  const code = await main(argv, recorded.io);
-  return { code, out: recorded.out(), err: recorded.err() };
-}
 
 describe("demo --store DIR", () => {
   it("prints the ids the store holds: every record it says it kept is a file of the store", async () => {
@@ -137,8 +124,7 @@ describe("restore --direct --store DIR from the demo's store", () => {
   it("puts the demo's last good version back on a cluster, offline", async () => {
     // Prepare
     const store = join(dir, "demo-store");
-    const kubeconfig = join(dir, "kubeconfig");
-    await (await import("node:fs/promises")).writeFile(kubeconfig, server.kubeconfig("operator"));
+    const kubeconfig = await writeKubeconfig(dir, server, "operator");
     await run(["demo", "--store", store]);
     server.seed(awsAuth(ESCALATED_DATA));
 

@@ -2,10 +2,10 @@
  * The gate in front of restores: who asks is proven through STS (an in-test STS that really checks SigV4
  * with known secrets), and the function acts only for configured operators and, without force, for the
  * cluster's system:masters holders in the last good version. Every refusal is recorded in the store and
- * announced on the topic, and nothing is read from or written to the cluster.
+ * announced on the topic, and nothing is asked of EKS, read from or written to the cluster. An aws-auth
+ * restore and an access-entry restore pass the same gate: what holds for both is tested for both.
  */
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { authorize, holdsSystemMasters } from "../../lambda/restore/authorize.js";
 import {
   createCallerProof,
@@ -14,25 +14,22 @@ import {
   requestBinding,
   verifyCallerProof,
 } from "../../lambda/restore/caller-proof.js";
-import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
 import {
   accessRestoreBinding,
   type ClusterAccessResult,
   restoreBinding,
 } from "../../lambda/restore/create-handler.js";
-import { FakeApiServer } from "../support/fake-apiserver.js";
 import type { FakeStsIdentity } from "../support/fake-sts.js";
-import { createVersionedBucket, drainQueue } from "../support/moto.js";
+import { drainQueue } from "../support/moto.js";
 import {
-  type ClusterAccessAws,
-  clusterAccessHandler,
-  ONCALL,
-  provenInvoke,
-  startClusterAccessAws,
-} from "./cluster-access.js";
+  clusterAccessAwsForSuite,
+  type RestoreRig,
+  type RestoreRigOptions,
+  restoreRigForEachTest,
+} from "../support/restore-rig.js";
+import { ONCALL, provenInvoke } from "./cluster-access.js";
 import { ACCOUNT, awsAuth, CLUSTER, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "./fixtures.js";
 
-const GUARDIAN = "arn:aws:sts::111122223333:assumed-role/aws-auth-guardian-cluster-access/fn";
 /** Named in RESTORE_OPERATORS: may restore with force. */
 const SRE: FakeStsIdentity = {
   accessKeyId: "AKIDSRE",
@@ -47,484 +44,378 @@ const DEVELOPER: FakeStsIdentity = {
   arn: `arn:aws:sts::${ACCOUNT}:assumed-role/developer/mallory`,
 };
 
-describe("the restore gate (moto S3/SNS/EKS, in-test STS checking SigV4, in-test API server)", () => {
-  let aws: ClusterAccessAws;
-  let server: FakeApiServer;
-  let bucket: string;
-  let run = 0;
-  let handler: (event: unknown) => Promise<ClusterAccessResult>;
-  let now: Date;
-  /** API server requests made before the test's act (the baseline capture). */
-  let before = 0;
+/** What differs between the two gated actions, as the function answers and records them. */
+interface Gate {
+  action: "restore" | "restore-access-entries";
+  /** The binding a proof for this action signs. */
+  binding(fields: { cluster: string; force?: boolean }): string;
+  /** Where the function records this action's restores. */
+  restores: string;
+  /** The result of a refused caller. */
+  refused: Record<string, unknown>;
+  /** The first reason of a refusal. */
+  refusal(result: ClusterAccessResult): string | undefined;
+  /** The subject of the announced refusal. */
+  subject: string;
+  /** What the developer asks for when refused (the aws-auth case asks for a mere dry run). */
+  developerAsks: { dryRun?: boolean };
+  rig: RestoreRigOptions;
+}
 
-  beforeAll(async () => {
-    aws = await startClusterAccessAws("gate-alerts");
-    aws.sts.add(SRE);
-    aws.sts.add(DEVELOPER);
-  });
+const AWS_AUTH_RESTORE: Gate = {
+  action: "restore",
+  binding: (fields) => restoreBinding({ action: "restore", ...fields }),
+  restores: `clusters/${CLUSTER}/restores/`,
+  refused: { operation: "restore", outcome: "refused", action: "none" },
+  refusal: (result) => (result as { refusal?: string[] }).refusal?.[0],
+  subject: "[aws-auth RESTORE REFUSED] prod",
+  developerAsks: { dryRun: true },
+  rig: {},
+};
 
-  afterAll(async () => {
-    await aws?.stop();
-  });
+const ACCESS_ENTRY_RESTORE: Gate = {
+  action: "restore-access-entries",
+  binding: (fields) => accessRestoreBinding({ action: "restore-access-entries", ...fields }),
+  restores: `clusters/${CLUSTER}/access/restores/`,
+  refused: { operation: "restore-access-entries", outcome: "refused", done: [] },
+  refusal: (result) => (result as { refusals?: string[] }).refusals?.[0],
+  subject: "[access-entry RESTORE REFUSED] prod",
+  developerAsks: {},
+  // What access entries need; moto's cluster is CONFIG_MAP.
+  rig: { cluster: { authenticationMode: "API_AND_CONFIG_MAP", auditLoggingEnabled: true } },
+};
 
-  beforeEach(async () => {
-    run += 1;
-    bucket = `gate-snapshots-${run}`;
-    await createVersionedBucket(aws.s3, bucket);
-    await drainQueue(aws.sqs, aws.queueUrl);
-    aws.sts.calls.length = 0;
-    aws.sts.now = () => new Date();
-    now = new Date();
-    server = await FakeApiServer.start({
-      authenticate: (token) =>
-        token.startsWith("k8s-aws-v1.") ? { user: GUARDIAN, allowed: true } : undefined,
-    });
-    const config = loadClusterAccessConfig({
-      SNAPSHOT_BUCKET: bucket,
-      ALERT_TOPIC_ARN: aws.topicArn,
-      AWS_REGION: aws.moto.env.AWS_REGION,
-      INTEGRITY_KEY_ID: aws.integrityKeyId,
-      GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
-      RESTORE_OPERATORS: `arn:aws:iam::${ACCOUNT}:role/sre-*`,
-    });
-    handler = clusterAccessHandler(config, aws, server, { now: () => now });
-    // A baseline, then an escalation: the contractor made itself system:masters.
-    server.seed(awsAuth(GOOD_DATA));
-    await handler({ action: "capture", cluster: CLUSTER, reason: "baseline" });
-    server.seed(awsAuth(ESCALATED_DATA));
-    before = server.requests.length;
-    await drainQueue(aws.sqs, aws.queueUrl);
-  });
+describe("the restore gates (moto S3/SNS/EKS, in-test STS checking SigV4, in-test API server)", () => {
+  const aws = clusterAccessAwsForSuite("gate-alerts", [SRE, DEVELOPER]);
 
-  afterEach(async () => {
-    await server.close();
-  });
-
-  async function restoreRecords(): Promise<Record<string, unknown>[]> {
-    const listed = await aws.s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: `clusters/${CLUSTER}/restores/` }),
-    );
-    const records: Record<string, unknown>[] = [];
-    for (const object of listed.Contents ?? []) {
-      const got = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      records.push(JSON.parse(await (got.Body?.transformToString() ?? "{}")) as Record<string, unknown>);
-    }
-    return records;
-  }
-
-  /** Asserts a refusal: nothing read from or written to the cluster, recorded, announced. */
+  /**
+   * Asserts a refusal of the caller: EKS not asked, nothing read from or written to the cluster, recorded
+   * as unauthorized, announced.
+   */
   async function expectRefused(
+    rig: RestoreRig,
+    gate: Gate,
     result: ClusterAccessResult,
-    reason: RegExp,
+    reason: RegExp | string,
     by: string | RegExp,
   ): Promise<void> {
-    expect(result).toMatchObject({ operation: "restore", outcome: "refused", action: "none" });
-    expect((result as { refusal?: string[] }).refusal?.[0]).toMatch(reason);
-    expect(server.requests.slice(before)).toEqual([]);
-    expect(server.object()?.data).toStrictEqual(ESCALATED_DATA);
-    const records = await restoreRecords();
+    expect(result).toMatchObject(gate.refused);
+    expect(gate.refusal(result)).toMatch(reason);
+    expect(rig.described).toBe(0);
+    expect(rig.server.requests.slice(rig.before)).toEqual([]);
+    expect(rig.server.object()?.data).toStrictEqual(ESCALATED_DATA);
+    const records = await rig.records(gate.restores);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ outcome: "refused", unauthorized: true, by });
     expect(JSON.stringify(records[0])).not.toContain("X-Amz-Signature");
-    const messages = await drainQueue(aws.sqs, aws.queueUrl);
-    expect(messages.map((m) => m.Subject)).toEqual([
-      expect.stringContaining("[aws-auth RESTORE REFUSED] prod"),
-    ]);
+    const messages = await drainQueue(rig.aws.sqs, rig.aws.queueUrl);
+    expect(messages.map((m) => m.Subject)).toEqual([expect.stringContaining(gate.subject)]);
   }
 
-  it("restores for the cluster's admin (system:masters in the last good version), proven through STS", async () => {
-    // Act
-    const result = await provenInvoke(handler, aws.sts, ONCALL)({ action: "restore", cluster: CLUSTER });
+  describe.each([AWS_AUTH_RESTORE, ACCESS_ENTRY_RESTORE].map((gate) => [gate.action, gate] as const))(
+    "both gates: %s",
+    (_action, gate) => {
+      const rig = restoreRigForEachTest(aws, gate.rig);
 
-    // Assess
-    expect(result).toMatchObject({ outcome: "restored" });
-    expect(server.object()?.data).toStrictEqual(GOOD_DATA);
-    expect(aws.sts.calls).toEqual([{ accessKeyId: "testing", outcome: "ok" }]);
-    const [record] = await restoreRecords();
-    expect(record?.by).toBe(
-      `${ONCALL.arn} (holds system:masters in the last good version ${String((result as { target?: string }).target)})`,
-    );
-  });
+      it("fails: no proof is refused without asking STS, whatever requestedBy claims", async () => {
+        // Act
+        const result = await rig.handler({
+          action: gate.action,
+          cluster: CLUSTER,
+          force: true,
+          requestedBy: "arn:aws:iam::111122223333:role/sre-restore",
+        });
 
-  it("restores with force for a configured operator (a session of a role matching RESTORE_OPERATORS)", async () => {
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      SRE,
-    )({ action: "restore", cluster: CLUSTER, force: true });
+        // Assess
+        await expectRefused(
+          rig,
+          gate,
+          result,
+          /caller not proven: no proof/,
+          "unknown caller (no valid proof)",
+        );
+        expect(rig.aws.sts.calls).toHaveLength(0);
+        expect((await rig.records(gate.restores))[0]?.claimedBy).toBe(
+          "arn:aws:iam::111122223333:role/sre-restore",
+        );
+      });
 
-    // Assess
-    expect(result).toMatchObject({ outcome: "restored", forced: true });
-    expect((await restoreRecords())[0]?.by).toBe(
-      `${SRE.arn} (restore operator (matches arn:aws:iam::${ACCOUNT}:role/sre-*))`,
-    );
-  });
+      it("fails: an operator's proof replayed by someone else after it expired is refused", async () => {
+        // Prepare: the operator's proof for exactly this request, seen by someone else (a log, a proxy).
+        const fields = { cluster: CLUSTER, force: true };
+        const proof = await createCallerProof({
+          credentials: SRE,
+          region: rig.aws.sts.region,
+          stsEndpoint: rig.aws.sts.url,
+          binding: gate.binding(fields),
+        });
+        rig.now = new Date(Date.now() + 120_000);
 
-  it("fails: no proof is refused without asking STS, whatever requestedBy claims", async () => {
-    // Act
-    const result = await handler({
-      action: "restore",
-      cluster: CLUSTER,
-      force: true,
-      requestedBy: "arn:aws:iam::111122223333:role/sre-restore",
+        // Act
+        const result = await rig.handler({ action: gate.action, ...fields, proof });
+
+        // Assess
+        await expectRefused(
+          rig,
+          gate,
+          result,
+          /caller not proven: the proof expired at/,
+          "unknown caller (no valid proof)",
+        );
+      });
+
+      it("fails: a caller who is neither an operator nor a system:masters holder is refused, and named", async () => {
+        // Act
+        const result = await provenInvoke(
+          rig.handler,
+          rig.aws.sts,
+          DEVELOPER,
+        )({ action: gate.action, cluster: CLUSTER, ...gate.developerAsks });
+
+        // Assess
+        await expectRefused(
+          rig,
+          gate,
+          result,
+          `${DEVELOPER.arn} may not ${gate.action} on prod: not a configured restore operator, and holds no system:masters mapping in the last good version`,
+          DEVELOPER.arn,
+        );
+      });
+
+      it("fails: force from a default operator (system:masters in the last good version) is refused", async () => {
+        // Act
+        const result = await provenInvoke(
+          rig.handler,
+          rig.aws.sts,
+          ONCALL,
+        )({ action: gate.action, cluster: CLUSTER, force: true });
+
+        // Assess
+        await expectRefused(rig, gate, result, `allows a ${gate.action} but not with force`, ONCALL.arn);
+      });
+    },
+  );
+
+  describe("the aws-auth restore gate alone", () => {
+    const gate = AWS_AUTH_RESTORE;
+    const rig = restoreRigForEachTest(aws, gate.rig);
+
+    it("restores for the cluster's admin (system:masters in the last good version), proven through STS", async () => {
+      // Act
+      const result = await provenInvoke(
+        rig.handler,
+        rig.aws.sts,
+        ONCALL,
+      )({ action: "restore", cluster: CLUSTER });
+
+      // Assess
+      expect(result).toMatchObject({ outcome: "restored" });
+      expect(rig.server.object()?.data).toStrictEqual(GOOD_DATA);
+      expect(rig.aws.sts.calls).toEqual([{ accessKeyId: "testing", outcome: "ok" }]);
+      const [record] = await rig.records(gate.restores);
+      expect(record?.by).toBe(
+        `${ONCALL.arn} (holds system:masters in the last good version ${String((result as { target?: string }).target)})`,
+      );
     });
 
-    // Assess
-    await expectRefused(result, /caller not proven: no proof/, "unknown caller (no valid proof)");
-    expect(aws.sts.calls).toHaveLength(0);
-    expect((await restoreRecords())[0]?.claimedBy).toBe("arn:aws:iam::111122223333:role/sre-restore");
-  });
+    it("restores with force for a configured operator (a session of a role matching RESTORE_OPERATORS)", async () => {
+      // Act
+      const result = await provenInvoke(
+        rig.handler,
+        rig.aws.sts,
+        SRE,
+      )({ action: "restore", cluster: CLUSTER, force: true });
 
-  it("fails: someone else's proof replayed after it expired is refused", async () => {
-    // Prepare: the operator's proof for exactly this request, seen by someone else (a log, a proxy).
-    const event = { action: "restore" as const, cluster: CLUSTER, force: true };
-    const proof = await createCallerProof({
-      credentials: SRE,
-      region: aws.sts.region,
-      stsEndpoint: aws.sts.url,
-      binding: restoreBinding(event),
-    });
-    now = new Date(Date.now() + 120_000);
-
-    // Act
-    const result = await handler({ ...event, proof });
-
-    // Assess
-    await expectRefused(result, /caller not proven: the proof expired at/, "unknown caller (no valid proof)");
-  });
-
-  it("fails: a proof STS itself finds expired is refused (the function's clock is not the only judge)", async () => {
-    // Prepare
-    const event = { action: "restore" as const, cluster: CLUSTER };
-    const proof = await createCallerProof({
-      credentials: ONCALL,
-      region: aws.sts.region,
-      stsEndpoint: aws.sts.url,
-      binding: restoreBinding(event),
-    });
-    aws.sts.now = () => new Date(Date.now() + 120_000);
-
-    // Act
-    const result = await handler({ ...event, proof });
-
-    // Assess
-    await expectRefused(
-      result,
-      /STS refused the proof \(HTTP 403 ExpiredToken\)/,
-      "unknown caller (no valid proof)",
-    );
-  });
-
-  it("fails: a forged proof (signed with a guessed secret) is refused by STS", async () => {
-    // Prepare
-    const event = { action: "restore" as const, cluster: CLUSTER, force: true };
-    const proof = await createCallerProof({
-      credentials: { ...SRE, secretAccessKey: "guessed" },
-      region: aws.sts.region,
-      stsEndpoint: aws.sts.url,
-      binding: restoreBinding(event),
+      // Assess
+      expect(result).toMatchObject({ outcome: "restored", forced: true });
+      expect((await rig.records(gate.restores))[0]?.by).toBe(
+        `${SRE.arn} (restore operator (matches arn:aws:iam::${ACCOUNT}:role/sre-*))`,
+      );
     });
 
-    // Act
-    const result = await handler({ ...event, proof });
+    it("fails: a proof STS itself finds expired is refused (the function's clock is not the only judge)", async () => {
+      // Prepare
+      const event = { action: "restore" as const, cluster: CLUSTER };
+      const proof = await createCallerProof({
+        credentials: ONCALL,
+        region: rig.aws.sts.region,
+        stsEndpoint: rig.aws.sts.url,
+        binding: restoreBinding(event),
+      });
+      rig.aws.sts.now = () => new Date(Date.now() + 120_000);
 
-    // Assess
-    await expectRefused(result, /HTTP 403 SignatureDoesNotMatch/, "unknown caller (no valid proof)");
-    expect(aws.sts.calls).toEqual([
-      { accessKeyId: "AKIDSRE", outcome: "rejected", code: "SignatureDoesNotMatch" },
-    ]);
-  });
+      // Act
+      const result = await rig.handler({ ...event, proof });
 
-  it("fails: an operator's proof for a dry run cannot be replayed for a forced write", async () => {
-    // Prepare: the proof the operator's CLI sent with its dry run.
-    const dryRun = { action: "restore" as const, cluster: CLUSTER, dryRun: true };
-    const proof = await createCallerProof({
-      credentials: SRE,
-      region: aws.sts.region,
-      stsEndpoint: aws.sts.url,
-      binding: restoreBinding(dryRun),
+      // Assess
+      await expectRefused(
+        rig,
+        gate,
+        result,
+        /STS refused the proof \(HTTP 403 ExpiredToken\)/,
+        "unknown caller (no valid proof)",
+      );
     });
 
-    // Act
-    const result = await handler({ action: "restore", cluster: CLUSTER, to: "latest", force: true, proof });
+    it("fails: a forged proof (signed with a guessed secret) is refused by STS", async () => {
+      // Prepare
+      const event = { action: "restore" as const, cluster: CLUSTER, force: true };
+      const proof = await createCallerProof({
+        credentials: { ...SRE, secretAccessKey: "guessed" },
+        region: rig.aws.sts.region,
+        stsEndpoint: rig.aws.sts.url,
+        binding: restoreBinding(event),
+      });
 
-    // Assess
-    await expectRefused(result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
-  });
+      // Act
+      const result = await rig.handler({ ...event, proof });
 
-  it("fails: a caller who is neither an operator nor a system:masters holder is refused, and named", async () => {
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      DEVELOPER,
-    )({ action: "restore", cluster: CLUSTER, dryRun: true });
-
-    // Assess
-    await expectRefused(
-      result,
-      /arn:aws:sts::111122223333:assumed-role\/developer\/mallory may not restore on prod: not a configured restore operator, and holds no system:masters mapping in the last good version/,
-      DEVELOPER.arn,
-    );
-  });
-
-  it("fails: force from a default operator (system:masters in the last good version) is refused", async () => {
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      ONCALL,
-    )({ action: "restore", cluster: CLUSTER, force: true });
-
-    // Assess
-    await expectRefused(result, /allows a restore but not with force/, ONCALL.arn);
-  });
-
-  it("fails: the escalated contractor, system:masters only in the dangerous latest version, is refused", async () => {
-    // Prepare: the contractor's own role session.
-    const contractor = aws.sts.add({
-      accessKeyId: "AKIDCONTRACTOR",
-      secretAccessKey: "contractor-secret",
-      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${CONTRACTOR_ROLE.split("/").pop()}/eve`,
+      // Assess
+      await expectRefused(
+        rig,
+        gate,
+        result,
+        /HTTP 403 SignatureDoesNotMatch/,
+        "unknown caller (no valid proof)",
+      );
+      expect(rig.aws.sts.calls).toEqual([
+        { accessKeyId: "AKIDSRE", outcome: "rejected", code: "SignatureDoesNotMatch" },
+      ]);
     });
 
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      contractor,
-    )({ action: "restore", cluster: CLUSTER, to: "latest" });
+    it("fails: an operator's proof for a dry run cannot be replayed for a forced write", async () => {
+      // Prepare: the proof the operator's CLI sent with its dry run.
+      const dryRun = { action: "restore" as const, cluster: CLUSTER, dryRun: true };
+      const proof = await createCallerProof({
+        credentials: SRE,
+        region: rig.aws.sts.region,
+        stsEndpoint: rig.aws.sts.url,
+        binding: restoreBinding(dryRun),
+      });
 
-    // Assess
-    await expectRefused(result, /holds no system:masters mapping in the last good version/, contractor.arn);
-  });
-});
+      // Act
+      const result = await rig.handler({
+        action: "restore",
+        cluster: CLUSTER,
+        to: "latest",
+        force: true,
+        proof,
+      });
 
-describe("the gate in front of access-entry restores (same rig: moto, in-test STS)", () => {
-  let aws: ClusterAccessAws;
-  let server: FakeApiServer;
-  let bucket: string;
-  let run = 0;
-  let handler: (event: unknown) => Promise<ClusterAccessResult>;
-  let now: Date;
-  /** DescribeCluster calls: the access-entry branch asks EKS nothing before the gate lets the caller through. */
-  let described = 0;
-
-  beforeAll(async () => {
-    aws = await startClusterAccessAws("access-gate-alerts");
-    aws.sts.add(SRE);
-    aws.sts.add(DEVELOPER);
-  });
-
-  afterAll(async () => {
-    await aws?.stop();
-  });
-
-  beforeEach(async () => {
-    run += 1;
-    bucket = `access-gate-${run}`;
-    await createVersionedBucket(aws.s3, bucket);
-    aws.sts.calls.length = 0;
-    now = new Date();
-    server = await FakeApiServer.start({
-      authenticate: (token) =>
-        token.startsWith("k8s-aws-v1.") ? { user: GUARDIAN, allowed: true } : undefined,
-    });
-    const config = loadClusterAccessConfig({
-      SNAPSHOT_BUCKET: bucket,
-      ALERT_TOPIC_ARN: aws.topicArn,
-      AWS_REGION: aws.moto.env.AWS_REGION,
-      INTEGRITY_KEY_ID: aws.integrityKeyId,
-      GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
-      RESTORE_OPERATORS: `arn:aws:iam::${ACCOUNT}:role/sre-*`,
-    });
-    const base = clusterAccessHandler(config, aws, server, { now: () => now });
-    // The last good aws-auth names the cluster's admins (ONCALL's role holds system:masters in it).
-    server.seed(awsAuth(GOOD_DATA));
-    await base({ action: "capture", cluster: CLUSTER, reason: "baseline" });
-    described = 0;
-    handler = clusterAccessHandler(config, aws, server, {
-      now: () => now,
-      describeCluster: async () => {
-        described += 1;
-        return {
-          endpoint: server.url,
-          caData: server.caData,
-          authenticationMode: "API_AND_CONFIG_MAP",
-          auditLoggingEnabled: true,
-        };
-      },
-    });
-    await drainQueue(aws.sqs, aws.queueUrl);
-  });
-
-  afterEach(async () => {
-    await server.close();
-  });
-
-  async function accessRestoreRecords(): Promise<Record<string, unknown>[]> {
-    const listed = await aws.s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: `clusters/${CLUSTER}/access/restores/` }),
-    );
-    const records: Record<string, unknown>[] = [];
-    for (const object of listed.Contents ?? []) {
-      const got = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      records.push(JSON.parse(await (got.Body?.transformToString() ?? "{}")) as Record<string, unknown>);
-    }
-    return records;
-  }
-
-  /** A refusal of the caller: EKS not asked, recorded as unauthorized, announced. */
-  async function expectRefused(result: ClusterAccessResult, reason: RegExp, by: string): Promise<void> {
-    expect(result).toMatchObject({ operation: "restore-access-entries", outcome: "refused", done: [] });
-    expect((result as { refusals?: string[] }).refusals?.[0]).toMatch(reason);
-    expect(described).toBe(0);
-    const records = await accessRestoreRecords();
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ outcome: "refused", unauthorized: true, by });
-    expect(JSON.stringify(records[0])).not.toContain("X-Amz-Signature");
-    const messages = await drainQueue(aws.sqs, aws.queueUrl);
-    expect(messages.map((m) => m.Subject)).toEqual([
-      expect.stringContaining("[access-entry RESTORE REFUSED] prod"),
-    ]);
-  }
-
-  it("lets the cluster's admin through without force: the restore goes on to EKS and the store", async () => {
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      ONCALL,
-    )({ action: "restore-access-entries", cluster: CLUSTER });
-
-    // Assess: past the gate, the store has no access record to go back to (a refusal of its own).
-    expect(result).toMatchObject({ operation: "restore-access-entries", outcome: "refused" });
-    expect((result as { refusals: string[] }).refusals).toEqual([
-      `no access record last-good for cluster ${CLUSTER}`,
-    ]);
-    expect(described).toBe(1);
-    const [record] = await accessRestoreRecords();
-    expect(record?.unauthorized).toBeUndefined();
-    expect(String(record?.by)).toMatch(
-      /^arn:aws:sts::111122223333:assumed-role\/platform-admin\/oncall \(holds system:masters in the last good version /,
-    );
-  });
-
-  it("lets a configured operator force, proven through STS", async () => {
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      SRE,
-    )({ action: "restore-access-entries", cluster: CLUSTER, force: true });
-
-    // Assess
-    expect((result as { refusals: string[] }).refusals).toEqual([
-      `no access record last-good for cluster ${CLUSTER}`,
-    ]);
-    expect(described).toBe(1);
-    expect((await accessRestoreRecords())[0]?.by).toBe(
-      `${SRE.arn} (restore operator (matches arn:aws:iam::${ACCOUNT}:role/sre-*))`,
-    );
-  });
-
-  it("fails: no proof is refused without asking STS, whatever requestedBy claims", async () => {
-    // Act
-    const result = await handler({
-      action: "restore-access-entries",
-      cluster: CLUSTER,
-      force: true,
-      requestedBy: "arn:aws:iam::111122223333:role/sre-restore",
+      // Assess
+      await expectRefused(rig, gate, result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
     });
 
-    // Assess
-    await expectRefused(result, /caller not proven: no proof/, "unknown caller (no valid proof)");
-    expect(aws.sts.calls).toHaveLength(0);
-    expect((await accessRestoreRecords())[0]?.claimedBy).toBe("arn:aws:iam::111122223333:role/sre-restore");
-  });
+    it("fails: the escalated contractor, system:masters only in the dangerous latest version, is refused", async () => {
+      // Prepare: the contractor's own role session.
+      const contractor = rig.aws.sts.add({
+        accessKeyId: "AKIDCONTRACTOR",
+        secretAccessKey: "contractor-secret",
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${CONTRACTOR_ROLE.split("/").pop()}/eve`,
+      });
 
-  it("fails: an operator's proof replayed by someone else after it expired is refused", async () => {
-    // Prepare
-    const event = { action: "restore-access-entries" as const, cluster: CLUSTER, force: true };
-    const proof = await createCallerProof({
-      credentials: SRE,
-      region: aws.sts.region,
-      stsEndpoint: aws.sts.url,
-      binding: accessRestoreBinding(event),
+      // Act
+      const result = await provenInvoke(
+        rig.handler,
+        rig.aws.sts,
+        contractor,
+      )({ action: "restore", cluster: CLUSTER, to: "latest" });
+
+      // Assess
+      await expectRefused(
+        rig,
+        gate,
+        result,
+        /holds no system:masters mapping in the last good version/,
+        contractor.arn,
+      );
     });
-    now = new Date(Date.now() + 120_000);
-
-    // Act
-    const result = await handler({ ...event, proof });
-
-    // Assess
-    await expectRefused(result, /caller not proven: the proof expired at/, "unknown caller (no valid proof)");
   });
 
-  it("fails: an aws-auth restore's proof does not serve an access-entry restore", async () => {
-    // Prepare: the operator's proof for an aws-auth restore with the same fields.
-    const proof = await createCallerProof({
-      credentials: SRE,
-      region: aws.sts.region,
-      stsEndpoint: aws.sts.url,
-      binding: restoreBinding({ action: "restore", cluster: CLUSTER, force: true }),
-    });
+  describe("the access-entry restore gate alone", () => {
+    const gate = ACCESS_ENTRY_RESTORE;
+    const rig = restoreRigForEachTest(aws, gate.rig);
 
-    // Act
-    const result = await handler({ action: "restore-access-entries", cluster: CLUSTER, force: true, proof });
+    it("lets the cluster's admin through without force: the restore goes on to EKS and the store", async () => {
+      // Act
+      const result = await provenInvoke(
+        rig.handler,
+        rig.aws.sts,
+        ONCALL,
+      )({ action: "restore-access-entries", cluster: CLUSTER });
 
-    // Assess
-    await expectRefused(result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
-  });
-
-  it("fails: a proof for one live fingerprint cannot be replayed for another plan", async () => {
-    // Prepare
-    const confirmed = {
-      action: "restore-access-entries" as const,
-      cluster: CLUSTER,
-      expectLiveFingerprint: "a".repeat(64),
-    };
-    const proof = await createCallerProof({
-      credentials: ONCALL,
-      region: aws.sts.region,
-      stsEndpoint: aws.sts.url,
-      binding: accessRestoreBinding(confirmed),
+      // Assess: past the gate, the store has no access record to go back to (a refusal of its own).
+      expect(result).toMatchObject({ operation: "restore-access-entries", outcome: "refused" });
+      expect((result as { refusals: string[] }).refusals).toEqual([
+        `no access record last-good for cluster ${CLUSTER}`,
+      ]);
+      expect(rig.described).toBe(1);
+      const [record] = await rig.records(gate.restores);
+      expect(record?.unauthorized).toBeUndefined();
+      expect(String(record?.by)).toMatch(
+        /^arn:aws:sts::111122223333:assumed-role\/platform-admin\/oncall \(holds system:masters in the last good version /,
+      );
     });
 
-    // Act
-    const result = await handler({ ...confirmed, expectLiveFingerprint: "b".repeat(64), proof });
+    it("lets a configured operator force, proven through STS", async () => {
+      // Act
+      const result = await provenInvoke(
+        rig.handler,
+        rig.aws.sts,
+        SRE,
+      )({ action: "restore-access-entries", cluster: CLUSTER, force: true });
 
-    // Assess
-    await expectRefused(result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
-  });
+      // Assess
+      expect((result as { refusals: string[] }).refusals).toEqual([
+        `no access record last-good for cluster ${CLUSTER}`,
+      ]);
+      expect(rig.described).toBe(1);
+      expect((await rig.records(gate.restores))[0]?.by).toBe(
+        `${SRE.arn} (restore operator (matches arn:aws:iam::${ACCOUNT}:role/sre-*))`,
+      );
+    });
 
-  it("fails: a caller who is neither an operator nor a system:masters holder is refused, and named", async () => {
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      DEVELOPER,
-    )({ action: "restore-access-entries", cluster: CLUSTER });
+    it("fails: an aws-auth restore's proof does not serve an access-entry restore", async () => {
+      // Prepare: the operator's proof for an aws-auth restore with the same fields.
+      const proof = await createCallerProof({
+        credentials: SRE,
+        region: rig.aws.sts.region,
+        stsEndpoint: rig.aws.sts.url,
+        binding: restoreBinding({ action: "restore", cluster: CLUSTER, force: true }),
+      });
 
-    // Assess
-    await expectRefused(
-      result,
-      /assumed-role\/developer\/mallory may not restore-access-entries on prod: not a configured restore operator/,
-      DEVELOPER.arn,
-    );
-  });
+      // Act
+      const result = await rig.handler({
+        action: "restore-access-entries",
+        cluster: CLUSTER,
+        force: true,
+        proof,
+      });
 
-  it("fails: force from a default operator (system:masters in the last good version) is refused", async () => {
-    // Act
-    const result = await provenInvoke(
-      handler,
-      aws.sts,
-      ONCALL,
-    )({ action: "restore-access-entries", cluster: CLUSTER, force: true });
+      // Assess
+      await expectRefused(rig, gate, result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
+    });
 
-    // Assess
-    await expectRefused(result, /allows a restore-access-entries but not with force/, ONCALL.arn);
+    it("fails: a proof for one live fingerprint cannot be replayed for another plan", async () => {
+      // Prepare
+      const confirmed = {
+        action: "restore-access-entries" as const,
+        cluster: CLUSTER,
+        expectLiveFingerprint: "a".repeat(64),
+      };
+      const proof = await createCallerProof({
+        credentials: ONCALL,
+        region: rig.aws.sts.region,
+        stsEndpoint: rig.aws.sts.url,
+        binding: accessRestoreBinding(confirmed),
+      });
+
+      // Act
+      const result = await rig.handler({ ...confirmed, expectLiveFingerprint: "b".repeat(64), proof });
+
+      // Assess
+      await expectRefused(rig, gate, result, /SignatureDoesNotMatch/, "unknown caller (no valid proof)");
+    });
   });
 });
 

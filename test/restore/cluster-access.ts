@@ -15,7 +15,7 @@ import {
   createS3Client,
   createSnsClient,
 } from "../../lambda/adapters/aws-clients.js";
-import { describeCluster } from "../../lambda/cluster/describe-cluster.js";
+import { describeCluster, type EksClusterAccess } from "../../lambda/cluster/describe-cluster.js";
 import type { ClusterAccessConfig } from "../../lambda/restore/config.js";
 import { type ClusterAccessClients, createHandler } from "../../lambda/restore/create-handler.js";
 import { proveRequest } from "../../lambda/restore/prove-request.js";
@@ -88,10 +88,20 @@ export async function startClusterAccessAws(topicName: string): Promise<ClusterA
 }
 
 /**
- * The function's handler over moto's S3, SNS and EKS. moto's DescribeCluster answers with a made-up
- * endpoint and CA: everything else it says (authentication mode, logging) is kept, but the endpoint
- * and CA are `server`'s.
+ * DescribeCluster through moto, at `server`: moto answers with a made-up endpoint and CA, so everything
+ * else it says (authentication mode, logging) is kept, but the endpoint and CA are `server`'s.
  */
+export function describeClusterAt(
+  server: FakeApiServer,
+): (eks: EKSClient, name: string) => Promise<EksClusterAccess> {
+  return async (eks, name) => ({
+    ...(await describeCluster(eks, name)),
+    endpoint: server.url,
+    caData: server.caData,
+  });
+}
+
+/** The function's handler over moto's S3, SNS and EKS, reaching `server` ({@link describeClusterAt}). */
 export function clusterAccessHandler(
   config: ClusterAccessConfig,
   aws: Pick<ClusterAccessAws, "s3" | "sns" | "eks" | "kms" | "sts">,
@@ -104,11 +114,7 @@ export function clusterAccessHandler(
     eks: aws.eks,
     kms: aws.kms,
     credentials: async () => ({ accessKeyId: "AKIDGUARDIAN", secretAccessKey: "secret" }),
-    describeCluster: async (client, name) => ({
-      ...(await describeCluster(client, name)),
-      endpoint: server.url,
-      caData: server.caData,
-    }),
+    describeCluster: describeClusterAt(server),
     logger: new Logger({ logLevel: "SILENT" }),
     callerStsEndpoint: aws.sts.url,
     ...more,

@@ -9,8 +9,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { IntegrityBlobStore } from "../../lambda/adapters/integrity-blob-store.js";
 import { KmsMac } from "../../lambda/adapters/kms-mac.js";
 import { LocalBlobStore } from "../../lambda/adapters/local-blob-store.js";
@@ -23,21 +23,12 @@ import {
   RecordIntegrityError,
 } from "../../lambda/core/integrity.js";
 import type { BlobStore } from "../../lambda/core/ports.js";
-import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
-import type { ClusterAccessResult } from "../../lambda/restore/create-handler.js";
-import { FakeApiServer } from "../support/fake-apiserver.js";
 import type { FakeStsIdentity } from "../support/fake-sts.js";
-import { createIntegrityKey, createVersionedBucket, drainQueue } from "../support/moto.js";
-import {
-  type ClusterAccessAws,
-  clusterAccessHandler,
-  ONCALL,
-  provenInvoke,
-  startClusterAccessAws,
-} from "./cluster-access.js";
-import { ACCOUNT, awsAuth, CLUSTER, ESCALATED_DATA, GOOD_DATA, versionRecord } from "./fixtures.js";
+import { createIntegrityKey, drainQueue } from "../support/moto.js";
+import { clusterAccessAwsForSuite, restoreRigForEachTest } from "../support/restore-rig.js";
+import { ONCALL, provenInvoke } from "./cluster-access.js";
+import { ACCOUNT, CLUSTER, ESCALATED_DATA, GOOD_DATA, versionRecord } from "./fixtures.js";
 
-const GUARDIAN = "arn:aws:sts::111122223333:assumed-role/aws-auth-guardian-cluster-access/fn";
 /** Named in RESTORE_OPERATORS. */
 const SRE: FakeStsIdentity = {
   accessKeyId: "AKIDSRE",
@@ -60,18 +51,13 @@ const PLANTED_ID = "00000000000000000099-planted";
 const PLANTED_KEY = `clusters/${CLUSTER}/versions/${PLANTED_ID}.json`;
 
 describe("the record MAC store (moto KMS, a folder store)", () => {
-  let aws: ClusterAccessAws;
+  const aws = clusterAccessAwsForSuite("integrity-unit-alerts");
   let dir: string;
   let folder: LocalBlobStore;
   let mac: KmsMac;
 
-  beforeAll(async () => {
-    aws = await startClusterAccessAws("integrity-unit-alerts");
-    mac = new KmsMac(aws.kms, aws.integrityKeyId);
-  });
-
-  afterAll(async () => {
-    await aws?.stop();
+  beforeAll(() => {
+    mac = new KmsMac(aws().kms, aws().integrityKeyId);
   });
 
   beforeEach(async () => {
@@ -156,7 +142,7 @@ describe("the record MAC store (moto KMS, a folder store)", () => {
 
   it("fails: a MAC made with another HMAC key (the planter's own) is refused by VerifyMac", async () => {
     // Prepare
-    const theirs = new KmsMac(aws.kms, await createIntegrityKey(aws.kms));
+    const theirs = new KmsMac(aws().kms, await createIntegrityKey(aws().kms));
     const body = '{"planted":true}\n';
     const digest = contentDigest(body);
     await folder.putIfAbsent(PLANTED_KEY, body);
@@ -215,71 +201,13 @@ describe("the record MAC store (moto KMS, a folder store)", () => {
 });
 
 describe("the cluster-access function restores only the guardian's own records (moto S3/SNS/KMS, in-test STS)", () => {
-  let aws: ClusterAccessAws;
-  let server: FakeApiServer;
-  let bucket: string;
-  let run = 0;
-  let handler: (event: unknown) => Promise<ClusterAccessResult>;
-  /** The baseline the function captured: a genuine, signed record. */
-  let baselineId: string;
-  let before = 0;
-
-  beforeAll(async () => {
-    aws = await startClusterAccessAws("integrity-alerts");
-    aws.sts.add(SRE);
-    aws.sts.add(MALLORY);
-  });
-
-  afterAll(async () => {
-    await aws?.stop();
-  });
-
-  beforeEach(async () => {
-    run += 1;
-    bucket = `integrity-${run}`;
-    await createVersionedBucket(aws.s3, bucket);
-    server = await FakeApiServer.start({
-      authenticate: (token) =>
-        token.startsWith("k8s-aws-v1.") ? { user: GUARDIAN, allowed: true } : undefined,
-    });
-    handler = clusterAccessHandler(
-      loadClusterAccessConfig({
-        SNAPSHOT_BUCKET: bucket,
-        ALERT_TOPIC_ARN: aws.topicArn,
-        AWS_REGION: aws.moto.env.AWS_REGION,
-        INTEGRITY_KEY_ID: aws.integrityKeyId,
-        GUARDIAN_WRITERS: "arn:aws:iam::111122223333:role/aws-auth-guardian-cluster-access",
-        RESTORE_OPERATORS: `arn:aws:iam::${ACCOUNT}:role/sre-*`,
-      }),
-      aws,
-      server,
-    );
-    server.seed(awsAuth(GOOD_DATA));
-    const captured = await handler({ action: "capture", cluster: CLUSTER, reason: "baseline" });
-    baselineId = (captured as { recordId?: string }).recordId ?? "";
-    server.seed(awsAuth(ESCALATED_DATA));
-    before = server.requests.length;
-    await drainQueue(aws.sqs, aws.queueUrl);
-  });
-
-  afterEach(async () => {
-    await server.close();
-  });
-
-  async function put(key: string, body: string): Promise<void> {
-    await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  }
-
-  async function read(key: string): Promise<string> {
-    const got = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return (await got.Body?.transformToString()) ?? "";
-  }
+  const rig = restoreRigForEachTest(clusterAccessAwsForSuite("integrity-alerts", [SRE, MALLORY]));
 
   /** Mallory's record, written straight to the bucket, and the last-good pointer moved to it. */
   async function plant(): Promise<string> {
     const body = `${JSON.stringify(versionRecord(PLANTED_ID, PLANTED_DATA), null, 2)}\n`;
-    await put(PLANTED_KEY, body);
-    await put(
+    await rig.put(PLANTED_KEY, body);
+    await rig.put(
       `clusters/${CLUSTER}/last-good.json`,
       JSON.stringify({
         id: PLANTED_ID,
@@ -291,33 +219,24 @@ describe("the cluster-access function restores only the guardian's own records (
     return body;
   }
 
-  async function restoreRecords(
-    prefix = `clusters/${CLUSTER}/restores/`,
-  ): Promise<Record<string, unknown>[]> {
-    const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-    return Promise.all(
-      (listed.Contents ?? []).map(
-        async (o) => JSON.parse(await read(o.Key ?? "")) as Record<string, unknown>,
-      ),
-    );
-  }
-
   it("restores a genuine record: the baseline the function captured and signed", async () => {
     // Act
     const result = await provenInvoke(
-      handler,
-      aws.sts,
+      rig.handler,
+      rig.aws.sts,
       SRE,
-    )({ action: "restore", cluster: CLUSTER, to: baselineId });
+    )({ action: "restore", cluster: CLUSTER, to: rig.baselineId });
 
     // Assess
-    expect(result).toMatchObject({ outcome: "restored", target: baselineId });
-    expect(server.object()?.data).toStrictEqual(GOOD_DATA);
-    const listed = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "integrity/" }));
+    expect(result).toMatchObject({ outcome: "restored", target: rig.baselineId });
+    expect(rig.server.object()?.data).toStrictEqual(GOOD_DATA);
+    const listed = await rig.aws.s3.send(
+      new ListObjectsV2Command({ Bucket: rig.bucket, Prefix: "integrity/" }),
+    );
     expect((listed.Contents ?? []).map((o) => o.Key)).toContain(
       macKey(
-        `clusters/${CLUSTER}/versions/${baselineId}.json`,
-        contentDigest(await read(`clusters/${CLUSTER}/versions/${baselineId}.json`)),
+        `clusters/${CLUSTER}/versions/${rig.baselineId}.json`,
+        contentDigest(await rig.read(`clusters/${CLUSTER}/versions/${rig.baselineId}.json`)),
       ),
     );
   });
@@ -328,8 +247,8 @@ describe("the cluster-access function restores only the guardian's own records (
 
     // Act
     const result = await provenInvoke(
-      handler,
-      aws.sts,
+      rig.handler,
+      rig.aws.sts,
       SRE,
     )({ action: "restore", cluster: CLUSTER, force: true });
 
@@ -337,16 +256,16 @@ describe("the cluster-access function restores only the guardian's own records (
     expect(result).toMatchObject({ operation: "restore", outcome: "refused", action: "none" });
     const refusal = (result as { refusal?: string[] }).refusal?.[0] ?? "";
     expect(refusal).toBe(
-      `record s3://${bucket}/${PLANTED_KEY} refused: no guardian MAC exists for its content. Its integrity cannot be verified as the guardian's own: it was not written by the guardian (planted, altered, or written before record MACs existed), so a restore will not use it`,
+      `record s3://${rig.bucket}/${PLANTED_KEY} refused: no guardian MAC exists for its content. Its integrity cannot be verified as the guardian's own: it was not written by the guardian (planted, altered, or written before record MACs existed), so a restore will not use it`,
     );
-    expect(server.requests.slice(before)).toEqual([]);
-    expect(server.object()?.data).toStrictEqual(ESCALATED_DATA);
-    expect(await restoreRecords()).toEqual([
+    expect(rig.server.requests.slice(rig.before)).toEqual([]);
+    expect(rig.server.object()?.data).toStrictEqual(ESCALATED_DATA);
+    expect(await rig.records(`clusters/${CLUSTER}/restores/`)).toEqual([
       expect.objectContaining({ outcome: "refused", detail: refusal }),
     ]);
-    const messages = await drainQueue(aws.sqs, aws.queueUrl);
+    const messages = await drainQueue(rig.aws.sqs, rig.aws.queueUrl);
     expect(messages.map((m) => m.Subject)).toEqual([
-      expect.stringContaining(`[aws-auth RESTORE REFUSED] ${CLUSTER}: record s3://${bucket}/`),
+      expect.stringContaining(`[aws-auth RESTORE REFUSED] ${CLUSTER}: record s3://${rig.bucket}/`),
     ]);
     expect(messages[0]?.Message).toContain("was not written by the guardian");
   });
@@ -357,14 +276,14 @@ describe("the cluster-access function restores only the guardian's own records (
 
     // Act
     const result = await provenInvoke(
-      handler,
-      aws.sts,
+      rig.handler,
+      rig.aws.sts,
       SRE,
     )({ action: "restore", cluster: CLUSTER, dryRun: true });
 
     // Assess
     expect(result).toMatchObject({ outcome: "refused", dryRun: true });
-    expect((await drainQueue(aws.sqs, aws.queueUrl)).map((m) => m.Subject)).toEqual([
+    expect((await drainQueue(rig.aws.sqs, rig.aws.queueUrl)).map((m) => m.Subject)).toEqual([
       expect.stringContaining("[aws-auth RESTORE REFUSED]"),
     ]);
   });
@@ -372,17 +291,19 @@ describe("the cluster-access function restores only the guardian's own records (
   it("fails: a planted record carrying the MAC of other content (the genuine baseline's) is refused", async () => {
     // Prepare
     const body = await plant();
-    const baselineKey = `clusters/${CLUSTER}/versions/${baselineId}.json`;
-    const genuine = JSON.parse(await read(macKey(baselineKey, contentDigest(await read(baselineKey))))) as {
+    const baselineKey = `clusters/${CLUSTER}/versions/${rig.baselineId}.json`;
+    const genuine = JSON.parse(
+      await rig.read(macKey(baselineKey, contentDigest(await rig.read(baselineKey)))),
+    ) as {
       mac: string;
     };
     const digest = contentDigest(body);
-    await put(macKey(PLANTED_KEY, digest), macObject(PLANTED_KEY, digest, genuine.mac));
+    await rig.put(macKey(PLANTED_KEY, digest), macObject(PLANTED_KEY, digest, genuine.mac));
 
     // Act
     const result = await provenInvoke(
-      handler,
-      aws.sts,
+      rig.handler,
+      rig.aws.sts,
       SRE,
     )({ action: "restore", cluster: CLUSTER, to: PLANTED_ID, force: true });
 
@@ -390,28 +311,28 @@ describe("the cluster-access function restores only the guardian's own records (
     expect((result as { refusal?: string[] }).refusal?.[0]).toContain(
       "refused: its MAC is not the guardian's MAC of this key and content. Its integrity cannot be verified as the guardian's own: it was not written by the guardian",
     );
-    expect(server.object()?.data).toStrictEqual(ESCALATED_DATA);
+    expect(rig.server.object()?.data).toStrictEqual(ESCALATED_DATA);
   });
 
   it("fails: a genuine record altered in place is refused", async () => {
     // Prepare: the baseline's own bytes rewritten with Mallory's mapping.
-    const baselineKey = `clusters/${CLUSTER}/versions/${baselineId}.json`;
-    const record = JSON.parse(await read(baselineKey)) as { configMap: { data: Record<string, string> } };
+    const baselineKey = `clusters/${CLUSTER}/versions/${rig.baselineId}.json`;
+    const record = JSON.parse(await rig.read(baselineKey)) as { configMap: { data: Record<string, string> } };
     record.configMap.data = PLANTED_DATA;
-    await put(baselineKey, `${JSON.stringify(record, null, 2)}\n`);
+    await rig.put(baselineKey, `${JSON.stringify(record, null, 2)}\n`);
 
     // Act
     const result = await provenInvoke(
-      handler,
-      aws.sts,
+      rig.handler,
+      rig.aws.sts,
       SRE,
-    )({ action: "restore", cluster: CLUSTER, to: baselineId });
+    )({ action: "restore", cluster: CLUSTER, to: rig.baselineId });
 
     // Assess
     expect((result as { refusal?: string[] }).refusal?.[0]).toContain(
-      `record s3://${bucket}/${baselineKey} refused: no guardian MAC exists for its content`,
+      `record s3://${rig.bucket}/${baselineKey} refused: no guardian MAC exists for its content`,
     );
-    expect(server.object()?.data).toStrictEqual(ESCALATED_DATA);
+    expect(rig.server.object()?.data).toStrictEqual(ESCALATED_DATA);
   });
 
   it("fails: a planted last good version does not make its planter a default restore operator", async () => {
@@ -419,29 +340,33 @@ describe("the cluster-access function restores only the guardian's own records (
     await plant();
 
     // Act
-    const result = await provenInvoke(handler, aws.sts, MALLORY)({ action: "restore", cluster: CLUSTER });
+    const result = await provenInvoke(
+      rig.handler,
+      rig.aws.sts,
+      MALLORY,
+    )({ action: "restore", cluster: CLUSTER });
 
     // Assess
     expect(result).toMatchObject({ outcome: "refused" });
     expect((result as { refusal?: string[] }).refusal?.[0]).toContain(
-      `${MALLORY.arn} may not restore on ${CLUSTER}: not a configured restore operator, and there is no last good version to name the cluster's admins (the last good version cannot be read: record s3://${bucket}/${PLANTED_KEY} refused`,
+      `${MALLORY.arn} may not restore on ${CLUSTER}: not a configured restore operator, and there is no last good version to name the cluster's admins (the last good version cannot be read: record s3://${rig.bucket}/${PLANTED_KEY} refused`,
     );
-    expect(await restoreRecords()).toEqual([
+    expect(await rig.records(`clusters/${CLUSTER}/restores/`)).toEqual([
       expect.objectContaining({ unauthorized: true, by: MALLORY.arn }),
     ]);
   });
 
   it("fails: a planted fact sheet naming the planter as the cluster's creator makes nobody a creator", async () => {
     // Prepare
-    await put(
+    await rig.put(
       `clusters/${CLUSTER}/access/cluster.json`,
       JSON.stringify({ cluster: CLUSTER, at: "2026-01-01T00:00:00.000Z", creator: MALLORY_ROLE }),
     );
 
     // Act
     const result = await provenInvoke(
-      handler,
-      aws.sts,
+      rig.handler,
+      rig.aws.sts,
       MALLORY,
     )({ action: "restore-access-entries", cluster: CLUSTER });
 
@@ -481,29 +406,29 @@ describe("the cluster-access function restores only the guardian's own records (
       good: true,
     };
     const key = `clusters/${CLUSTER}/access/versions/${id}.json`;
-    await put(key, `${JSON.stringify(record, null, 2)}\n`);
-    await put(
+    await rig.put(key, `${JSON.stringify(record, null, 2)}\n`);
+    await rig.put(
       `clusters/${CLUSTER}/access/last-good.json`,
       JSON.stringify({ id, time: record.time, class: "routine" }),
     );
 
     // Act: the cluster's admin asks for the last good access entries.
     const result = await provenInvoke(
-      handler,
-      aws.sts,
+      rig.handler,
+      rig.aws.sts,
       ONCALL,
     )({ action: "restore-access-entries", cluster: CLUSTER });
 
     // Assess
     expect(result).toMatchObject({ operation: "restore-access-entries", outcome: "refused", done: [] });
     expect((result as { refusals: string[] }).refusals[0]).toContain(
-      `record s3://${bucket}/${key} refused: no guardian MAC exists for its content. Its integrity cannot be verified as the guardian's own: it was not written by the guardian`,
+      `record s3://${rig.bucket}/${key} refused: no guardian MAC exists for its content. Its integrity cannot be verified as the guardian's own: it was not written by the guardian`,
     );
-    expect(await restoreRecords(`clusters/${CLUSTER}/access/restores/`)).toEqual([
+    expect(await rig.records(`clusters/${CLUSTER}/access/restores/`)).toEqual([
       expect.objectContaining({ outcome: "refused" }),
     ]);
-    expect((await drainQueue(aws.sqs, aws.queueUrl)).map((m) => m.Subject)).toEqual([
-      expect.stringContaining(`[access-entry RESTORE REFUSED] ${CLUSTER}: record s3://${bucket}/`),
+    expect((await drainQueue(rig.aws.sqs, rig.aws.queueUrl)).map((m) => m.Subject)).toEqual([
+      expect.stringContaining(`[access-entry RESTORE REFUSED] ${CLUSTER}: record s3://${rig.bucket}/`),
     ]);
   });
 });
