@@ -1273,6 +1273,9 @@ class Scanner {
   private scanFlowScalar(single: boolean): Token {
     const start = this.markNow();
     this.skip();
+    // The value so far: `text`, then the code points in `s` (runs of ordinary characters are
+    // sliced from the source onto `text`; escapes, blanks and breaks gather in `s`).
+    let text = "";
     const s: number[] = [];
     let leadingBreak: number[] = [];
     let trailingBreaks: number[] = [];
@@ -1352,7 +1355,16 @@ class Scanner {
             for (let k = 0; k < codeLength; k++) this.skip();
           }
         } else {
-          this.read(s);
+          // read(s), and every character after it that the loop would read the same way.
+          const run = this.pos;
+          this.skip();
+          this.cache(2);
+          this.skipQuotedRun(single);
+          if (s.length > 0) {
+            text += fromCodePoints(s);
+            s.length = 0;
+          }
+          text += this.source(run, this.pos);
         }
         this.cache(2);
       }
@@ -1394,9 +1406,27 @@ class Scanner {
       T.Scalar,
       start,
       this.markNow(),
-      fromCodePoints(s),
+      text + fromCodePoints(s),
       single ? Style.Single : Style.Double,
     );
+  }
+
+  /**
+   * Inside a quoted scalar, past the characters that the loop in scanFlowScalar would read one by
+   * one with nothing else happening: no blank, break or end, no quote (nor backslash in double
+   * quotes), and at least two characters decoded beyond each (so its cache(2) would not read).
+   */
+  private skipQuotedRun(single: boolean): void {
+    const limit = Math.min(this.decoded, this.decoded + this.nuls - 2);
+    let p = this.pos;
+    while (p < limit) {
+      const c = this.code(p);
+      if (isBlankZ(c) || (single ? c === C.squote : c === C.dquote || c === C.backslash)) break;
+      p++;
+    }
+    this.mark.index += p - this.pos;
+    this.mark.column += p - this.pos;
+    this.pos = p;
   }
 
   /**
