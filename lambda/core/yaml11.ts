@@ -606,6 +606,46 @@ function scalarEnd(text: string, from: number): number {
   return text.charCodeAt(i - 1) === COLON ? -1 : i;
 }
 
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
+const BACKSLASH = 0x5c;
+
+/**
+ * The end (just past the closing quote) of the quoted scalar that starts at `from`, or -1 when it
+ * is not one the common shape allows: on one line, printable ASCII (spaces included); in double
+ * quotes no backslash (no escapes), in single quotes no doubled quote (''). Its content, the text
+ * between the quotes, is then its value exactly (scannerc.go scan_flow_scalar keeps the blanks of
+ * a single line as they are), and a quoted scalar is never resolved: always a string.
+ */
+function quotedEnd(text: string, from: number): number {
+  const quote = text.charCodeAt(from);
+  if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) return -1;
+  for (let i = from + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === quote) {
+      // '' inside single quotes is an escaped quote: left to the port.
+      return quote === SINGLE_QUOTE && text.charCodeAt(i + 1) === SINGLE_QUOTE ? -1 : i + 1;
+    }
+    if (c < 0x20 || c > 0x7e || (c === BACKSLASH && quote === DOUBLE_QUOTE)) return -1;
+  }
+  return -1;
+}
+
+/** A quoted scalar or a plain scalar of the common shape ending its line: its value and end, or undefined. */
+function lineScalar(text: string, from: number): { value: ScalarValue; end: number } | undefined {
+  const first = text.charCodeAt(from);
+  if (first === DOUBLE_QUOTE || first === SINGLE_QUOTE) {
+    const end = quotedEnd(text, from);
+    // Nothing after the closing quote but the line's end (no blank, comment, ':' or text).
+    if (end < 0 || (end < text.length && text.charCodeAt(end) !== LF)) return undefined;
+    return { value: text.slice(from + 1, end - 1), end };
+  }
+  const end = scalarEnd(text, from);
+  if (end < 0) return undefined;
+  const value = plainValue(text.slice(from, end));
+  return value === undefined ? undefined : { value, end };
+}
+
 /**
  * What Decoder.any gives an untagged plain scalar (its text as written, or what resolve.go makes
  * of it; a timestamp stays text), or undefined for NaN and the infinities, which the common shape
@@ -635,20 +675,25 @@ function indentAt(text: string, from: number): number {
 /**
  * The shape almost every aws-auth section has (what eksctl, Terraform and the EKS guide write),
  * read without the port: a block list, every entry a block mapping of simple keys whose values are
- * plain scalars on the key's line or a block list of plain scalars below it (indented or not):
+ * scalars on the key's line or a block list of scalars below it (indented or not):
  *
- *     - rolearn: arn:aws:iam::111122223333:role/nodes      - groups:
- *       username: system:node:{{EC2PrivateDNSName}}          - system:bootstrappers
- *       groups:                                              rolearn: arn:aws:iam::111122223333:role/x
- *         - system:bootstrappers                             username: x
+ *     - rolearn: arn:aws:iam::111122223333:role/nodes      - "groups":
+ *       username: system:node:{{EC2PrivateDNSName}}          - "system:masters"
+ *       groups:                                              "rolearn": "arn:aws:iam::111122223333:role/x"
+ *         - system:bootstrappers                             "username": "x"
  *
  * Only printable ASCII and line feeds (each character is checked where it is read: indentation is
- * spaces, keys are word characters, scalars are visible ASCII); one space after "-" and ":"; no comments, blank lines,
- * quotes, tags, anchors, flow collections, empty values, continuation lines or trailing spaces;
- * keys as written (no resolve hint, no merge). On that shape the scanner meets no error, no
- * document marker and no simple-key limit, every scalar decodes as plainValue says and every
- * mapping as stringMapping builds it, so the result is the port's; anything else is undefined and
- * goes to the port. test/core/yaml-common-shape.test.ts holds the two together.
+ * spaces, keys are word characters, scalars are visible ASCII); one space after "-" and ":"; no
+ * comments, blank lines, tags, anchors, flow collections, empty values, continuation lines or
+ * trailing spaces; keys as written (no resolve hint, no merge). Keys, values and items may also be
+ * quoted as Terraform's yamlencode and many hand-written files quote them, on one line with
+ * nothing after the closing quote but ":" (a key) or the line's end, printable ASCII inside, no
+ * backslash in double quotes, no '' in single quotes (quotedEnd): such a scalar is its text between
+ * the quotes, a string, and a quoted key is never a merge. On that shape the scanner meets no
+ * error, no document marker and no simple-key limit, every scalar decodes as plainValue or
+ * quotedEnd says and every mapping as stringMapping builds it, so the result is the port's;
+ * anything else is undefined and goes to the port. test/core/yaml-common-shape.test.ts holds the
+ * two together.
  */
 export function readCommonList(text: string): YamlValue[] | undefined {
   const n = text.length;
@@ -666,18 +711,27 @@ export function readCommonList(text: string): YamlValue[] | undefined {
     const keyColumn = column + 2;
     let q = p + keyColumn;
     for (;;) {
-      const end = keyEnd(text, q);
-      if (end < 0 || text.charCodeAt(end) !== COLON) return undefined;
-      const key = knownKey(keys, text, q, end) ?? text.slice(q, end);
+      // A word key, or a quoted one (a string as written, never a merge) of at most 64 characters.
+      let end: number;
+      let key: string;
+      const first = text.charCodeAt(q);
+      if (first === DOUBLE_QUOTE || first === SINGLE_QUOTE) {
+        end = quotedEnd(text, q);
+        if (end < 0 || end - q > 66) return undefined;
+        key = knownKey(keys, text, q + 1, end - 1) ?? text.slice(q + 1, end - 1);
+      } else {
+        end = keyEnd(text, q);
+        if (end < 0) return undefined;
+        key = knownKey(keys, text, q, end) ?? text.slice(q, end);
+      }
+      if (text.charCodeAt(end) !== COLON) return undefined;
       if (keys.length < 16 && !keys.includes(key)) keys.push(key);
       const after = text.charCodeAt(end + 1);
       if (after === SPACE) {
-        const valueEnd = scalarEnd(text, end + 2);
-        if (valueEnd < 0) return undefined;
-        const value = plainValue(text.slice(end + 2, valueEnd));
-        if (value === undefined) return undefined;
-        setJson(entry, key, value);
-        p = valueEnd + 1;
+        const scalar = lineScalar(text, end + 2);
+        if (scalar === undefined) return undefined;
+        setJson(entry, key, scalar.value);
+        p = scalar.end + 1;
       } else if (after === LF) {
         // A list below the key: "- " at one column, the key's own (indentless) or deeper.
         p = end + 2;
@@ -687,12 +741,10 @@ export function readCommonList(text: string): YamlValue[] | undefined {
         while (p < n && indentAt(text, p) === itemColumn && text.charCodeAt(p + itemColumn) === DASH) {
           const from = p + itemColumn + 2;
           if (text.charCodeAt(from - 1) !== SPACE) return undefined;
-          const itemEnd = scalarEnd(text, from);
-          if (itemEnd < 0) return undefined;
-          const value = plainValue(text.slice(from, itemEnd));
-          if (value === undefined) return undefined;
-          items.push(value);
-          p = itemEnd + 1;
+          const item = lineScalar(text, from);
+          if (item === undefined) return undefined;
+          items.push(item.value);
+          p = item.end + 1;
         }
         if (items.length === 0) return undefined;
         setJson(entry, key, items);

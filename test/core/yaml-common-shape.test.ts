@@ -169,12 +169,81 @@ function pick<T>(random: Random, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
 }
 
+/**
+ * What may stand between quotes: the keys and scalars above (quoted, a resolve hint, a merge or a
+ * number is a string as written), blanks, indicators and quotes of the other kind, and content
+ * the common shape leaves to the port (a backslash or a quote of the same kind, a tab, a control
+ * character, non-ASCII).
+ */
+const QUOTED_CONTENTS = [
+  ...KEYS,
+  ...OTHER_KEYS,
+  ...VALUES,
+  ...OTHER_VALUES,
+  ...["", " ", "  a ", "a  b", "a: b", "a #b", "#", ": ", "- x", "---", "...", "'", "it's", '"', 'say "hi"'],
+  ...["\\", "a\\b", "\\n", "\t", "\\u00e9", "\\x41", "a\tb", "\x01", "\x7f", "\u0085", "é", "😀", "\u2028"],
+  ...["a".repeat(64), "a".repeat(65), "x".repeat(1500)],
+];
+
+/** Quoted scalars the common shape leaves to the port: escapes, '', lines, what follows the quote. */
+const QUOTED_HOSTILE = [
+  '"a\\"b"',
+  '"a\\nb"',
+  '"a\\',
+  "'it''s'",
+  "''''",
+  "'a''",
+  '"unterminated',
+  "'unterminated",
+  '"x"y',
+  "'x'y",
+  '"x" ',
+  "'x' ",
+  '"x" #c',
+  '"x"#c',
+  '"x":',
+  '"x": y',
+  "\"x\"'y'",
+  '"a\n  b"',
+  "'a\n  b'",
+  '"a\n\n  b"',
+  '"a\n"',
+  '"\n  a"',
+  '"é"',
+  "'\t'",
+  '"\x01"',
+  '""""',
+  '"x" "y"',
+  '!!str "x"',
+  '&a "x"',
+];
+
+type Quoting = "none" | "keys" | "values" | "both" | "mixed" | "single";
+
+/** `content` as a double- or single-quoted scalar (a quote of the same kind escaped as YAML does). */
+function quote(random: Random, content: string, single: boolean): string {
+  if (single) return `'${content.replaceAll("'", "''")}'`;
+  // Mostly as Terraform writes it; sometimes with the backslash and quote escaped.
+  return random() < 0.8 ? `"${content}"` : `"${content.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
 /** A text of the common shape, or near it: indentation, lists, keys and scalars drawn at random. */
-function commonShape(random: Random): string {
+function commonShape(random: Random, quoting: Quoting = "none"): string {
   // How often a key or scalar is drawn from outside the shape: never for half of the texts.
   const outside = random() < 0.5 ? 0 : random() * 0.2;
-  const key = () => pick(random, random() < outside ? OTHER_KEYS : KEYS);
-  const scalar = () => pick(random, random() < outside ? OTHER_VALUES : VALUES);
+  const quoteKeys = quoting === "keys" || quoting === "both";
+  const quoteValues = quoting === "values" || quoting === "both";
+  const some = quoting === "mixed" || quoting === "single";
+  // A key or scalar drawn as before, quoted as `quoting` says (mixed and single: some of them).
+  const quoted = (plain: () => string, always: boolean): string => {
+    if (!always && !some) return plain();
+    if (some && random() < 0.4) return plain();
+    if (random() < outside) return pick(random, QUOTED_HOSTILE);
+    const content = random() < 0.7 ? plain() : pick(random, QUOTED_CONTENTS);
+    return quote(random, content, quoting === "single" || random() < 0.15);
+  };
+  const key = () => quoted(() => pick(random, random() < outside ? OTHER_KEYS : KEYS), quoteKeys);
+  const scalar = () => quoted(() => pick(random, random() < outside ? OTHER_VALUES : VALUES), quoteValues);
   const column = pick(random, [0, 0, 0, 2, 4, 1]);
   const lines: string[] = [];
   const entries = 1 + Math.floor(random() * 5);
@@ -220,6 +289,36 @@ function hostile(random: Random, text: string): string {
     }
   }
   return out;
+}
+
+/** Changes that quoting invites: quotes, backslashes, a doubled quote, a line broken inside quotes. */
+const QUOTE_INSERTS = [
+  '"',
+  "'",
+  "\\",
+  '\\"',
+  "''",
+  "'': ",
+  '"": ',
+  '" ',
+  "' ",
+  '"#',
+  "\n",
+  "\n  ",
+  " ",
+  ":",
+  "é",
+  "\t",
+  "\x01",
+];
+
+/** hostile(), or a change at a quote: something put in just before or after one. */
+function hostileQuoted(random: Random, text: string): string {
+  if (random() < 0.4) return hostile(random, text);
+  const quotes = [...text.matchAll(/["']/g)].map((m) => m.index);
+  if (quotes.length === 0) return hostile(random, text);
+  const at = (pick(random, quotes) as number) + (random() < 0.5 ? 0 : 1);
+  return text.slice(0, at) + pick(random, QUOTE_INSERTS) + text.slice(at);
 }
 
 interface Tally {
@@ -294,6 +393,54 @@ describe("readCommonList: the common aws-auth shape read without the port", () =
     expect(tally.common).toBeGreaterThan(tally.texts / 8);
     expect(tally.common).toBeLessThan(tally.texts - tally.texts / 8);
   }, 120_000);
+
+  it("reads quoted keys, values and items (Terraform's yamlencode, hand-written), and hostile variants, as the port does", () => {
+    // Prepare
+    const random = rng(20261208);
+    const modes: Quoting[] = ["keys", "values", "both", "mixed", "single"];
+    const tallies = new Map<Quoting, Tally>(modes.map((mode) => [mode, { texts: 0, common: 0 }]));
+    // Act + Assess
+    for (let i = 0; i < 15_000; i++) {
+      const mode = modes[i % modes.length] as Quoting;
+      const tally = tallies.get(mode) as Tally;
+      const text = commonShape(random, mode);
+      agree(text, tally);
+      agree(hostileQuoted(random, text), tally);
+    }
+    // Every kind of quoting is read directly, and every kind also reaches the port.
+    for (const tally of tallies.values()) {
+      expect(tally.common).toBeGreaterThan(tally.texts / 8);
+      expect(tally.common).toBeLessThan(tally.texts - tally.texts / 8);
+    }
+  }, 120_000);
+
+  it("reads a Terraform yamlencode aws-auth and single-quoted values as the port does", () => {
+    // Prepare
+    const text = [
+      '- "groups":',
+      '  - "system:masters"',
+      '  "rolearn": "arn:aws:iam::111122223333:role/admin"',
+      '  "username": "admin"',
+      "- rolearn: 'arn:aws:iam::111122223333:role/nodes'",
+      "  'username': 'system:node:{{EC2PrivateDNSName}}'",
+      "  groups:",
+      "  - 'system:bootstrappers'",
+      '  - "yes"',
+      "",
+    ].join("\n");
+    // Act
+    const common = readCommonList(text);
+    // Assess
+    expect(common).toEqual([
+      { groups: ["system:masters"], rolearn: "arn:aws:iam::111122223333:role/admin", username: "admin" },
+      {
+        rolearn: "arn:aws:iam::111122223333:role/nodes",
+        username: "system:node:{{EC2PrivateDNSName}}",
+        groups: ["system:bootstrappers", "yes"],
+      },
+    ]);
+    expect(yamlToJsonByPort(text)).toEqual({ ok: true, value: common });
+  });
 
   it("reads a 2,000-entry aws-auth of the common shape", () => {
     // Prepare
