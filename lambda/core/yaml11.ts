@@ -622,10 +622,9 @@ function quotedEnd(text: string, from: number): number {
   if (quote !== DOUBLE_QUOTE && quote !== SINGLE_QUOTE) return -1;
   for (let i = from + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === quote) {
-      // '' inside single quotes is an escaped quote: left to the port.
-      return quote === SINGLE_QUOTE && text.charCodeAt(i + 1) === SINGLE_QUOTE ? -1 : i + 1;
-    }
+    // At '' inside single quotes (an escaped quote) this ends the scalar before a quote, which
+    // its callers refuse: only ':' (a key) or the line's end may follow a closing quote.
+    if (c === quote) return i + 1;
     if (c < 0x20 || c > 0x7e || (c === BACKSLASH && quote === DOUBLE_QUOTE)) return -1;
   }
   return -1;

@@ -195,6 +195,8 @@ const QUOTED_HOSTILE = [
   "'a''",
   '"unterminated',
   "'unterminated",
+  "\"x'",
+  "'x\"",
   '"x"y',
   "'x'y",
   '"x" ',
