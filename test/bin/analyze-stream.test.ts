@@ -15,7 +15,7 @@ import { main } from "../../bin/cli.js";
 import { decodeStream } from "../../bin/commands/input-stream.js";
 import type { CommandIo } from "../../bin/commands/io.js";
 import { AuditLineDecoder, type DecodedInput } from "../../lambda/core/audit-input.js";
-import { IDENTITY, jsonl, LAB_FILES, labEvent } from "../support/events.js";
+import { IDENTITY, jsonl, LAB_FILES, labEvent, podRead } from "../support/events.js";
 
 const ESCALATION = labEvent(LAB_FILES.escalationPatch, "patch");
 const EDIT = labEvent(LAB_FILES.ssoEditPatch, "patch");
@@ -87,12 +87,7 @@ describe("analyze reads a stream", () => {
   it("reads a file of many chunks as it reads the same bytes whole: plain and gzip", async () => {
     // Prepare: 3.6 MB of reads with random user agents (gzip stays over 1 MB), writes among them, so
     // that lines and gzip data cross the reader's chunks (its buffer is reused from one to the next).
-    const read = structuredClone(EDIT);
-    read.verb = "get";
-    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
-    read.requestURI = "/api/v1/namespaces/default/pods/p";
-    delete read.requestObject;
-    delete read.responseObject;
+    const read = podRead();
     const events = Array.from({ length: 1500 }, (_, i) => ({
       ...read,
       auditID: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
@@ -138,12 +133,7 @@ describe("analyze reads a stream", () => {
   it("keeps what it read before corrupt gzip and reports the rest as unusable", async () => {
     // Prepare: a valid member (the write, then 400 KB of other events), then a member whose deflate
     // data is garbage.
-    const read = structuredClone(EDIT);
-    read.verb = "get";
-    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
-    read.requestURI = "/api/v1/namespaces/default/pods/p";
-    delete read.requestObject;
-    delete read.responseObject;
+    const read = podRead();
     const padding = Array.from({ length: 400 }, () => read);
     const good = gzipSync(jsonl([EDIT, ...padding]));
     expect(jsonl(padding).length).toBeGreaterThan(400_000);
@@ -231,13 +221,8 @@ describe("decodeStream", () => {
   });
 
   it("counts an identity's reads of other resources as events without judging them", async () => {
-    const read = structuredClone(EDIT);
+    const read = podRead();
     read.user = IDENTITY.readonly().user;
-    read.verb = "get";
-    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
-    read.requestURI = "/api/v1/namespaces/default/pods/p";
-    delete read.requestObject;
-    delete read.responseObject;
     const result = await analyze(["-"], chunks(Buffer.from(jsonl([read, read, ESCALATION])), 100));
     expect(auditIDs(result.out)).toEqual([ESCALATION.auditID]);
     expect(result.err).toContain("read 3 audit events from 1 input: 1 write to aws-auth, 0 unusable lines");
@@ -246,12 +231,7 @@ describe("decodeStream", () => {
   it("reads any bytes, cut anywhere, exactly as the whole text is read (the unparsed lines too)", async () => {
     // Lines counted without being decoded are found on the raw bytes: whatever the chunking, the
     // outcome must be the core's reading of the whole text, decoded as UTF-8.
-    const read = structuredClone(EDIT);
-    read.verb = "get";
-    read.objectRef = { resource: "pods", namespace: "default", name: "p", apiVersion: "v1" };
-    read.requestURI = "/api/v1/namespaces/default/pods/p";
-    delete read.requestObject;
-    delete read.responseObject;
+    const read = podRead();
     const wideRead = { ...read, userAgent: "kubectl/中文-✓-👩‍🚀" };
     const pretty = JSON.stringify(ESCALATION, null, 2);
     const fragments: Buffer[] = [

@@ -10,14 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { triageAuditEvent } from "../../lambda/core/audit-event.js";
 import { cannotConcernAwsAuth, decodeAuditInput } from "../../lambda/core/audit-input.js";
-import {
-  type AuditEventJson,
-  cutOff,
-  deleteCollectionEvent,
-  IDENTITY,
-  LAB_FILES,
-  labEvent,
-} from "../support/events.js";
+import { cutOff, deleteCollectionEvent, IDENTITY, LAB_FILES, labEvent, podRead } from "../support/events.js";
 
 const AUDIT = new URL("../fixtures/audit/", import.meta.url);
 
@@ -61,17 +54,6 @@ function verdict(line: string): string {
 }
 
 const ESCALATION = labEvent(LAB_FILES.escalationPatch, "patch");
-
-/** A read of another resource, as the API server writes it (the bulk of any export). */
-function podRead(): AuditEventJson {
-  const event = structuredClone(labEvent(LAB_FILES.ssoEditPatch, "patch"));
-  event.verb = "get";
-  event.objectRef = { resource: "pods", namespace: "default", name: "web-1", apiVersion: "v1" };
-  event.requestURI = "/api/v1/namespaces/default/pods/web-1";
-  delete event.requestObject;
-  delete event.responseObject;
-  return event;
-}
 
 describe("cannotConcernAwsAuth", () => {
   it("skips only lines the decoder calls irrelevant, over every recorded and derived event", () => {

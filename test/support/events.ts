@@ -101,6 +101,17 @@ export function labEvent(file: LabFile, verb: string): AuditEventJson {
   return JSON.parse(line) as AuditEventJson;
 }
 
+/** A read of another resource, as the API server writes it (the bulk of any export): never judged. */
+export function podRead(): AuditEventJson {
+  const event = labEvent(LAB_FILES.ssoEditPatch, "patch");
+  event.verb = "get";
+  event.objectRef = { resource: "pods", namespace: "default", name: "web-1", apiVersion: "v1" };
+  event.requestURI = "/api/v1/namespaces/default/pods/web-1";
+  delete event.requestObject;
+  delete event.responseObject;
+  return event;
+}
+
 export function isConfigMapJson(value: unknown): value is ConfigMapJson {
   return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "ConfigMap";
 }
