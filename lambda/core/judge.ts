@@ -28,6 +28,7 @@ import {
   followerId,
   isGoodRecord,
   type VersionRecord,
+  widenContext,
 } from "./records.js";
 
 /** Findings that state facts about a record rather than judge it: kept when it is judged again. */
@@ -78,17 +79,7 @@ export function normalRecord(record: VersionRecord): VersionRecord {
 /** Where record `index` of a judged, sorted history stands: its predecessor, base and last good. */
 export function contextAt(judged: readonly VersionRecord[], index: number): HistoryContext {
   const context: HistoryContext = {};
-  for (let i = index - 1; i >= 0; i--) {
-    const record = judged[i] as VersionRecord;
-    context.previous ??= record;
-    if (record.kind === "version" && record.configMap) {
-      context.base ??= record;
-      if (isGoodRecord(record)) {
-        context.lastGood = record;
-        break;
-      }
-    }
-  }
+  for (let i = index - 1; i >= 0; i--) if (widenContext(context, judged[i] as VersionRecord)) break;
   return context;
 }
 

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AuditActor, AwsAuthWrite, PatchKind, WriteVerb } from "./audit-event.js";
+import type { HistoryContext } from "./classify.js";
 import type { Severity, WriteClass } from "./policy.js";
 import type { ConfigMapObject } from "./ports.js";
 
@@ -76,6 +77,20 @@ export function isGoodRecord(record: VersionRecord): boolean {
     record.class !== "dangerous" &&
     record.good !== false
   );
+}
+
+/**
+ * One step of the walk back from a record's place, newest first: `record` is the next older one.
+ * Fills what it is (the predecessor, the comparison base, the last good version); true once the last
+ * good version is found and the walk may stop.
+ */
+export function widenContext(context: HistoryContext, record: VersionRecord): boolean {
+  context.previous ??= record;
+  if (record.kind !== "version" || !record.configMap) return false;
+  context.base ??= record;
+  if (!isGoodRecord(record)) return false;
+  context.lastGood = record;
+  return true;
 }
 
 const RV_WIDTH = 20;

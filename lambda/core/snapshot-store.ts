@@ -20,7 +20,7 @@
  */
 import type { HistoryContext } from "./classify.js";
 import type { BlobStore } from "./ports.js";
-import { isGoodRecord, type VersionRecord } from "./records.js";
+import { type VersionRecord, widenContext } from "./records.js";
 
 export interface Pointer {
   id: string;
@@ -363,7 +363,7 @@ export class SnapshotStore {
   /**
    * The history before a new record `id`, read lazily: records are loaded newest-first from the
    * insertion point until the predecessor, the comparison base and the last good version are known.
-   * Same rules as `contextAt` in judge.ts, which judges the whole sequence.
+   * The same walk as `contextAt` in judge.ts (`widenContext`), reading each record from the store.
    */
   async historyBefore(cluster: string, ids: readonly string[], id: string): Promise<HistoryContext> {
     const context: HistoryContext = {};
@@ -372,15 +372,7 @@ export class SnapshotStore {
       const other = ids[i] as string;
       if (!(other < id)) continue;
       const record = await this.getRecord(cluster, other);
-      if (!record) continue;
-      context.previous ??= record;
-      if (record.kind === "version" && record.configMap) {
-        context.base ??= record;
-        if (isGoodRecord(record)) {
-          context.lastGood = record;
-          break;
-        }
-      }
+      if (record && widenContext(context, record)) break;
     }
     return context;
   }
