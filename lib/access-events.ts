@@ -24,6 +24,7 @@ import { Construct } from "constructs";
 import { ACCESS_EVENT_NAMES, CLOUDTRAIL_DETAIL_TYPE } from "../lambda/core/access-event.js";
 import { allow } from "./guardian-function.js";
 import { acknowledgeWildcardResources } from "./nag.js";
+import { alarmOnAny } from "./self-monitoring.js";
 
 export interface GuardianAccessEventsProps {
   /** The function the records go to (it tells them from CloudWatch Logs deliveries by shape). */
@@ -214,16 +215,7 @@ export class GuardianAccessEvents extends Construct {
 
     const alarmAction = new cloudwatchActions.SnsAction(props.alertTopic);
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric): void => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(alarmAction);
-      this.alarms.push(created);
+      this.alarms.push(alarmOnAny(this, alarmId, { alarmDescription: description, metric }, alarmAction));
     };
     const fiveMinutes = Duration.minutes(5);
     alarm(

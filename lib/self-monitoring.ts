@@ -18,6 +18,30 @@ import type { Construct } from "constructs";
 import { SUBSCRIPTION_FILTER_NAME } from "../lambda/discovery/config.js";
 import { GUARDIAN_METRICS_NAMESPACE, QueueOnFailure, VERIFY_DRIFT_METRIC } from "./guardian-function.js";
 
+/** What an alarm of the guardian says, and on what. */
+export type AlarmOnAnyProps = Pick<cloudwatch.AlarmProps, "alarmDescription" | "metric">;
+
+/**
+ * An alarm as every alarm of the guardian is: it fires on one breaching period at 1 or more (an error,
+ * a message, a drift), stays quiet without data (no invocation, an empty queue), and notifies `action`.
+ */
+export function alarmOnAny(
+  scope: Construct,
+  id: string,
+  props: AlarmOnAnyProps,
+  action: cloudwatch.IAlarmAction,
+): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    ...props,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(action);
+  return alarm;
+}
+
 export interface GuardianSelfMonitoringProps {
   /** Encrypts the failure queue (the guardian's key). */
   readonly encryptionKey: kms.IKey;
@@ -67,18 +91,8 @@ export class GuardianSelfMonitoring {
   /** Adds the alarms on the functions and queues; call once, after they exist. */
   watch(watched: GuardianWatched): void {
     const alarmAction = new cloudwatchActions.SnsAction(this.alertTopic);
-    // Every alarm fires on one breaching period at 1 or more (an error, a message, a drift) and stays quiet
-    // without data (no invocation, an empty queue).
-    const alarm = (id: string, props: Pick<cloudwatch.AlarmProps, "alarmDescription" | "metric">): void => {
-      const created = new cloudwatch.Alarm(this.scope, id, {
-        ...props,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(alarmAction);
-      this.alarms.push(created);
+    const alarm = (id: string, props: AlarmOnAnyProps): void => {
+      this.alarms.push(alarmOnAny(this.scope, id, props, alarmAction));
     };
     const fiveMinutes = Duration.minutes(5);
     alarm("ClassifierErrorsAlarm", {
