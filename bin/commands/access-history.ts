@@ -8,6 +8,7 @@ import { changeLines, diffPictures } from "../../lambda/core/access-picture.js";
 import { type AccessRecord, AccessStore } from "../../lambda/core/access-store.js";
 import { literal, oneLine, option, quoted, shellCommand } from "../../lambda/core/encode.js";
 import { entryGrant } from "../../lambda/core/explain-access.js";
+import { printHistoryRows, printRestores } from "./history-table.js";
 import { type CommandIo, UsageError } from "./io.js";
 import type { OpenedStore } from "./store-location.js";
 
@@ -87,26 +88,13 @@ export async function accessHistory(
     );
   }
   if (records.length === 0) return 0;
-  const width = Math.max(...records.map((r) => r.id.length));
-  io.out(
-    `${"ID".padEnd(width)}  ${"TIME".padEnd(24)}  ${"STATE".padEnd(10)}  ${"CLASS".padEnd(12)}  ACTOR\n`,
+  printHistoryRows(
+    io,
+    records.map((r) => ({ id: r.id, time: r.time, kind: r.state, class: r.class, actor: accessActorOf(r) })),
+    "STATE",
+    { latest: latest?.id, lastGood: lastGood?.id },
   );
-  for (const r of records) {
-    const marks = [r.id === latest?.id ? "latest" : "", r.id === lastGood?.id ? "last-good" : ""].filter(
-      Boolean,
-    );
-    io.out(
-      `${oneLine(r.id).padEnd(width)}  ${oneLine(r.time, 40).padEnd(24)}  ${r.state.padEnd(10)}  ${r.class.padEnd(12)}  ${accessActorOf(r)}${marks.length ? `  [${marks.join(", ")}]` : ""}\n`,
-    );
-  }
-  if (restores.length > 0) {
-    io.out("\nRestores:\n");
-    for (const r of restores) {
-      io.out(
-        `  ${oneLine(r.at, 40)}  ${r.outcome.padEnd(13)}  version ${oneLine(r.target, 200)}${r.steps ? `, ${r.steps.length} step(s)` : ""}${r.by ? ` by ${oneLine(r.by, 300)}` : ""}${r.reason ? `: ${oneLine(r.reason, 300)}` : ""}\n`,
-      );
-    }
-  }
+  printRestores(io, restores, (r) => (r.steps ? `, ${r.steps.length} step(s)` : ""));
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { modelOf } from "../../lambda/core/classify.js";
 import { diffModels } from "../../lambda/core/diff.js";
 import { literal, oneLine, option, quoted, shellCommand, token } from "../../lambda/core/encode.js";
 import type { VersionRecord } from "../../lambda/core/records.js";
+import { printHistoryRows, printRestores } from "./history-table.js";
 import { type CommandDeps, type CommandRun, UsageError } from "./io.js";
 import { clusterInStore, type OpenedStore, openStore } from "./store-location.js";
 
@@ -87,25 +88,15 @@ export const historyCommand: CommandRun<StoreOptions> = async ({ options: values
     `Cluster ${cluster} in ${opened.location}: ${records.length} record${records.length === 1 ? "" : "s"}\n`,
   );
   if (records.length === 0) return 0;
-  const width = Math.max(...records.map((r) => r.id.length));
-  io.out(`${"ID".padEnd(width)}  ${"TIME".padEnd(24)}  ${"KIND".padEnd(10)}  ${"CLASS".padEnd(12)}  ACTOR\n`);
-  for (const r of records) {
-    const marks = [r.id === latest?.id ? "latest" : "", r.id === lastGood?.id ? "last-good" : ""].filter(
-      Boolean,
-    );
-    io.out(
-      `${oneLine(r.id).padEnd(width)}  ${oneLine(r.time, 40).padEnd(24)}  ${r.kind.padEnd(10)}  ${r.class.padEnd(12)}  ${actorOf(r)}${marks.length ? `  [${marks.join(", ")}]` : ""}\n`,
-    );
-  }
-  if (restores.length > 0) {
-    io.out("\nRestores:\n");
-    for (const r of restores) {
-      const written = r.resourceVersionWritten ? `, resourceVersion ${r.resourceVersionWritten}` : "";
-      io.out(
-        `  ${oneLine(r.at, 40)}  ${r.outcome.padEnd(13)}  version ${oneLine(r.target, 200)}${written}${r.by ? ` by ${oneLine(r.by, 300)}` : ""}${r.reason ? `: ${oneLine(r.reason, 300)}` : ""}\n`,
-      );
-    }
-  }
+  printHistoryRows(
+    io,
+    records.map((r) => ({ id: r.id, time: r.time, kind: r.kind, class: r.class, actor: actorOf(r) })),
+    "KIND",
+    { latest: latest?.id, lastGood: lastGood?.id },
+  );
+  printRestores(io, restores, (r) =>
+    r.resourceVersionWritten ? `, resourceVersion ${r.resourceVersionWritten}` : "",
+  );
   return 0;
 };
 

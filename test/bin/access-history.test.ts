@@ -104,6 +104,7 @@ describe("--access-entries on history, show and diff", () => {
     expect(lines[1]).toBe(
       `Facts (2026-12-05T09:00:00.000Z): mode API_AND_CONFIG_MAP; a trail records management events; creator ${CREATOR} (CreateCluster in CloudTrail)`,
     );
+    expect(lines[2]).toMatch(/^ID +TIME +STATE +CLASS +ACTOR$/);
     expect(lines.find((l) => l.startsWith(baseline))).toMatch(
       /verified\s+routine\s+captured: baseline {2}\[last-good\]$/,
     );

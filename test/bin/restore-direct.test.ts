@@ -126,6 +126,19 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
     );
     expect(server.object()?.data).toStrictEqual(GOOD_DATA);
     expect((await readdir(join(store, "clusters/prod/restores"))).length).toBe(2);
+    // history ends with the restores filed: the dry run, then the write with the resourceVersion it made.
+    const history = (await run(["history", "--store", store])).out.split("\n");
+    expect(history[1]).toMatch(/^ID {46}TIME {22}KIND {8}CLASS {9}ACTOR$/);
+    expect(history.slice(-4)).toEqual([
+      "Restores:",
+      expect.stringMatching(
+        /^ {2}\S+Z {2}dry-run {8}version \d{20}-capture-\d+ by .+ \(direct, kubeconfig .+\): undo$/,
+      ),
+      expect.stringMatching(
+        /^ {2}\S+Z {2}restored {7}version \d{20}-capture-\d+, resourceVersion 3 by .+ \(direct, kubeconfig .+\): undo$/,
+      ),
+      "",
+    ]);
   });
 
   it("brings back a deleted aws-auth (create)", async () => {
