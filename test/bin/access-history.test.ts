@@ -13,12 +13,12 @@ import { processCapture } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import { awsAuth } from "../restore/fixtures.js";
-import { runCli as run, tempDirForEachTest, writeKubeconfig } from "../support/cli-store.js";
+import { tempDirForEachTest, writeKubeconfig } from "../support/cli-store.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
 import { FAKE_ACCOUNT, FAKE_REGION, FakeEks } from "../support/fake-eks.js";
 import { RecordingNotifier } from "../support/memory-store.js";
 import { PictureApi } from "../support/picture-api.js";
-import { recordingIo } from "./io.js";
+import { recordingIo, runCli as run } from "./io.js";
 
 const ACCOUNT = "111122223333";
 const CLUSTER = "prod";

@@ -3,9 +3,8 @@
  * is counted and reported and the rest goes on, whatever the number of bad lines.
  */
 import { describe, expect, it } from "vitest";
-import { main } from "../../bin/cli.js";
-import type { CommandIo } from "../../bin/commands/io.js";
 import { LAB_FILES, labEvent } from "../support/events.js";
+import { runCli } from "./io.js";
 
 const ESCALATION = labEvent(LAB_FILES.escalationPatch, "patch");
 const FORBIDDEN = labEvent(LAB_FILES.forbiddenPatch, "patch");
@@ -14,19 +13,8 @@ async function analyze(
   input: string,
   ...args: string[]
 ): Promise<{ code: number; out: string; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = {
-    out: (text) => {
-      out.push(text);
-    },
-    err: (text) => {
-      err.push(text);
-    },
-    readStdin: async () => Buffer.from(input),
-  };
-  const code = await main(["analyze", "-", "--format", "json", ...args], io);
-  return { code, out: out.join(""), err: err.join("").split("\n").filter(Boolean) };
+  const { code, out, err } = await runCli(["analyze", "-", "--format", "json", ...args], { stdin: input });
+  return { code, out, err: err.split("\n").filter(Boolean) };
 }
 
 describe("analyze on hostile input", () => {

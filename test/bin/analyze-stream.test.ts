@@ -11,11 +11,10 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../bin/cli.js";
 import { decodeStream } from "../../bin/commands/input-stream.js";
-import type { CommandIo } from "../../bin/commands/io.js";
 import { AuditLineDecoder, type DecodedInput } from "../../lambda/core/audit-input.js";
 import { IDENTITY, jsonl, LAB_FILES, labEvent, podRead } from "../support/events.js";
+import { runCli } from "./io.js";
 
 const ESCALATION = labEvent(LAB_FILES.escalationPatch, "patch");
 const EDIT = labEvent(LAB_FILES.ssoEditPatch, "patch");
@@ -31,21 +30,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function analyze(args: string[], stdin?: AsyncIterable<Buffer | string>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = {
-    out: (text) => {
-      out.push(text);
-    },
-    err: (text) => {
-      err.push(text);
-    },
-    readStdin: async () => Buffer.alloc(0),
-    ...(stdin ? { stdinStream: () => stdin } : {}),
-  };
-  const code = await main(["analyze", ...args, "--format", "json"], io);
-  return { code, out: out.join(""), err: err.join("") };
+function analyze(args: string[], stream?: AsyncIterable<Buffer | string>) {
+  return runCli(["analyze", ...args, "--format", "json"], { stream });
 }
 
 function auditIDs(out: string): string[] {

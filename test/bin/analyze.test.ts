@@ -12,8 +12,6 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../bin/cli.js";
-import type { CommandIo } from "../../bin/commands/io.js";
 import { parseConfigMapManifest } from "../../lambda/core/manifest.js";
 import {
   asRole,
@@ -32,6 +30,7 @@ import {
   updateEvent,
   withRoles,
 } from "../support/events.js";
+import { runCli } from "./io.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLASSIFY = fileURLToPath(new URL("../fixtures/audit/derived/classify/", import.meta.url));
@@ -47,16 +46,8 @@ interface Run {
   err: string;
 }
 
-async function run(argv: string[], stdin = ""): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = {
-    out: (text) => void out.push(text),
-    err: (text) => void err.push(text),
-    readStdin: async () => Buffer.from(stdin),
-  };
-  const code = await main(argv, io);
-  return { code, out: out.join(""), err: err.join("") };
+function run(argv: string[], stdin = ""): Promise<Run> {
+  return runCli(argv, { stdin });
 }
 
 interface JsonLine {

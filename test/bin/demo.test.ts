@@ -3,22 +3,13 @@
  * each step, and the command that restores the last good version.
  */
 import { describe, expect, it } from "vitest";
-import { main } from "../../bin/cli.js";
 import { DEMO_STEPS } from "../../bin/commands/demo.js";
-import type { CommandIo } from "../../bin/commands/io.js";
 import { contentVersionId, eventKeyOf, followerId } from "../../lambda/core/records.js";
 import { LAB_FILES, labEvent, writeOf } from "../support/events.js";
+import { runCli } from "./io.js";
 
-async function demo(): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = {
-    out: (text) => void out.push(text),
-    err: (text) => void err.push(text),
-    readStdin: async () => Buffer.alloc(0),
-  };
-  const code = await main(["demo"], io);
-  return { code, out: out.join(""), err: err.join("") };
+function demo() {
+  return runCli(["demo"]);
 }
 
 /** The output of each step, "━━ Step N." to the next. */

@@ -6,10 +6,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../bin/cli.js";
 import { LocalBlobStore } from "../../lambda/adapters/local-blob-store.js";
 import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
-import { recordingIo } from "./io.js";
+import { runCli } from "./io.js";
 
 const A = "111122223333";
 const NODE = `- rolearn: arn:aws:iam::${A}:role/NodeInstanceRole\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n`;
@@ -38,11 +37,7 @@ async function file(name: string, data: Record<string, string>): Promise<string>
   return path;
 }
 
-async function run(argv: string[]) {
-  const rec = recordingIo();
-  const code = await main(argv, rec.io);
-  return { code, out: rec.out(), err: rec.err() };
-}
+const run = (argv: string[]) => runCli(argv);
 
 describe("explain", () => {
   it("a path ARN: denied, and the entry with the path is named with the ARN to write instead", async () => {

@@ -1,4 +1,6 @@
 /** An in-memory CommandIo for running commands in-process; `confirm` answers prompts when given. */
+import { main } from "../../bin/cli.js";
+import type { CommandDeps } from "../../bin/commands/io.js";
 import type { ConfirmIo } from "../../bin/commands/restore.js";
 
 export interface RecordingIo {
@@ -8,7 +10,13 @@ export interface RecordingIo {
   questions: string[];
 }
 
-export function recordingIo(answer?: boolean): RecordingIo {
+/** What a command run in-process reads: whole stdin, or stdin as a stream of chunks. */
+export interface CliInput {
+  stdin?: Buffer | string;
+  stream?: AsyncIterable<Buffer | string>;
+}
+
+export function recordingIo(answer?: boolean, input: CliInput = {}): RecordingIo {
   const out: string[] = [];
   const err: string[] = [];
   const questions: string[] = [];
@@ -19,7 +27,8 @@ export function recordingIo(answer?: boolean): RecordingIo {
     err: (text) => {
       err.push(text);
     },
-    readStdin: async () => Buffer.alloc(0),
+    readStdin: async () => Buffer.from(input.stdin ?? ""),
+    ...(input.stream ? { stdinStream: () => input.stream as AsyncIterable<Buffer | string> } : {}),
     ...(answer === undefined
       ? {}
       : {
@@ -30,4 +39,22 @@ export function recordingIo(answer?: boolean): RecordingIo {
         }),
   };
   return { io, out: () => out.join(""), err: () => err.join(""), questions };
+}
+
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+  /** The prompts answered with `answer`. */
+  questions: string[];
+}
+
+/** `aws-auth-guardian ARGV`, in-process: its exit code, everything it wrote and every prompt it asked. */
+export async function runCli(
+  argv: string[],
+  options: CliInput & { answer?: boolean; deps?: CommandDeps } = {},
+): Promise<CliRun> {
+  const recorded = recordingIo(options.answer, options);
+  const code = await main(argv, recorded.io, options.deps);
+  return { code, out: recorded.out(), err: recorded.err(), questions: recorded.questions };
 }

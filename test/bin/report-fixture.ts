@@ -5,7 +5,6 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { main } from "../../bin/cli.js";
 import type { CommandDeps } from "../../bin/commands/io.js";
 import {
   asRole,
@@ -16,7 +15,7 @@ import {
   updateEvent,
   withRoles,
 } from "../support/events.js";
-import { recordingIo } from "./io.js";
+import { runCli } from "./io.js";
 
 /** Each would run a script, load something or reorder text if the page let it through as markup. */
 export const PAYLOADS = {
@@ -27,10 +26,8 @@ export const PAYLOADS = {
   bidi: "admin\u202egnp.exe",
 } as const;
 
-export async function run(argv: string[], deps: CommandDeps = {}) {
-  const recorded = recordingIo();
-  const code = await main(argv, recorded.io, deps);
-  return { code, out: recorded.out(), err: recorded.err() };
+export function run(argv: string[], deps: CommandDeps = {}) {
+  return runCli(argv, { deps });
 }
 
 /** Files the demo and one hostile write in `store`; returns the demo's last good version id. */

@@ -6,7 +6,7 @@ import { main } from "../../bin/cli.js";
 import type { ConfigMapObject } from "../../lambda/core/ports.js";
 import { ACCOUNT, awsAuth, CONTRACTOR_ROLE, ESCALATED_DATA, GOOD_DATA } from "../restore/fixtures.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
-import { recordingIo } from "./io.js";
+import { recordingIo, runCli } from "./io.js";
 
 const TOKEN = "operator-token";
 
@@ -84,11 +84,7 @@ describe("restore --direct, capture, verify, history, show, diff (in-process CLI
 
   const writes = () => server.requests.filter((r) => r.method === "PUT" || r.method === "POST");
 
-  async function run(argv: string[], answer?: boolean) {
-    const recorded = recordingIo(answer);
-    const code = await main(argv, recorded.io);
-    return { code, out: recorded.out(), err: recorded.err(), questions: recorded.questions };
-  }
+  const run = (argv: string[], answer?: boolean) => runCli(argv, { answer });
 
   /** `COMMAND --direct --kubeconfig <this test's kubeconfig> ARGS…` */
   const direct = (command: string, args: string[], answer?: boolean) =>

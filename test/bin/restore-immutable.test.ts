@@ -7,10 +7,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../bin/cli.js";
 import { awsAuth, ESCALATED_DATA, GOOD_DATA } from "../restore/fixtures.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
-import { recordingIo } from "./io.js";
+import { runCli } from "./io.js";
 
 const TOKEN = "operator-token";
 
@@ -46,11 +45,7 @@ describe("restore --direct over an immutable aws-auth", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function run(argv: string[], answer?: boolean) {
-    const recorded = recordingIo(answer);
-    const code = await main(argv, recorded.io);
-    return { code, out: recorded.out(), err: recorded.err(), questions: recorded.questions };
-  }
+  const run = (argv: string[], answer?: boolean) => runCli(argv, { answer });
 
   const restore = (args: string[], answer?: boolean) =>
     run(["restore", "--direct", "--kubeconfig", kubeconfig, "--store", store, ...args], answer);

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { awsAuth, ESCALATED_DATA } from "../restore/fixtures.js";
-import { runCli as run, tempDirForEachTest, writeKubeconfig } from "../support/cli-store.js";
+import { tempDirForEachTest, writeKubeconfig } from "../support/cli-store.js";
 import { FakeApiServer } from "../support/fake-apiserver.js";
+import { runCli as run } from "./io.js";
 
 const CLASSIFY = fileURLToPath(new URL("../fixtures/audit/derived/classify/", import.meta.url));
 const SEQUENCE = join(CLASSIFY, "done-when.jsonl");

@@ -1,13 +1,11 @@
 /**
  * What the CLI's local-store tests share: a fresh folder for each test (the store, a kubeconfig), removed
- * after it, and the CLI run in-process with its output recorded.
+ * after it, and a kubeconfig for an in-test API server (test/bin/io.ts runs the CLI in-process).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
-import { main } from "../../bin/cli.js";
-import { recordingIo } from "../bin/io.js";
 import type { FakeApiServer } from "./fake-apiserver.js";
 
 /** Hands every test of the calling file or suite a new temporary folder through `use`; removes it after. */
@@ -21,13 +19,6 @@ export function tempDirForEachTest(prefix: string, use: (dir: string) => void): 
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     dir = undefined;
   });
-}
-
-/** `aws-auth-guardian ARGV`, in-process: its exit code and everything it wrote. */
-export async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const recorded = recordingIo();
-  const code = await main(argv, recorded.io);
-  return { code, out: recorded.out(), err: recorded.err() };
 }
 
 /** Writes `dir/kubeconfig` for `server`, authenticating with `token`; returns its path. */
