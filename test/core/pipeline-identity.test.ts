@@ -6,8 +6,6 @@
 import { describe, expect, it } from "vitest";
 import { Analyzer } from "../../lambda/core/analyze.js";
 import { type PipelineDeps, processCapture, processWrite } from "../../lambda/core/pipeline.js";
-import { makePolicy } from "../../lambda/core/policy.js";
-import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import {
   asConfigMapObject,
   CLUSTER_ACCOUNT,
@@ -18,21 +16,11 @@ import {
   labEvent,
   writeOf,
 } from "../support/events.js";
-import { MemoryBlobStore, RecordingNotifier } from "../support/memory-store.js";
+import { type MemoryBlobStore, pipelineRig } from "../support/memory-store.js";
 
 const CLUSTER = "demo";
 
-function rig() {
-  const blobs = new MemoryBlobStore();
-  const notifier = new RecordingNotifier();
-  const deps: PipelineDeps = {
-    store: new SnapshotStore(blobs),
-    notifier,
-    policy: makePolicy({ clusterAccount: CLUSTER_ACCOUNT }),
-    now: () => new Date("2026-11-22T15:00:00Z"),
-  };
-  return { blobs, notifier, deps, store: deps.store };
-}
+const rig = pipelineRig;
 
 /** The recorded routine edit (rv 206) and the recorded escalation (rv 208), the latter re-labelled. */
 function routineAndEscalation(escalationAuditID: (routine: string) => string) {

@@ -6,27 +6,17 @@
  */
 import { describe, expect, it } from "vitest";
 import { judgeSequence } from "../../lambda/core/judge.js";
-import { type PipelineDeps, processWrite } from "../../lambda/core/pipeline.js";
+import { processWrite } from "../../lambda/core/pipeline.js";
 import { makePolicy } from "../../lambda/core/policy.js";
 import { contentVersionId, eventKeyOf, type VersionRecord } from "../../lambda/core/records.js";
-import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
+import type { SnapshotStore } from "../../lambda/core/snapshot-store.js";
 import { CLUSTER_ACCOUNT, LAB_FILES, labEvent, labLines, writeOf } from "../support/events.js";
-import { MemoryBlobStore, RecordingNotifier } from "../support/memory-store.js";
+import { pipelineRig } from "../support/memory-store.js";
 
 const CLUSTER = "demo";
 const POLICY = makePolicy({ clusterAccount: CLUSTER_ACCOUNT });
 
-function rig() {
-  const blobs = new MemoryBlobStore();
-  const notifier = new RecordingNotifier();
-  const deps: PipelineDeps = {
-    store: new SnapshotStore(blobs),
-    notifier,
-    policy: POLICY,
-    now: () => new Date("2026-11-22T15:00:00Z"),
-  };
-  return { blobs, notifier, deps, store: deps.store };
-}
+const rig = pipelineRig;
 
 const routine = () => writeOf(labEvent(LAB_FILES.ssoEditPatch, "patch"));
 const escalation = () => writeOf(labEvent(LAB_FILES.escalationPatch, "patch"));

@@ -1,9 +1,13 @@
 /**
  * In-test fakes for the pipeline's ports: a `BlobStore` in a Map with S3's conditional-write
- * semantics, and a `Notifier` that records what it was asked to publish.
+ * semantics, a `Notifier` that records what it was asked to publish, and the pipeline over both.
  */
 import { createHash } from "node:crypto";
+import type { PipelineDeps } from "../../lambda/core/pipeline.js";
+import { makePolicy } from "../../lambda/core/policy.js";
 import type { BlobStore, Notifier, OutboundAlert, StoredBlob } from "../../lambda/core/ports.js";
+import { SnapshotStore } from "../../lambda/core/snapshot-store.js";
+import { CLUSTER_ACCOUNT } from "./events.js";
 
 export class MemoryBlobStore implements BlobStore {
   readonly objects = new Map<string, string>();
@@ -49,4 +53,17 @@ export class RecordingNotifier implements Notifier {
   async publish(alert: OutboundAlert): Promise<void> {
     this.sent.push(alert);
   }
+}
+
+/** The aws-auth pipeline over a fresh in-memory store and a recording notifier, its clock fixed, judging for CLUSTER_ACCOUNT. */
+export function pipelineRig() {
+  const blobs = new MemoryBlobStore();
+  const notifier = new RecordingNotifier();
+  const deps: PipelineDeps = {
+    store: new SnapshotStore(blobs),
+    notifier,
+    policy: makePolicy({ clusterAccount: CLUSTER_ACCOUNT }),
+    now: () => new Date("2026-11-22T15:00:00Z"),
+  };
+  return { blobs, notifier, deps, store: deps.store };
 }
