@@ -9,7 +9,6 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { restoreCommand } from "../../bin/commands/restore.js";
 import { EksAccessEntryApi } from "../../lambda/adapters/eks-access-entries.js";
 import { IntegrityBlobStore } from "../../lambda/adapters/integrity-blob-store.js";
 import { KmsMac } from "../../lambda/adapters/kms-mac.js";
@@ -17,9 +16,7 @@ import { S3BlobStore } from "../../lambda/adapters/s3-blob-store.js";
 import { captureAccessPicture } from "../../lambda/core/access-pipeline.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { makePolicy } from "../../lambda/core/policy.js";
-import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
-import { createHandler as createClusterAccessHandler } from "../../lambda/restore/create-handler.js";
-import { proveRequest } from "../../lambda/restore/prove-request.js";
+import { restoreAccessEntriesThroughFunction } from "../support/access-restore.js";
 import { type BundledClassifier, bundleClassifier, type Invocation } from "../support/bundled-classifier.js";
 import {
   type CloudTrailEventBridgeEvent,
@@ -258,51 +255,27 @@ describe("bundled classifier with access-entry events", () => {
       creatorSource: "cloudtrail",
     });
     const sns = new SNSClient(clientConfig(moto.env));
-    const functionHandler = createClusterAccessHandler(
-      loadClusterAccessConfig({
-        SNAPSHOT_BUCKET: bucket,
-        ALERT_TOPIC_ARN: topicArn,
-        AWS_REGION: "us-east-1",
-        GUARDIAN_WRITERS: GUARDIAN,
-        INTEGRITY_KEY_ID: integrityKeyId,
-      }),
+    const restoreMark = fake.events().length;
+
+    // Act: the cluster's creator restores through the cluster-access function, proving who asks.
+    const { status, text, questions } = await restoreAccessEntriesThroughFunction(
       {
+        bucket,
+        topicArn,
+        integrityKeyId,
+        guardian: GUARDIAN,
         s3,
         sns,
         kms,
         eks: fake.client(KEYS.guardian),
-        credentials: async () => ({ accessKeyId: KEYS.guardian, secretAccessKey: "x" }),
-        callerStsEndpoint: sts.url,
+        guardianKey: KEYS.guardian,
+        stsUrl: sts.url,
       },
+      cluster,
+      CREATOR_SESSION,
     );
-    // The CLI's own Invoke adds the proof the same way (proveRequest), signed with the caller's credentials.
-    const prover = {
-      credentials: async () => CREATOR_SESSION,
-      region: async () => "us-east-1",
-      stsEndpoint: sts.url,
-    };
-    const out: string[] = [];
-    const questions: string[] = [];
-    const restoreMark = fake.events().length;
-
-    // Act
-    const status = await restoreCommand({
-      args: [],
-      options: { accessEntries: true, cluster, function: "cluster-access" },
-      io: {
-        out: (t) => out.push(t),
-        err: (t) => out.push(t),
-        readStdin: async () => Buffer.alloc(0),
-        confirm: async (q) => {
-          questions.push(q);
-          return true;
-        },
-      },
-      deps: { invoke: async (event) => functionHandler(await proveRequest(event, prover)) },
-    });
 
     // Assess
-    const text = out.join("");
     expect(status).toBe(0);
     expect(questions).toEqual([`Apply these steps to the access entries of ${cluster}? [y/N] `]);
     expect(text).toContain(`create access entry ${CREATOR} (STANDARD)`);

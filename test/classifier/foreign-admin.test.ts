@@ -13,7 +13,6 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { type PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { restoreCommand } from "../../bin/commands/restore.js";
 import { EksAccessEntryApi } from "../../lambda/adapters/eks-access-entries.js";
 import { IntegrityBlobStore } from "../../lambda/adapters/integrity-blob-store.js";
 import { KmsMac } from "../../lambda/adapters/kms-mac.js";
@@ -23,9 +22,7 @@ import { createClassifierHandler } from "../../lambda/classifier/create-handler.
 import { captureAccessPicture } from "../../lambda/core/access-pipeline.js";
 import { AccessStore } from "../../lambda/core/access-store.js";
 import { makePolicy } from "../../lambda/core/policy.js";
-import { loadClusterAccessConfig } from "../../lambda/restore/config.js";
-import { createHandler as createClusterAccessHandler } from "../../lambda/restore/create-handler.js";
-import { proveRequest } from "../../lambda/restore/prove-request.js";
+import { restoreAccessEntriesThroughFunction } from "../support/access-restore.js";
 import { FAKE_ACCOUNT, FakeEks, POLICY_PREFIX } from "../support/fake-eks.js";
 import { FakeSts, type FakeStsIdentity } from "../support/fake-sts.js";
 import {
@@ -226,49 +223,25 @@ describe("a foreign principal made cluster admin through access entries", () => 
     );
 
     // Act: the on-call restores through the cluster-access function, with a proof of who asks.
-    const accessFunction = createClusterAccessHandler(
-      loadClusterAccessConfig({
-        SNAPSHOT_BUCKET: bucket,
-        ALERT_TOPIC_ARN: topicArn,
-        AWS_REGION: "us-east-1",
-        GUARDIAN_WRITERS: GUARDIAN,
-        RESTORE_OPERATORS: `arn:aws:iam::${FAKE_ACCOUNT}:role/PlatformOnCall`,
-        INTEGRITY_KEY_ID: integrityKeyId,
-      }),
+    const { status, text, questions } = await restoreAccessEntriesThroughFunction(
       {
+        bucket,
+        topicArn,
+        integrityKeyId,
+        guardian: GUARDIAN,
+        restoreOperators: `arn:aws:iam::${FAKE_ACCOUNT}:role/PlatformOnCall`,
         s3,
         sns,
-        eks: fake.client(KEYS.guardian),
         kms,
-        credentials: async () => ({ accessKeyId: KEYS.guardian, secretAccessKey: "x" }),
-        callerStsEndpoint: sts.url,
+        eks: fake.client(KEYS.guardian),
+        guardianKey: KEYS.guardian,
+        stsUrl: sts.url,
       },
+      CLUSTER,
+      OPERATOR,
     );
-    const prover = {
-      credentials: async () => OPERATOR,
-      region: async () => "us-east-1",
-      stsEndpoint: sts.url,
-    };
-    const out: string[] = [];
-    const questions: string[] = [];
-    const status = await restoreCommand({
-      args: [],
-      options: { accessEntries: true, cluster: CLUSTER, function: "cluster-access" },
-      io: {
-        out: (t) => out.push(t),
-        err: (t) => out.push(t),
-        readStdin: async () => Buffer.alloc(0),
-        confirm: async (q) => {
-          questions.push(q);
-          out.push(`${q}y\n`); // as the terminal shows it, answered
-          return true;
-        },
-      },
-      deps: { invoke: async (event) => accessFunction(await proveRequest(event, prover)) },
-    });
 
     // Assess
-    const text = out.join("");
     if (SHOW) console.log(`$ aws-auth-guardian restore --access-entries --cluster ${CLUSTER}\n${text}`);
     expect(status).toBe(0);
     expect(questions).toEqual([`Apply these steps to the access entries of ${CLUSTER}? [y/N] `]);
