@@ -5,7 +5,7 @@
  * from where, how it was judged. The facts discovery and verify filed (mode, creator, trail) head the history.
  */
 import { changeLines, diffPictures } from "../../lambda/core/access-picture.js";
-import { type AccessRecord, AccessStore } from "../../lambda/core/access-store.js";
+import { type AccessRecord, AccessStore, trailPhrase } from "../../lambda/core/access-store.js";
 import { literal, oneLine, option, quoted, shellCommand } from "../../lambda/core/encode.js";
 import { entryGrant } from "../../lambda/core/explain-access.js";
 import { printHistoryRows, printRestores } from "./history-table.js";
@@ -77,12 +77,7 @@ export async function accessHistory(
     `Access entries of cluster ${cluster} in ${opened.location}: ${records.length} record${records.length === 1 ? "" : "s"}\n`,
   );
   if (facts) {
-    const trail =
-      facts.trail === "none"
-        ? "NO trail records management events (the guardian is blind to access-entry calls)"
-        : facts.trail === "recording"
-          ? "a trail records management events"
-          : "trail state unknown";
+    const trail = trailPhrase(facts.trail);
     io.out(
       `Facts (${oneLine(facts.at, 40)}): mode ${oneLine(facts.authenticationMode ?? "unknown", 40)}; ${trail}; creator ${facts.creator ? `${oneLine(facts.creator, 300)} (${facts.creatorSource === "cloudtrail" ? "CreateCluster in CloudTrail" : "its bootstrapped access entry"})` : "unknown"}\n`,
     );

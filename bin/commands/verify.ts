@@ -8,6 +8,7 @@
  * entries match the latest access record (a difference is captured and alerted), and it files the cluster's
  * authentication mode and creator. `--direct` verifies aws-auth only.
  */
+import { trailPhrase } from "../../lambda/core/access-store.js";
 import { oneLine } from "../../lambda/core/encode.js";
 import { creatorWayIn } from "../../lambda/core/explain-access.js";
 import type { AccessVerifyResult } from "../../lambda/discovery/access-facts.js";
@@ -37,12 +38,7 @@ export const verifyCommand: CommandRun<ClusterAccessOptions> = async ({ options:
 /** The access-entry half of a verify, for a terminal. */
 export function accessLines(access: AccessVerifyResult): string[] {
   const facts = access.facts;
-  const trail =
-    facts.trail === "recording"
-      ? "a trail records management events"
-      : facts.trail === "none"
-        ? "NO trail records management events (blind to access-entry calls)"
-        : "trail state unknown";
+  const trail = trailPhrase(facts.trail);
   const lines = [
     `Access entries: mode ${facts.authenticationMode ?? "unknown"}; ${trail}${access.recordId ? `; filed ${access.recordId}` : ""}\n`,
     facts.creator

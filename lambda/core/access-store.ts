@@ -81,6 +81,13 @@ export interface ClusterAccessInfo {
   trail?: "recording" | "none" | "unknown";
 }
 
+/** What the trail state means for the guardian, in one phrase (history and verify print it). */
+export function trailPhrase(trail: ClusterAccessInfo["trail"]): string {
+  if (trail === "recording") return "a trail records management events";
+  if (trail === "none") return "NO trail records management events (blind to access-entry calls)";
+  return "trail state unknown";
+}
+
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const SAFE_ID = /^[A-Za-z0-9_.~-]{1,200}$/;
 
